@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import versions from '../scripts/tool-versions.json';
+import { ServerStartError } from '../lib/errors';
+
+/** Project root (the folder holding package.json). */
+export const projectRoot = path.resolve(__dirname, '..');
+
+export type ToolName = keyof typeof versions;
+
+/** Path of a Go-built tool installed by scripts/setup into .tools/<name>-<version>/bin. */
+export function toolPath(name: ToolName): string {
+  const t = versions[name];
+  const p = path.join(projectRoot, '.tools', `${name}-${t.version}`, 'bin', t.binary);
+  if (!existsSync(p)) {
+    throw new ServerStartError(name, `${p} is missing: run scripts/setup (npm test and npm start run it for you)`);
+  }
+  return p;
+}
+
+/** Path of a system binary from Debian's packages, e.g. redis-server. */
+export function systemToolPath(binary: string): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/usr/sbin'])) {
+    const p = path.join(dir, binary);
+    if (dir && existsSync(p)) return p;
+  }
+  throw new ServerStartError(binary, `${binary} not found on PATH: run scripts/setup (installs Debian's redis-server)`);
+}

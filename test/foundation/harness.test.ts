@@ -1,0 +1,9 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testEnv } from '../harness/env';
+import { redisInline } from '../../devservers/redis';
+
+test('harness: shared Redis answers', async () => {
+  const env = testEnv();
+  assert.match(await redisInline(env.redis.port, 'PING'), /^\+PONG/);
+});

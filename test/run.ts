@@ -1,0 +1,71 @@
+/**
+ * Test entry point (npm test): starts the real servers the tests need —
+ * Temporal dev server, Redis, a 3-master Redis Cluster, MinIO — on free
+ * loopback ports in a temp dir, runs the test files with node's test runner,
+ * then stops everything. A server that fails to start fails the run with its
+ * log; nothing is skipped.
+ *
+ *   npm test                       # every test/**\/*.test.ts
+ *   npm test -- test/faiss.test.ts # some files
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTemporalDevServer } from '../devservers/temporal';
+import { startRedis, startRedisCluster } from '../devservers/redis';
+import { startMinio } from '../devservers/minio';
+import type { TestEnv } from './harness/env';
+
+function findTests(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out.sort();
+}
+
+async function main(): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const files = process.argv.slice(2).length ? process.argv.slice(2) : findTests(__dirname);
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-test-'));
+  const stops: (() => Promise<void>)[] = [];
+  const started = Date.now();
+  try {
+    const [temporal, redis, redisCluster, minio] = await Promise.all([
+      startTemporalDevServer({ dbFile: path.join(tmpDir, 'temporal', 'temporal.db') }).then((s) => (stops.push(s.stop), s)),
+      startRedis(path.join(tmpDir, 'redis')).then((s) => (stops.push(s.stop), s)),
+      startRedisCluster(path.join(tmpDir, 'redis-cluster')).then((s) => (stops.push(s.stop), s)),
+      startMinio(path.join(tmpDir, 'minio')).then((s) => (stops.push(s.stop), s)),
+    ]);
+    const env: TestEnv = {
+      tmpDir,
+      temporal: { address: temporal.address, namespace: temporal.namespace },
+      redis: { url: redis.url, port: redis.port },
+      redisCluster: { seeds: redisCluster.seeds },
+      minio: { endpoint: minio.endpoint, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, region: minio.region, bucket: minio.bucket },
+    };
+    const envFile = path.join(tmpDir, 'env.json');
+    writeFileSync(envFile, JSON.stringify(env, null, 2));
+    console.log(`# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, redis ${redis.url}, cluster ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}`);
+
+    const concurrency = process.env.LIFEBOAT_TEST_CONCURRENCY ?? '2';
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...files], {
+      stdio: 'inherit',
+      env: { LIFEBOAT_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, LIFEBOAT_TEST_ENV: envFile },
+    });
+    const stop = () => child.kill('SIGINT');
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    return await new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } catch (e) {
+    console.error(`test harness: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await Promise.allSettled(stops.map((s) => s()));
+    if (!process.env.LIFEBOAT_KEEP_TMP) rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+main().then((code) => process.exit(code));

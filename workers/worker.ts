@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+
+/** Where `npm run build` writes the prebundled workflow code (see workers/bundle.ts). */
+export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+
+export interface LifeboatWorkerOptions {
+  /** host:port of the Temporal frontend. */
+  address: string;
+  /** @default 'default' */
+  namespace?: string;
+  taskQueue: string;
+  /** Activity implementations, already bound to their dependencies. */
+  activities: object;
+  /** @default 4 */
+  maxConcurrentActivities?: number;
+  /** @default 20 */
+  maxConcurrentWorkflows?: number;
+  /** Use the prebundled workflow code when it exists. @default true */
+  preferBundle?: boolean;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Installs the SDK runtime once per process with a log level from
+ * LIFEBOAT_LOG_LEVEL (TRACE, DEBUG, INFO, WARN, ERROR). @default 'INFO'
+ */
+export function installRuntime(defaultLevel: LogLevel = 'INFO'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.LIFEBOAT_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? defaultLevel;
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
+
+/**
+ * Creates a worker running every Lifeboat workflow and the given activities.
+ * Production uses the prebundled workflow code (no webpack at start-up); dev
+ * and tests bundle workflows/index.ts on the fly.
+ */
+export async function createLifeboatWorker(opts: LifeboatWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installRuntime();
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const useBundle = (opts.preferBundle ?? true) && existsSync(WORKFLOW_BUNDLE_PATH);
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = useBundle
+    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: require.resolve('../workflows') };
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue,
+    activities: opts.activities,
+    ...workflowSource,
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
+    maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflows ?? 20,
+    // Let running activities finish their current step on SIGTERM before giving up.
+    shutdownGraceTime: '30 seconds',
+  });
+  return { worker, connection };
+}

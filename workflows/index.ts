@@ -1,0 +1,3 @@
+// Entry point bundled into the Temporal workflow sandbox: export every workflow here.
+// Nothing imported from this file tree may have side effects or use Node APIs.
+export * from './roundtrip';
