@@ -4,13 +4,22 @@
  * Temporal non-retryable failure types are derived from it).
  */
 export class LifeboatError extends Error {
+  /**
+   * Whether trying again may succeed (a network blip) or not (bad input:
+   * wrong password, unknown id, corrupted data). Activities turn
+   * non-retryable errors into non-retryable Temporal failures.
+   * @default false
+   */
+  readonly retryable: boolean;
+
   constructor(
     message: string,
     readonly code: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryable?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.retryable = options?.retryable ?? false;
   }
 }
 

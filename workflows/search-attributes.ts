@@ -1,3 +1,5 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
 /**
  * Custom search attributes Lifeboat sets on its workflows so the Temporal UI
  * can filter by them. A production namespace must register them once
@@ -14,3 +16,11 @@ export const SEARCH_ATTRIBUTES = {
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
+
+
+/** Typed keys for upserting from workflows and setting at start from clients. */
+export const SA = {
+  kind: defineSearchAttributeKey('LifeboatKind', SearchAttributeType.KEYWORD),
+  source: defineSearchAttributeKey('LifeboatSource', SearchAttributeType.KEYWORD_LIST),
+  recoveryPoint: defineSearchAttributeKey('LifeboatRecoveryPoint', SearchAttributeType.KEYWORD),
+} as const;

@@ -1,0 +1,202 @@
+import os from 'node:os';
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { LifeboatError } from '../lib/errors';
+import type { LifeboatConfig, SourceConfig } from '../config';
+import type { RecoveryPoint } from '../repository';
+import { asActivity } from './failures';
+import { withHeartbeat } from './heartbeat';
+import { RepositoryProvider } from './repository';
+import { artifactsOf, type StoreContext, type StoreHandler } from './store';
+import { redisHandler } from './redis';
+import { faissHandler } from './faiss';
+import { qdrantHandler } from './qdrant';
+import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
+import type { RestoreTargetOverride } from '../workflows/types';
+
+export class PlanError extends LifeboatError {
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems:\n- ${problems.join('\n- ')}`, 'PLAN_INVALID');
+  }
+}
+
+const HANDLERS: Record<SourceType, StoreHandler<any>> = { redis: redisHandler, faiss: faissHandler, qdrant: qdrantHandler };
+
+export interface ActivityDeps {
+  config: LifeboatConfig;
+  /** Override how the repository is opened (tests). @default from config.repository */
+  repositories?: RepositoryProvider;
+}
+
+/**
+ * All of Lifeboat's activities, bound to a config. Workflows pass only source
+ * names and recovery point ids; connection details and secrets stay here, in
+ * the worker.
+ */
+export function createActivities(deps: ActivityDeps): LifeboatActivities & { closeActivities(): Promise<void> } {
+  const { config } = deps;
+  const repos = deps.repositories ?? new RepositoryProvider(config);
+  const scratchDir = config.worker.scratchDir;
+  mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+
+  const sourceNamed = (name: string): SourceConfig => {
+    const s = config.sources.find((x) => x.name === name);
+    if (!s) throw new PlanError([`unknown source "${name}"; configured sources: ${config.sources.map((x) => x.name).join(', ')}`]);
+    return s;
+  };
+  const handlerFor = (s: SourceConfig) => HANDLERS[s.type as SourceType];
+  const planned = (s: SourceConfig): PlannedSource => ({ name: s.name, type: s.type as SourceType, restoreOrder: s.restoreOrder ?? handlerFor(s).defaultRestoreOrder });
+  const ctxFor = async (hb: StoreContext['hb']): Promise<StoreContext> => ({ repo: await repos.get(), hb, scratchDir });
+  const noHb: StoreContext['hb'] = { signal: new AbortController().signal, onProgress: () => {} };
+  const resolvePoint = async (idOrPrefix: string): Promise<RecoveryPoint> => {
+    const repo = await repos.get();
+    if (idOrPrefix === 'latest') {
+      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety'));
+      if (!all.length) throw new PlanError(['the repository has no recovery point yet: run a backup first']);
+      return all[0];
+    }
+    return repo.getRecoveryPoint(idOrPrefix);
+  };
+  const findByLabel = async (key: string, value: string) => (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
+
+  return {
+    planBackup: (input) =>
+      asActivity(async () => {
+        const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);
+        const problems = names.filter((n) => !config.sources.some((s) => s.name === n)).map((n) => `unknown source "${n}"; configured sources: ${config.sources.map((s) => s.name).join(', ')}`);
+        if (problems.length) throw new PlanError(problems);
+        return { sources: names.map((n) => planned(sourceNamed(n))), parallelism: config.backup.parallelism, verify: config.backup.verify };
+      }),
+
+    backupSource: ({ source }) =>
+      asActivity(() =>
+        withHeartbeat(`backup ${source}`, async (hb) => {
+          const s = sourceNamed(source);
+          const started = Date.now();
+          const out = await handlerFor(s).backup(s, await ctxFor(hb));
+          return {
+            artifacts: out.artifacts,
+            summary: {
+              source,
+              type: s.type as SourceType,
+              artifacts: out.artifacts.length,
+              bytes: out.artifacts.reduce((a, x) => a + x.size, 0),
+              newBytes: out.artifacts.reduce((a, x) => a + Number((x.metadata?.newBytes as number | undefined) ?? 0), 0),
+              items: out.items,
+              durationMs: Date.now() - started,
+            },
+          };
+        }),
+      ),
+
+    commitRecoveryPoint: (input) =>
+      asActivity(async () => {
+        // A retry after a commit whose reply was lost must not create a second point.
+        const existing = input.labels.runId ? await findByLabel('runId', input.labels.runId) : undefined;
+        if (existing) return { id: existing.id };
+        const rp = await (await repos.get()).commitRecoveryPoint({ artifacts: input.artifacts, tags: input.tags, labels: input.labels, host: os.hostname() });
+        return { id: rp.id };
+      }),
+
+    verifyRecoveryPoint: (input) =>
+      asActivity(() =>
+        withHeartbeat(`verify ${input.id ?? 'repository'}`, async (hb) => {
+          const repo = await repos.get();
+          const report = await repo.verify({ recoveryPointId: input.id, readData: input.readData, subsetPercent: input.subsetPercent, signal: hb.signal, onProgress: (p: { bytes?: number; objects?: number }) => hb.onProgress({ bytes: p.bytes ?? 0, items: p.objects }) });
+          return { ok: report.ok, problems: report.problems.map((p: { message?: string; object?: string } | string) => (typeof p === 'string' ? p : `${p.object ?? ''}: ${p.message ?? ''}`)), checkedObjects: report.checkedObjects ?? 0 };
+        }),
+      ),
+
+    planRestore: (input) =>
+      asActivity(async () => {
+        const rp = await resolvePoint(input.recoveryPointId);
+        const inPoint = [...new Set(rp.artifacts.map((a) => a.source))];
+        const names = input.sources?.length ? input.sources : inPoint;
+        const problems: string[] = [];
+        for (const n of names) {
+          if (!inPoint.includes(n)) problems.push(`source "${n}" is not in recovery point ${rp.id} (it holds: ${inPoint.join(', ') || 'nothing'})`);
+          else if (!config.sources.some((s) => s.name === n)) problems.push(`source "${n}" is in recovery point ${rp.id} but not in the config: add it to sources so Lifeboat knows where to restore it`);
+        }
+        for (const n of Object.keys(input.targets ?? {})) if (!names.includes(n)) problems.push(`a target override names "${n}", which is not being restored`);
+        if (problems.length) throw new PlanError(problems);
+        const ctx = await ctxFor(noHb);
+        const structure = await ctx.repo.verify({ recoveryPointId: rp.id, readData: false });
+        if (!structure.ok) problems.push(`recovery point ${rp.id} is damaged: ${structure.problems.slice(0, 3).map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p))).join('; ')}`);
+        const sources = names.map((n) => sourceNamed(n));
+        for (const s of sources) {
+          const found = await handlerFor(s).preflight(s, input.targets?.[s.name], artifactsOf(rp, s.name), ctx);
+          problems.push(...found.map((p) => `${s.name}: ${p}`));
+        }
+        if (problems.length) throw new PlanError(problems);
+        const ordered = sources.map((s) => ({ ...planned(s), target: handlerFor(s).describeTarget(s, input.targets?.[s.name]) }));
+        ordered.sort((a, b) => a.restoreOrder - b.restoreOrder || a.name.localeCompare(b.name));
+        return { recoveryPointId: rp.id, sources: ordered };
+      }),
+
+    safetyBackup: (input) =>
+      asActivity(() =>
+        withHeartbeat(`safety backup ${input.restoreId}`, async (hb) => {
+          const existing = await findByLabel('safetyFor', input.restoreId);
+          if (existing) return { recoveryPointId: existing.id };
+          const ctx = await ctxFor(hb);
+          const artifacts: ArtifactHandle[] = [];
+          for (const t of input.sources) {
+            const s = sourceNamed(t.source);
+            artifacts.push(...(await handlerFor(s).safetyBackup(s, t.target, ctx)).artifacts);
+          }
+          const rp = await ctx.repo.commitRecoveryPoint({
+            artifacts,
+            tags: ['safety'],
+            labels: { safetyFor: input.restoreId, restoring: input.recoveryPointId, sources: input.sources.map((x) => x.source).join(',') },
+            host: os.hostname(),
+          });
+          return { recoveryPointId: rp.id };
+        }),
+      ),
+
+    restoreSource: (input) =>
+      asActivity(() =>
+        withHeartbeat(`restore ${input.source}`, async (hb) => {
+          const s = sourceNamed(input.source);
+          const ctx = await ctxFor(hb);
+          const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
+          const out = await handlerFor(s).restore(s, input.target, artifactsOf(rp, s.name), input.restoreId, ctx);
+          return { source: s.name, target: handlerFor(s).describeTarget(s, input.target), ...out };
+        }),
+      ),
+
+    verifyRestoredSource: (input) =>
+      asActivity(() =>
+        withHeartbeat(`verify ${input.source}`, async (hb) => {
+          const s = sourceNamed(input.source);
+          const ctx = await ctxFor(hb);
+          const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
+          const v = await handlerFor(s).verify(s, input.target, artifactsOf(rp, s.name), input.restoreId, ctx);
+          if (input.injectFailure) return { ok: false, detail: `injected verification failure (test hook); real check said: ${v.detail}` };
+          return v;
+        }),
+      ),
+
+    confirmRestore: (input) =>
+      asActivity(async () => {
+        const s = sourceNamed(input.source);
+        await handlerFor(s).confirm(s, input.target, input.restoreId, await ctxFor(noHb));
+      }),
+
+    compensateRestore: (input) =>
+      asActivity(() =>
+        withHeartbeat(`roll back ${input.source}`, async (hb) => {
+          const s = sourceNamed(input.source);
+          const ctx = await ctxFor(hb);
+          const safety = input.safetyRecoveryPointId ? artifactsOf(await ctx.repo.getRecoveryPoint(input.safetyRecoveryPointId), s.name) : undefined;
+          await handlerFor(s).compensate(s, input.target, input.restoreId, safety, ctx);
+        }),
+      ),
+
+    closeActivities: () => repos.close(),
+  };
+}
+
+export type { LifeboatActivities } from './types';
+export const defaultScratchDir = () => path.join(os.tmpdir(), 'lifeboat');
+export type { RestoreTargetOverride };

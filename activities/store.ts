@@ -1,0 +1,49 @@
+import type { Repository, RecoveryPoint } from '../repository';
+import type { RestoreTargetOverride } from '../workflows/types';
+import type { Heartbeat } from './heartbeat';
+import type { ArtifactHandle, SourceType } from './types';
+
+/** What a store handler gets besides its source config. */
+export interface StoreContext {
+  repo: Repository;
+  hb: Heartbeat;
+  /** Folder for temp files of this worker. */
+  scratchDir: string;
+}
+
+export interface StoreBackup {
+  artifacts: ArtifactHandle[];
+  items: number;
+}
+
+/**
+ * One implementation per store type (activities/redis.ts, faiss.ts,
+ * qdrant.ts). The generic activities in activities/index.ts do the
+ * bookkeeping (plans, recovery points, heartbeats, failures) and call these.
+ * Every method must be idempotent: Temporal retries it after a crash.
+ */
+export interface StoreHandler<S> {
+  readonly type: SourceType;
+  /** Restores before higher numbers (metadata before vectors). */
+  readonly defaultRestoreOrder: number;
+  /** Printable target, e.g. redis://host:6379/0, /data/x.faiss, qdrant http://h:6333/docs. No credentials. */
+  describeTarget(source: S, override?: RestoreTargetOverride): string;
+  /** Streams the source into the repository. */
+  backup(source: S, ctx: StoreContext): Promise<StoreBackup>;
+  /** Problems that make a restore of `artifacts` into the target impossible (unreachable, dimension mismatch...). */
+  preflight(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], ctx: StoreContext): Promise<string[]>;
+  /** Backs up the target's current state (empty list when the target does not exist yet). */
+  safetyBackup(source: S, override: RestoreTargetOverride | undefined, ctx: StoreContext): Promise<StoreBackup>;
+  /** Makes the target equal to `artifacts`. */
+  restore(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], restoreId: string, ctx: StoreContext): Promise<{ items: number; bytes: number }>;
+  /** Compares the target with what the artifacts recorded at backup (digests, counts, probes). */
+  verify(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], restoreId: string, ctx: StoreContext): Promise<{ ok: boolean; detail: string }>;
+  /** Drops what was kept for a rollback (previous files, old collections). */
+  confirm(source: S, override: RestoreTargetOverride | undefined, restoreId: string, ctx: StoreContext): Promise<void>;
+  /** Puts the target back as it was before `restore` (from kept state or the safety point's artifacts). */
+  compensate(source: S, override: RestoreTargetOverride | undefined, restoreId: string, safety: ArtifactHandle[] | undefined, ctx: StoreContext): Promise<void>;
+}
+
+export function artifactsOf(rp: RecoveryPoint, source: string): ArtifactHandle[] {
+  return rp.artifacts.filter((a) => a.source === source);
+}

@@ -1,0 +1,104 @@
+/**
+ * Signatures of the activities the workflows call. Workflows import these
+ * types only (never the implementations), so the workflow bundle stays free
+ * of I/O.
+ */
+import type { RestoreTargetOverride, SourceBackupResult } from '../workflows/types';
+
+export type SourceType = 'redis' | 'faiss' | 'qdrant';
+
+/** A source as the workflows see it: a name and what it needs to be ordered. */
+export interface PlannedSource {
+  name: string;
+  type: SourceType;
+  /** Lower restores first (Redis metadata before vector stores). */
+  restoreOrder: number;
+}
+
+/** Small reference to an artifact stored in the repository (the chunk list stays in the repository). */
+export interface ArtifactHandle {
+  source: string;
+  kind: string;
+  name: string;
+  size: number;
+  sha256: string;
+  indexId: string;
+  chunks: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface SourceBackupOutput {
+  artifacts: ArtifactHandle[];
+  summary: SourceBackupResult;
+}
+
+export interface RestoreSourceInput {
+  recoveryPointId: string;
+  source: string;
+  target?: RestoreTargetOverride;
+  /** Unique per restore workflow run: names staged files and temp collections, so retries are idempotent. */
+  restoreId: string;
+}
+
+/** What a restore changed, so a compensation can undo it, and what it checked. */
+export interface RestoreSourceOutput {
+  source: string;
+  /** Human-readable target, e.g. "redis://10.0.0.5:6379/0" or "/data/index.faiss". */
+  target: string;
+  items: number;
+  bytes: number;
+}
+
+export interface VerifyTargetInput extends RestoreSourceInput {
+  /** Test hook to exercise rollback. */
+  injectFailure?: boolean;
+}
+
+export interface SafetyBackupInput {
+  sources: { source: string; target?: RestoreTargetOverride }[];
+  restoreId: string;
+  /** The restore's recovery point, recorded in the safety point's labels. */
+  recoveryPointId: string;
+}
+
+export interface CompensateInput {
+  source: string;
+  target?: RestoreTargetOverride;
+  restoreId: string;
+  /** Safety recovery point to put back; absent when the target was empty/missing before. */
+  safetyRecoveryPointId?: string;
+}
+
+export interface CommitInput {
+  artifacts: ArtifactHandle[];
+  tags: string[];
+  labels: Record<string, string>;
+}
+
+export interface BackupPlan {
+  sources: PlannedSource[];
+  parallelism: number;
+  verify: 'none' | 'structure' | 'read-data';
+}
+
+export interface RestorePlan {
+  /** The full id (the input may be a unique prefix, or "latest"). */
+  recoveryPointId: string;
+  /** In restore order, with a printable target each. */
+  sources: (PlannedSource & { target: string })[];
+}
+
+export interface LifeboatActivities {
+  /** Resolves source names against the config; unknown names fail, non-retryable. */
+  planBackup(input: { sources?: string[] }): Promise<BackupPlan>;
+  /** Pre-flight: the recovery point exists and its structure verifies, targets are reachable, dimensions compatible. All problems in one non-retryable error. */
+  planRestore(input: { recoveryPointId: string; sources?: string[]; targets?: Record<string, RestoreTargetOverride> }): Promise<RestorePlan>;
+  backupSource(input: { source: string; backupId: string }): Promise<SourceBackupOutput>;
+  commitRecoveryPoint(input: CommitInput): Promise<{ id: string }>;
+  verifyRecoveryPoint(input: { id?: string; readData: boolean; subsetPercent?: number }): Promise<{ ok: boolean; problems: string[]; checkedObjects: number }>;
+  safetyBackup(input: SafetyBackupInput): Promise<{ recoveryPointId?: string }>;
+  restoreSource(input: RestoreSourceInput): Promise<RestoreSourceOutput>;
+  verifyRestoredSource(input: VerifyTargetInput): Promise<{ ok: boolean; detail: string }>;
+  confirmRestore(input: { source: string; target?: RestoreTargetOverride; restoreId: string }): Promise<void>;
+  compensateRestore(input: CompensateInput): Promise<void>;
+}

@@ -1,0 +1,337 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { UnknownSourceError } from '../config/errors';
+import type { LifeboatConfig } from '../config/types';
+import type { RecoveryPoint, Repository } from '../repository';
+import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { WORKFLOW_TYPES, type BackupInput, type BackupResult, type RestoreInput, type RestoreResult, type WorkflowProgress } from '../workflows/types';
+import type { VerifyInput, VerifyResult } from '../workflows/verify';
+import { connectTemporal, type TemporalHandle } from './connection';
+import { operationError } from './error-mapping';
+import {
+  BackupAlreadyRunningError,
+  NoRecoveryPointError,
+  OperationNotFoundError,
+  SearchAttributesMissingError,
+  SourceNotInRecoveryPointError,
+  TemporalUnreachableError,
+  UsageError,
+  type OperationKind,
+} from './errors';
+import { initConfiguredRepository, openConfiguredRepository } from './repository';
+import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
+import { scheduleOperations } from './schedules';
+import type { ActivityProgress, BackupOptions, LifeboatClient, LifeboatClientOptions, OperationHandle, OperationProgress, RestoreOptions, VerifyOptions } from './types';
+import { backupWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
+
+/** Recovery points Lifeboat takes of restore targets before overwriting them; never what "latest" means. */
+const SAFETY_TAG = 'safety';
+
+const unique = (xs: readonly string[]) => [...new Set(xs)];
+
+/** Source names a recovery point holds, in manifest order. */
+export function sourcesOf(rp: RecoveryPoint): string[] {
+  return unique(rp.artifacts.map((a) => a.source));
+}
+
+function checkSourceNames(config: LifeboatConfig, names: readonly string[]): void {
+  const known = config.sources.map((s) => s.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) throw new UnknownSourceError(unknown, known);
+}
+
+const PENDING_ACTIVITY_STATES: Record<number, string> = { 1: 'SCHEDULED', 2: 'STARTED', 3: 'CANCEL_REQUESTED', 4: 'PAUSED', 5: 'PAUSE_REQUESTED' };
+
+/**
+ * The typed Lifeboat client: the CLI's operations as functions, for incident
+ * tooling and scripts. Nothing connects until used: list/show/forget/hold
+ * open the repository directly (no worker needed); backup/restore/verify
+ * start workflows on the config's task queue and return handles.
+ *
+ * @example
+ * const lb = createLifeboatClient(await loadConfig());
+ * const op = await lb.backup({ sources: ['sessions'], trigger: 'pagerduty' });
+ * console.log((await op.result()).recoveryPointId);
+ * await lb.close();
+ */
+export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClientOptions = {}): LifeboatClient {
+  const { temporal: tcfg } = config;
+  const queryTimeoutMs = opts.queryTimeoutMs ?? 3000;
+  let temporal: Promise<TemporalHandle> | undefined;
+  let repository: Promise<Repository> | undefined;
+
+  const getClient = async (): Promise<Client> => {
+    if (opts.temporalClient) return opts.temporalClient;
+    temporal ??= connectTemporal(tcfg, opts);
+    // A failed connect is not cached: the next call tries again.
+    temporal.catch(() => (temporal = undefined));
+    return (await temporal).client;
+  };
+  const getRepository = async (): Promise<Repository> => {
+    if (opts.repository) return opts.repository;
+    repository ??= openConfiguredRepository(config);
+    repository.catch(() => (repository = undefined));
+    return repository;
+  };
+
+  /** Temporal errors that mean "go fix your setup" get Lifeboat's own names. */
+  const translate = (e: unknown): unknown => {
+    if (!(e instanceof Error)) return e;
+    if (/search attribute/i.test(e.message) && Object.keys(SEARCH_ATTRIBUTES).some((a) => e.message.includes(a))) {
+      return new SearchAttributesMissingError(tcfg.namespace, Object.entries(SEARCH_ATTRIBUTES).map(([n, t]) => `${n}=${t}`), e);
+    }
+    const code = (e.cause as { code?: unknown } | undefined)?.code;
+    if (e.name === 'ServiceError' && code === 14) return new TemporalUnreachableError(tcfg.address, tcfg.namespace, e);
+    return e;
+  };
+
+  const resolvePoint = async (id: string): Promise<RecoveryPoint> => {
+    if (!id) throw new UsageError('a recovery point id is required (a full id, a unique prefix, or "latest")', 'ID');
+    const repo = await getRepository();
+    if (id === 'latest') {
+      const rp = (await repo.listRecoveryPoints()).find((p) => !p.tags.includes(SAFETY_TAG));
+      if (!rp) throw new NoRecoveryPointError(repo.url);
+      return rp;
+    }
+    return repo.getRecoveryPoint(id);
+  };
+
+  const progressOf = async (workflowId: string, runId?: string): Promise<OperationProgress> => {
+    const client = await getClient();
+    const handle = client.workflow.getHandle(workflowId, runId);
+    let desc;
+    try {
+      desc = await handle.describe();
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) throw new OperationNotFoundError(workflowId);
+      throw translate(e);
+    }
+    let progress: WorkflowProgress | undefined;
+    try {
+      // Without a worker a query waits for one; the deadline keeps progress polling live.
+      progress = await client.connection.withDeadline(Date.now() + queryTimeoutMs, () => handle.query<WorkflowProgress>('progress'));
+    } catch {
+      progress = undefined;
+    }
+    const converter = client.options.loadedDataConverter;
+    const activities: ActivityProgress[] = [];
+    for (const a of desc.raw.pendingActivities ?? []) {
+      const details = a.heartbeatDetails?.payloads?.length ? await decodeArrayFromPayloads(converter, a.heartbeatDetails.payloads).catch(() => []) : [];
+      const hb = (details[0] ?? {}) as Partial<Pick<ActivityProgress, 'label' | 'bytes' | 'items' | 'totalBytes' | 'totalItems'>>;
+      const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+      const entry: ActivityProgress = {
+        activityType: a.activityType?.name ?? 'activity',
+        state: PENDING_ACTIVITY_STATES[Number(a.state ?? 0)] ?? 'UNKNOWN',
+        attempt: a.attempt ?? 1,
+      };
+      if (typeof hb.label === 'string') entry.label = hb.label;
+      for (const k of ['bytes', 'items', 'totalBytes', 'totalItems'] as const) {
+        const v = num(hb[k]);
+        if (v !== undefined) entry[k] = v;
+      }
+      if (a.lastFailure?.message) entry.lastFailure = a.lastFailure.message;
+      activities.push(entry);
+    }
+    return {
+      workflowId,
+      runId: desc.runId,
+      status: desc.status.name,
+      startedAt: desc.startTime.toISOString(),
+      ...(desc.closeTime ? { closedAt: desc.closeTime.toISOString() } : {}),
+      ...(progress ? { progress } : {}),
+      activities,
+    };
+  };
+
+  function wrap<T>(kind: OperationKind, h: WorkflowHandleWithFirstExecutionRunId, startedAt: Date, sources: readonly string[], recoveryPointId?: string): OperationHandle<T> {
+    const runId = h.firstExecutionRunId;
+    return {
+      kind,
+      workflowId: h.workflowId,
+      runId,
+      startedAt,
+      sources,
+      ...(recoveryPointId ? { recoveryPointId } : {}),
+      async result() {
+        try {
+          return (await h.result()) as T;
+        } catch (e) {
+          throw operationError(kind, h.workflowId, translate(e));
+        }
+      },
+      progress: () => progressOf(h.workflowId, runId),
+      cancel: () => h.cancel().then(() => undefined),
+    };
+  }
+
+  const start = async (workflowType: string, options: Parameters<Client['workflow']['start']>[1]): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId; startedAt: Date }> => {
+    const client = await getClient();
+    const startedAt = new Date();
+    try {
+      const handle = await client.workflow.start(workflowType, options);
+      return { handle, startedAt };
+    } catch (e) {
+      throw translate(e);
+    }
+  };
+
+  const bullet = (k: string, v: string) => `- **${k}:** ${v}`;
+
+  return {
+    config,
+
+    async backup(o: BackupOptions = {}) {
+      const all = config.sources.map((s) => s.name);
+      const requested = o.sources?.length ? unique(o.sources) : undefined;
+      if (requested) checkSourceNames(config, requested);
+      const everything = !requested || (requested.length === all.length && all.every((n) => requested.includes(n)));
+      const sources = everything ? all : [...requested].sort();
+      const workflowId = backupWorkflowId(everything ? undefined : sources);
+      const input: BackupInput = {
+        ...(everything ? {} : { sources }),
+        ...(o.tags?.length ? { tags: [...o.tags] } : {}),
+        trigger: o.trigger ?? 'client',
+        ...(o.verify ? { verify: o.verify } : {}),
+      };
+      try {
+        const { handle, startedAt } = await start(WORKFLOW_TYPES.backup, {
+          taskQueue: tcfg.taskQueue,
+          workflowId,
+          args: [input],
+          // Two backups of the same sources never run at once; a new one may start once the last has closed.
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [
+            { key: SA.kind, value: 'backup' },
+            { key: SA.source, value: sources },
+          ],
+          staticSummary: `Backup of ${sources.join(', ')}`,
+          staticDetails: [bullet('sources', sources.join(', ')), bullet('trigger', input.trigger ?? 'client'), ...(input.tags ? [bullet('tags', input.tags.join(', '))] : []), bullet('repository', config.repository.url)].join('\n'),
+        });
+        return wrap<BackupResult>('backup', handle, startedAt, sources);
+      } catch (e) {
+        if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+        const running = await (await getClient()).workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch(() => undefined);
+        throw new BackupAlreadyRunningError(workflowId, running?.runId, running?.startTime, sources);
+      }
+    },
+
+    async restore(id: string, o: RestoreOptions = {}) {
+      checkTargetFlags(o);
+      const requested = o.sources?.length ? unique(o.sources) : undefined;
+      if (requested) checkSourceNames(config, requested);
+      const rp = await resolvePoint(id);
+      const available = sourcesOf(rp);
+      const selected = requested ?? available;
+      const missing = selected.filter((n) => !available.includes(n));
+      if (missing.length) throw new SourceNotInRecoveryPointError(rp.id, missing, available);
+      if (!requested) {
+        const known = config.sources.map((s) => s.name);
+        const gone = selected.filter((n) => !known.includes(n));
+        if (gone.length) throw new UnknownSourceError(gone, known, ` (recovery point ${rp.id} holds it but the config no longer declares it; restore the others with --source)`);
+      }
+      const targets = resolveRestoreTargets(config, selected, o);
+      const input: RestoreInput = {
+        recoveryPointId: rp.id,
+        ...(requested ? { sources: [...selected] } : {}),
+        ...(Object.keys(targets).length ? { targets } : {}),
+        ...(o.safetyBackup === false ? { skipSafetyBackup: true } : {}),
+        trigger: o.trigger ?? 'client',
+      };
+      const where = selected.map((n) => {
+        const t = targets[n];
+        const to = t ? [t.redisUrl, t.redisDb !== undefined ? `db ${t.redisDb}` : undefined, t.collection, t.path].filter(Boolean).join(' ') : 'its configured location';
+        return `${n} → ${to}`;
+      });
+      const { handle, startedAt } = await start(WORKFLOW_TYPES.restore, {
+        taskQueue: tcfg.taskQueue,
+        workflowId: restoreWorkflowId(rp.id),
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: SA.kind, value: 'restore' },
+          { key: SA.source, value: [...selected] },
+          { key: SA.recoveryPoint, value: rp.id },
+        ],
+        staticSummary: `Restore ${rp.id} (${selected.join(', ')})`,
+        staticDetails: [
+          bullet('recovery point', `${rp.id} (${rp.time}, ${rp.host})`),
+          bullet('targets', where.join('; ')),
+          bullet('safety backup', o.safetyBackup === false ? 'no (no rollback data)' : 'yes'),
+          bullet('trigger', input.trigger ?? 'client'),
+        ].join('\n'),
+      });
+      return wrap<RestoreResult>('restore', handle, startedAt, selected, rp.id);
+    },
+
+    async verify(id?: string, o: VerifyOptions = {}) {
+      if (o.subsetPercent !== undefined) {
+        if (!(Number.isFinite(o.subsetPercent) && o.subsetPercent > 0 && o.subsetPercent <= 100)) {
+          throw new UsageError(`--subset ${o.subsetPercent} is not a percentage; use a number above 0 and at most 100`, '--subset');
+        }
+        if (o.readData === false) throw new UsageError('--subset reads a share of the data, so it needs --read-data', '--subset');
+      }
+      const readData = o.readData ?? o.subsetPercent !== undefined;
+      const rp = id ? await resolvePoint(id) : undefined;
+      const input: VerifyInput = { ...(rp ? { recoveryPointId: rp.id } : {}), readData, ...(readData && o.subsetPercent !== undefined ? { subsetPercent: o.subsetPercent } : {}) };
+      const what = rp ? `recovery point ${rp.id}` : 'the whole repository';
+      const { handle, startedAt } = await start(WORKFLOW_TYPES.verify, {
+        taskQueue: tcfg.taskQueue,
+        workflowId: verifyWorkflowId(rp?.id),
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [{ key: SA.kind, value: 'verify' }, ...(rp ? [{ key: SA.recoveryPoint, value: rp.id }] : [])],
+        staticSummary: `Verify ${what}${readData ? ` (read ${input.subsetPercent ?? 100}% of the data)` : ' (structure)'}`,
+        staticDetails: [bullet('what', what), bullet('read data', readData ? `${input.subsetPercent ?? 100}%` : 'no, structure only'), bullet('repository', config.repository.url)].join('\n'),
+      });
+      return wrap<VerifyResult>('verify', handle, startedAt, rp ? sourcesOf(rp) : [], rp?.id);
+    },
+
+    async init() {
+      const repo = await initConfiguredRepository(config);
+      const out = { id: repo.id, url: repo.url };
+      if (opts.repository) await repo.close();
+      else repository ??= Promise.resolve(repo);
+      return out;
+    },
+    list: async () => (await getRepository()).listRecoveryPoints(),
+    show: (id) => resolvePoint(id),
+    async forget(id) {
+      const rp = await resolvePoint(id);
+      await (await getRepository()).forget(rp.id);
+      return rp;
+    },
+    async hold(id, reason) {
+      if (!reason?.trim()) throw new UsageError('a legal hold needs a reason (--reason TEXT), kept with the recovery point for the audit trail', '--reason');
+      const rp = await resolvePoint(id);
+      const repo = await getRepository();
+      await repo.hold(rp.id, reason.trim());
+      return repo.getRecoveryPoint(rp.id);
+    },
+    async unhold(id) {
+      const rp = await resolvePoint(id);
+      const repo = await getRepository();
+      await repo.unhold(rp.id);
+      return repo.getRecoveryPoint(rp.id);
+    },
+    progress: (workflowId) => progressOf(workflowId),
+    schedules: scheduleOperations(config, async () => {
+      try {
+        return await getClient();
+      } catch (e) {
+        throw translate(e);
+      }
+    }, opts.scheduleIdPrefix),
+
+    async close() {
+      const t = temporal;
+      const r = repository;
+      temporal = undefined;
+      repository = undefined;
+      await Promise.allSettled([t?.then((h) => h.connection.close()), r?.then((repo) => repo.close())]);
+    },
+  };
+}

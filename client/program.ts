@@ -1,0 +1,126 @@
+import { Command, CommanderError } from 'commander';
+import { loadConfig } from '../config';
+import type { LifeboatConfig } from '../config/types';
+import { createLifeboatClient } from './api';
+import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
+import { registerBackup } from './commands/backup';
+import { registerForget } from './commands/forget';
+import { registerHold } from './commands/hold';
+import { registerInit } from './commands/init';
+import { registerList } from './commands/list';
+import { allOptions } from './commands/options';
+import { registerProgress } from './commands/progress';
+import { registerRestore } from './commands/restore';
+import type { CommandRunner } from './commands/runner';
+import { registerSchedules } from './commands/schedules';
+import { registerVerify } from './commands/verify';
+import { registerWorker } from './commands/worker';
+import { errorDocument, exitCodeFor } from './error-mapping';
+import { RestoreFailedError, VerificationFailedError } from './errors';
+import { EXIT_CODES, type ExitCode } from './exit-codes';
+import { renderRestore } from './render';
+import type { LifeboatClient } from './types';
+
+/** JSON that survives odd values (bigints, cycles) rather than crashing the one document a script waits for. */
+function toJson(doc: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(doc, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Error) return { name: v.name, message: v.message };
+    if (v && typeof v === 'object') {
+      if (seen.has(v)) return '[circular]';
+      seen.add(v);
+    }
+    return v;
+  });
+}
+
+/**
+ * Builds the `lifeboat` command tree. `run` executes a command body; the
+ * caller decides how outcomes are printed. Extra commands (the demo) can be
+ * added to the returned program.
+ */
+export function buildProgram(io: CliIo, run: CommandRunner): Command {
+  const program = new Command('lifeboat')
+    .description('Backup, restore and disaster recovery for Redis, FAISS and Qdrant on Temporal')
+    .option('--config <path>', 'config file (default: $LIFEBOAT_CONFIG)')
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before the subcommands are added: they inherit both.
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  registerInit(program, run);
+  registerBackup(program, run);
+  registerRestore(program, run);
+  registerList(program, run);
+  registerVerify(program, run);
+  registerForget(program, run);
+  registerHold(program, run);
+  registerSchedules(program, run);
+  registerProgress(program, run);
+  registerWorker(program, run);
+  return program;
+}
+
+function printError(io: CliIo, json: boolean, e: unknown): ExitCode {
+  const code = exitCodeFor(e);
+  if (e instanceof CommanderError) {
+    // Commander already wrote its message (and help) to stderr.
+    if (json && code !== EXIT_CODES.ok) io.stdout.write(`${toJson({ ok: false, exitCode: code, error: { name: 'UsageError', code: 'USAGE', message: e.message } })}\n`);
+    return code;
+  }
+  if (json) io.stdout.write(`${toJson(errorDocument(e))}\n`);
+  const msg = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`lifeboat: ${msg}\n`);
+  if (!json && e instanceof RestoreFailedError) io.stderr.write(`${renderRestore(e.result)}\n`);
+  if (!json && e instanceof VerificationFailedError) for (const p of e.problems) io.stderr.write(`  - ${p}\n`);
+  if (code === EXIT_CODES.unexpected && e instanceof Error && e.stack && io.env.LIFEBOAT_DEBUG) io.stderr.write(`${e.stack}\n`);
+  return code;
+}
+
+/**
+ * Runs the CLI on user arguments (without node and script) and returns the
+ * exit code instead of exiting, so tests can call it in-process.
+ * `extend` adds commands that print on their own (the demo).
+ */
+export async function runCli(args: readonly string[], io: CliIo, opts: RunCliOptions & { extend?: (program: Command) => void } = {}): Promise<ExitCode> {
+  const json = args.includes('--json');
+  let outcome: CommandOutcome | undefined;
+  const run: CommandRunner = async (cmd, body) => {
+    const o = allOptions<Record<string, unknown>>(cmd);
+    let config: Promise<LifeboatConfig> | undefined;
+    let client: LifeboatClient | undefined;
+    const ctx: CommandContext = {
+      io,
+      json: Boolean(o.json),
+      config: () =>
+        (config ??= (async () => {
+          const c = opts.config ?? (await loadConfig(o.config ?? io.env.LIFEBOAT_CONFIG));
+          for (const w of c.warnings) io.stderr.write(`lifeboat: config warning: ${w}\n`);
+          return c;
+        })()),
+      client: async () => (client ??= createLifeboatClient(await ctx.config(), opts.clientOptions)),
+      log: (line) => io.stderr.write(`${line}\n`),
+    };
+    try {
+      outcome = await body(ctx);
+    } finally {
+      await client?.close();
+    }
+  };
+  const program = buildProgram(io, run);
+  opts.extend?.(program);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+  } catch (e) {
+    return printError(io, json, e);
+  }
+  if (!outcome) return EXIT_CODES.ok;
+  if (json) io.stdout.write(`${toJson(outcome.document)}\n`);
+  else if (outcome.text) io.stdout.write(`${outcome.text}\n`);
+  return outcome.exitCode ?? EXIT_CODES.ok;
+}
+
+/** The real process's streams and environment. */
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}

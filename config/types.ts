@@ -1,0 +1,262 @@
+/**
+ * The shape of a validated Lifeboat config, as `parseConfig` returns it:
+ * defaults applied, presets merged, durations in milliseconds, sizes in bytes,
+ * deeply frozen. Secrets appear only as references ({@link SecretRef}); the
+ * worker resolves them with `resolveSecret` at the last moment, so a config
+ * object is safe to log or pass around.
+ */
+
+export const PROFILES = ['dev', 'staging', 'prod'] as const;
+/** A preset for RPO/RTO targets and retention. */
+export type Profile = (typeof PROFILES)[number];
+
+export const SOURCE_TYPES = ['redis', 'faiss', 'qdrant'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export const VERIFY_LEVELS = ['none', 'structure', 'read-data'] as const;
+/** How deeply a fresh recovery point is checked after commit. */
+export type VerifyLevel = (typeof VERIFY_LEVELS)[number];
+
+export const QDRANT_MODES = ['snapshot', 'points'] as const;
+/** `snapshot`: Qdrant's native snapshots (fast, same version). `points`: portable scroll/upsert export. */
+export type QdrantMode = (typeof QDRANT_MODES)[number];
+
+export const SSE_MODES = ['AES256', 'aws:kms'] as const;
+/** S3 server-side encryption, on top of Lifeboat's own client-side encryption. */
+export type SseMode = (typeof SSE_MODES)[number];
+
+/**
+ * Where a secret comes from: the name of an environment variable or the path
+ * of a file. Never the secret itself, so configs, logs and workflow inputs
+ * can carry it safely.
+ */
+export type SecretRef = { readonly env: string; readonly file?: undefined } | { readonly file: string; readonly env?: undefined };
+
+/** Recovery objectives, in milliseconds. */
+export interface Targets {
+  /** Recovery point objective: the newest verified recovery point must never be older than this. */
+  readonly rpo: number;
+  /** Recovery time objective: a restore (and a drill) must finish within this. */
+  readonly rto: number;
+}
+
+/**
+ * Grandfather-father-son retention, as in restic's `forget`: a recovery point
+ * is kept when any rule keeps it. 0 turns a rule off.
+ */
+export interface Retention {
+  /** The newest N recovery points, whatever their age. */
+  readonly keepLast: number;
+  /** The newest recovery point of each of the last N hours that have one. */
+  readonly keepHourly: number;
+  readonly keepDaily: number;
+  readonly keepWeekly: number;
+  readonly keepMonthly: number;
+  readonly keepYearly: number;
+}
+
+export interface TemporalTlsConfig {
+  /** Server name for SNI and certificate checks. @default the host of `address` */
+  readonly serverName?: string;
+  /** CA bundle for the server's certificate. @default the system's trusted CAs */
+  readonly caFile?: string;
+  /** Client certificate for mTLS; needs `keyFile`. */
+  readonly certFile?: string;
+  /** Client key for mTLS; needs `certFile`. */
+  readonly keyFile?: string;
+}
+
+export interface TemporalConfig {
+  /** host:port of the Temporal frontend. @default '127.0.0.1:7233' */
+  readonly address: string;
+  /** @default 'default' */
+  readonly namespace: string;
+  /** @default 'lifeboat' */
+  readonly taskQueue: string;
+  /** TLS to the frontend; absent means plaintext. `tls: true` in YAML gives `{}`. */
+  readonly tls?: TemporalTlsConfig;
+  /** API key (Temporal Cloud). */
+  readonly apiKey?: SecretRef;
+  /** Encrypts workflow payloads (inputs, results) with a codec key before they reach Temporal. */
+  readonly payloadEncryption?: { readonly key: SecretRef };
+}
+
+export interface S3Options {
+  /** Custom endpoint (MinIO, Ceph, R2...). @default AWS for `region` */
+  readonly endpoint?: string;
+  /** @default 'us-east-1' */
+  readonly region: string;
+  /** Path-style URLs (needed by most S3-compatible servers). @default false */
+  readonly forcePathStyle: boolean;
+  /** Server-side encryption. @default none (Lifeboat encrypts on the client anyway) */
+  readonly sse?: SseMode;
+  /** KMS key for `sse: aws:kms`. */
+  readonly kmsKeyId?: string;
+  /** Static access key. @default the AWS SDK's credential chain (env, profile, instance role) */
+  readonly accessKeyId?: SecretRef;
+  /** Static secret key; needs `accessKeyId`. */
+  readonly secretAccessKey?: SecretRef;
+}
+
+interface RepositoryCommon {
+  /** The URL as written (trimmed): an absolute path, file:///path or s3://bucket/prefix. */
+  readonly url: string;
+  /** The repository password, from which the encryption key is derived. */
+  readonly password: SecretRef;
+}
+
+export interface LocalRepositoryConfig extends RepositoryCommon {
+  readonly kind: 'local';
+  /** Absolute folder path. */
+  readonly path: string;
+  readonly s3?: undefined;
+}
+
+export interface S3RepositoryConfig extends RepositoryCommon {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Key prefix inside the bucket, without leading or trailing slash ('' for the bucket root). */
+  readonly prefix: string;
+  readonly s3: S3Options;
+}
+
+export type RepositoryConfig = LocalRepositoryConfig | S3RepositoryConfig;
+
+interface SourceCommon {
+  /** Unique, `[a-z0-9][a-z0-9-]*`: appears in workflow ids and repository paths. */
+  readonly name: string;
+  /** Effective targets: source override, else global `targets`, else the profile's. */
+  readonly targets: Targets;
+  /** Effective retention: source override, else global `retention`, else the profile's. */
+  readonly retention: Retention;
+  /** Lower restores first. @default redis 10, qdrant 20, faiss 20 (metadata before vector stores) */
+  readonly restoreOrder: number;
+}
+
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RedisSourceConfig extends SourceCommon {
+  readonly type: 'redis';
+  /** redis:// or rediss:// URL without credentials and without a db path; absent for a cluster. */
+  readonly url?: string;
+  /** Seed nodes of a Redis Cluster; absent for a single instance. */
+  readonly cluster?: readonly RedisNode[];
+  readonly username?: string;
+  readonly password?: SecretRef;
+  /** One db, or every non-empty db. A cluster has only db 0. @default 'all' */
+  readonly db: number | 'all';
+  /** SCAN MATCH pattern. @default '*' */
+  readonly pattern: string;
+  /** @default true for rediss:// URLs, else false */
+  readonly tls: boolean;
+}
+
+export interface FaissProbeOptions {
+  /** Indexes larger than this are not loaded for probe queries. @default 2 GiB */
+  readonly maxBytes: number;
+  /** Probe queries recorded at backup and compared after restore; 0 turns probing off. @default 8 */
+  readonly queries: number;
+  /** Neighbours per probe query. @default 10 */
+  readonly k: number;
+}
+
+export interface FaissSourceConfig extends SourceCommon {
+  readonly type: 'faiss';
+  /** Absolute path of an index file, or of a directory of index files. */
+  readonly path: string;
+  readonly probe: FaissProbeOptions;
+}
+
+export interface QdrantSourceConfig extends SourceCommon {
+  readonly type: 'qdrant';
+  /** http(s) URL of Qdrant's REST API, without credentials. */
+  readonly url: string;
+  readonly apiKey?: SecretRef;
+  /** From `collection` or `collections`; at least one, unique. */
+  readonly collections: readonly string[];
+  /** @default 'snapshot' */
+  readonly mode: QdrantMode;
+  /** Restore into a new collection, then switch this alias to it (single collection only). */
+  readonly alias?: string;
+}
+
+export type SourceConfig = RedisSourceConfig | FaissSourceConfig | QdrantSourceConfig;
+
+export interface BackupConfig {
+  /** Sources backed up at once. @default 2 */
+  readonly parallelism: number;
+  /** @default 'structure' */
+  readonly verify: VerifyLevel;
+}
+
+/** When a schedule fires: exactly one of `cron` and `every`. */
+export type ScheduleTrigger = { readonly cron: string; readonly every?: undefined } | { readonly every: number; readonly cron?: undefined };
+
+export type ScheduleConfig = ScheduleTrigger & {
+  /** Created paused. @default false */
+  readonly paused: boolean;
+  /** IANA time zone for `cron`. @default 'UTC' */
+  readonly timezone: string;
+};
+
+export type SourceScheduleConfig = ScheduleConfig & {
+  /** Sources this schedule covers. @default every source */
+  readonly sources?: readonly string[];
+};
+
+export type VerifyScheduleConfig = ScheduleConfig & {
+  /** Read back and decrypt the data, not just the structure. @default false */
+  readonly readData: boolean;
+  /** With readData: the share of the data read per run (1-100). @default 100 */
+  readonly subsetPercent: number;
+};
+
+export interface SchedulesConfig {
+  readonly backup?: SourceScheduleConfig;
+  readonly verify?: VerifyScheduleConfig;
+  readonly drill?: SourceScheduleConfig;
+  readonly prune?: ScheduleConfig;
+  /** How far back missed runs are caught up after an outage (Temporal minimum 10s). @default 10 minutes */
+  readonly catchupWindow: number;
+}
+
+export interface WorkerConfig {
+  /** @default 4 */
+  readonly maxConcurrentActivities: number;
+  /** @default 20 */
+  readonly maxConcurrentWorkflows: number;
+  /** Temp files (staged downloads, restores). @default os.tmpdir()/lifeboat */
+  readonly scratchDir: string;
+}
+
+export interface LifeboatConfig {
+  /** Where the config came from (file path or '<inline>'), for messages. */
+  readonly origin: string;
+  /** @default 'dev' */
+  readonly profile: Profile;
+  readonly temporal: TemporalConfig;
+  readonly repository: RepositoryConfig;
+  readonly sources: readonly SourceConfig[];
+  /** Effective global targets: `targets` over the profile's. */
+  readonly targets: Targets;
+  /** Effective global retention: `retention` over the profile's. */
+  readonly retention: Retention;
+  readonly backup: BackupConfig;
+  readonly schedules: SchedulesConfig;
+  readonly worker: WorkerConfig;
+  /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
+  readonly warnings: readonly string[];
+}
+
+/** One problem found while validating; `path` is like `sources[1].type`. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+  /** The offending value, when it is not a secret. */
+  readonly value?: unknown;
+  /** 1-based line in the YAML file, when loaded from a file. */
+  readonly line?: number;
+}

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BackendError, MissingObjectError } from '../errors';
+import { withRetry } from './retry';
+import type { Backend, ObjectInfo, PutOptions } from './types';
+
+const TMP_PREFIX = '.tmp-';
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+const errCode = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;
+
+/**
+ * A repository in a local folder: one file per object, written to a temp
+ * file in the same folder, fsynced, then renamed (atomic). Files 0600,
+ * folders 0700.
+ */
+export class LocalBackend implements Backend {
+  readonly kind = 'local' as const;
+  readonly timeResolutionMs = 1;
+  readonly location: string;
+  private readonly knownDirs = new Set<string>();
+  private readonly dirtyDirs = new Set<string>();
+
+  constructor(readonly root: string) {
+    this.location = `file://${root}`;
+  }
+
+  private full(key: string): string {
+    if (key.includes('..') || key.startsWith('/')) throw new BackendError(this.location, 'resolve', key, new Error('object names must be relative'));
+    return path.join(this.root, key);
+  }
+
+  private async op<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(fn);
+    } catch (e) {
+      if (e instanceof MissingObjectError || e instanceof BackendError) throw e;
+      throw new BackendError(this.location, operation, key, e);
+    }
+  }
+
+  async prepare(): Promise<void> {
+    await this.op('create folder', '', async () => {
+      await fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
+      await fs.chmod(this.root, DIR_MODE);
+    });
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    this.knownDirs.add(dir);
+  }
+
+  async get(key: string): Promise<Buffer> {
+    return this.op('read', key, async () => {
+      try {
+        return await fs.readFile(this.full(key));
+      } catch (e) {
+        if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') throw new MissingObjectError(key, this.location);
+        throw e;
+      }
+    });
+  }
+
+  async put(key: string, data: Buffer, opts: PutOptions = {}): Promise<boolean> {
+    const file = this.full(key);
+    const dir = path.dirname(file);
+    return this.op('write', key, async () => {
+      await this.ensureDir(dir);
+      const tmp = path.join(dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
+      const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, FILE_MODE);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } catch (e) {
+        await fh.close().catch(() => undefined);
+        await fs.unlink(tmp).catch(() => undefined);
+        throw e;
+      }
+      await fh.close();
+      try {
+        if (opts.ifAbsent) {
+          // link() fails if the name exists: an atomic create-if-absent.
+          try {
+            await fs.link(tmp, file);
+          } catch (e) {
+            if (errCode(e) === 'EEXIST') return false;
+            throw e;
+          }
+        } else {
+          await fs.rename(tmp, file);
+        }
+      } finally {
+        if (opts.ifAbsent) await fs.unlink(tmp).catch(() => undefined);
+      }
+      this.dirtyDirs.add(dir);
+      return true;
+    });
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    return this.op('stat', key, async () => {
+      try {
+        const st = await fs.stat(this.full(key));
+        return st.isFile() ? { key, size: st.size, mtime: st.mtimeMs } : undefined;
+      } catch (e) {
+        if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return undefined;
+        throw e;
+      }
+    });
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    yield* this.walk(prefix.replace(/\/$/, ''), false);
+  }
+
+  async *listKeys(prefix: string): AsyncIterable<string> {
+    yield* this.walkNames(prefix.replace(/\/$/, ''));
+  }
+
+  private async *walkNames(rel: string): AsyncIterable<string> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(path.join(this.root, rel), { withFileTypes: true });
+    } catch (e) {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return;
+      throw new BackendError(this.location, 'list', `${rel}/`, e);
+    }
+    for (const ent of entries) {
+      const key = rel ? `${rel}/${ent.name}` : ent.name;
+      if (ent.isDirectory()) yield* this.walkNames(key);
+      else if (ent.isFile() && !ent.name.startsWith(TMP_PREFIX)) yield key;
+    }
+  }
+
+  private async *walk(rel: string, partials: boolean): AsyncIterable<ObjectInfo> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(path.join(this.root, rel), { withFileTypes: true });
+    } catch (e) {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return;
+      throw new BackendError(this.location, 'list', `${rel}/`, e);
+    }
+    for (const ent of entries) {
+      const key = rel ? `${rel}/${ent.name}` : ent.name;
+      if (ent.isDirectory()) {
+        yield* this.walk(key, partials);
+      } else if (ent.isFile() && ent.name.startsWith(TMP_PREFIX) === partials) {
+        const st = await fs.stat(path.join(this.root, key)).catch((e) => (errCode(e) === 'ENOENT' ? undefined : Promise.reject(new BackendError(this.location, 'stat', key, e))));
+        if (st) yield { key, size: st.size, mtime: st.mtimeMs };
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.op('delete', key, async () => {
+      try {
+        await fs.unlink(this.full(key));
+      } catch (e) {
+        if (errCode(e) !== 'ENOENT') throw e;
+      }
+    });
+  }
+
+  // A renamed file's directory entry is durable only once its folder is fsynced.
+  async flush(): Promise<void> {
+    const dirs = [...this.dirtyDirs];
+    this.dirtyDirs.clear();
+    await this.op('fsync', '', async () => {
+      for (const d of dirs) {
+        const fh = await fs.open(d, fsc.O_RDONLY);
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      }
+    });
+  }
+
+  async cleanupPartial(before: number): Promise<number> {
+    let n = 0;
+    for await (const o of this.walk('', true)) {
+      if (o.mtime < before) {
+        await this.delete(o.key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

@@ -1,0 +1,156 @@
+import { gearMask } from './gear';
+
+export interface ChunkerParams {
+  minSize: number;
+  avgSize: number;
+  maxSize: number;
+}
+
+/**
+ * FastCDC with normalized chunking (level 2) over a 32-bit gear hash,
+ * streaming. Definition (docs/repository-format.md, "Chunking"):
+ *
+ *   for a chunk starting at byte 0, h = 0; for i = minSize, minSize+1, ...:
+ *     h = (2*h + gear[b[i]]) mod 2^32
+ *     cut after byte i if (h & mask) == 0, mask = maskSmall while i+1 < avgSize, else maskLarge
+ *   cut at maxSize if no cut before; the stream's last chunk may be shorter than minSize.
+ *
+ * Bytes are copied once, into 16 MiB slabs; chunks are views of a slab, so a
+ * slab is freed when its last chunk has been stored. The scan does two bytes
+ * per iteration (FastCDC 2020) with no allocation.
+ */
+export class Chunker {
+  private readonly min: number;
+  private readonly avg: number;
+  private readonly max: number;
+  private readonly maskS: number;
+  private readonly maskS2: number;
+  private readonly maskL: number;
+  private readonly maskL2: number;
+  private readonly gear: Uint32Array;
+  private readonly gearShifted: Uint32Array;
+  private readonly slabSize: number;
+  private slab: Buffer;
+  /** Start of the current chunk in the slab. */
+  private start = 0;
+  /** Bytes of the current chunk in the slab. */
+  private fill = 0;
+  /** Chunk-relative position up to which the hash has been computed. */
+  private scanned = 0;
+  private h = 0;
+
+  constructor(p: ChunkerParams, gear: Uint32Array) {
+    const bits = Math.log2(p.avgSize);
+    if (!Number.isInteger(bits) || !(p.minSize > 0 && p.minSize < p.avgSize && p.avgSize < p.maxSize) || bits < 6 || bits > 28) {
+      throw new RangeError(`chunker sizes must satisfy 0 < min < avg < max with avg a power of two; got ${p.minSize}/${p.avgSize}/${p.maxSize}`);
+    }
+    this.min = p.minSize;
+    this.avg = p.avgSize;
+    this.max = p.maxSize;
+    this.maskS = gearMask(bits + 2);
+    this.maskL = gearMask(bits - 2);
+    this.maskS2 = (this.maskS << 1) | 0;
+    this.maskL2 = (this.maskL << 1) | 0;
+    this.gear = gear;
+    this.gearShifted = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) this.gearShifted[i] = (gear[i] << 1) >>> 0;
+    this.slabSize = Math.max(4 * this.max, 16 * 1024 * 1024);
+    this.slab = Buffer.allocUnsafe(this.slabSize);
+  }
+
+  /** Feeds bytes (copied; the caller may reuse `input`). Completed chunks are appended to `out`. */
+  push(input: Uint8Array, out: Buffer[]): void {
+    let off = 0;
+    const n = input.length;
+    while (off < n) {
+      let room = this.slabSize - (this.start + this.fill);
+      if (room === 0) {
+        this.newSlab();
+        room = this.slabSize - this.fill;
+      }
+      const take = Math.min(n - off, this.max - this.fill, room);
+      this.slab.set(input.subarray(off, off + take), this.start + this.fill);
+      off += take;
+      this.fill += take;
+      for (let cut = this.findCut(); cut > 0; cut = this.findCut()) out.push(this.emit(cut));
+    }
+  }
+
+  /** End of the stream: the remaining bytes (if any) as the last chunk. */
+  finish(out: Buffer[]): void {
+    if (this.fill > 0) out.push(this.emit(this.fill));
+    this.slab = Buffer.alloc(0);
+  }
+
+  private emit(len: number): Buffer {
+    const chunk = this.slab.subarray(this.start, this.start + len);
+    this.start += len;
+    this.fill -= len;
+    this.scanned = 0;
+    this.h = 0;
+    return chunk;
+  }
+
+  // The current chunk's bytes move to a fresh slab; chunks already emitted
+  // keep the old one alive until they are stored.
+  private newSlab(): void {
+    const next = Buffer.allocUnsafe(this.slabSize);
+    this.slab.copy(next, 0, this.start, this.start + this.fill);
+    this.slab = next;
+    this.start = 0;
+  }
+
+  /** Length of the current chunk if it ends within the bytes seen, else -1. */
+  private findCut(): number {
+    const fill = this.fill;
+    if (fill <= this.min) return fill >= this.max ? this.max : -1;
+    const base = this.start;
+    let pos = this.scanned < this.min ? this.min : this.scanned;
+    if (pos < this.avg) {
+      const e = fill < this.avg ? fill : this.avg;
+      const r = this.scan(base + pos, base + e, this.maskS, this.maskS2);
+      if (r >= 0) return r - base;
+      pos = e;
+    }
+    if (pos < fill) {
+      const r = this.scan(base + pos, base + fill, this.maskL, this.maskL2);
+      if (r >= 0) return r - base;
+      pos = fill;
+    }
+    this.scanned = pos;
+    return fill >= this.max ? this.max : -1;
+  }
+
+  /** Slab index just after the cut byte in [from, to), or -1 (hash state kept for the next call). */
+  private scan(from: number, to: number, mask: number, mask2: number): number {
+    const d = this.slab;
+    const g = this.gear;
+    const gs = this.gearShifted;
+    let h = this.h;
+    let i = from;
+    const end2 = to - 1;
+    while (i < end2) {
+      // h<<1 after the first byte, so test it against mask<<1 (bit 31 of mask is clear).
+      h = ((h << 2) + gs[d[i]]) | 0;
+      if ((h & mask2) === 0) {
+        this.h = 0;
+        return i + 1;
+      }
+      h = (h + g[d[i + 1]]) | 0;
+      if ((h & mask) === 0) {
+        this.h = 0;
+        return i + 2;
+      }
+      i += 2;
+    }
+    if (i < to) {
+      h = ((h << 1) + g[d[i]]) | 0;
+      if ((h & mask) === 0) {
+        this.h = 0;
+        return i + 1;
+      }
+    }
+    this.h = h;
+    return -1;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Constants and names of the on-storage format (docs/repository-format.md).
+ * Changing anything here changes the format: bump FORMAT_VERSION and keep
+ * reading the old one.
+ */
+
+/** Highest repository format version this code reads and the one it writes. */
+export const FORMAT_VERSION = 1;
+
+/** First two bytes of every encrypted object: "LB". */
+export const OBJECT_MAGIC = 0x4c42;
+/** magic(2) version(1) type(1) flags(1) reserved(3) */
+export const HEADER_BYTES = 8;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+export const OBJECT_OVERHEAD = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
+
+/** Object type byte; part of the authenticated header, so one kind of object cannot pass as another. */
+export const OBJECT_TYPES = {
+  config: 1,
+  chunk: 2,
+  artifactIndex: 3,
+  manifest: 4,
+  hold: 5,
+  lock: 6,
+  condemned: 7,
+} as const;
+export type ObjectType = (typeof OBJECT_TYPES)[keyof typeof OBJECT_TYPES];
+
+/** Header flag bits. */
+export const OBJECT_FLAGS = {
+  /** The plaintext is one zstd frame. */
+  zstd: 0x01,
+} as const;
+
+/** Top-level names ("folders") of the repository. */
+export const PATHS = {
+  config: 'config',
+  keys: 'keys/',
+  data: 'data/',
+  artifacts: 'artifacts/',
+  points: 'points/',
+  holds: 'holds/',
+  locks: 'locks/',
+  condemned: 'condemned/',
+} as const;
+
+export const chunkObject = (id: string) => `${PATHS.data}${id.slice(0, 2)}/${id}`;
+export const artifactObject = (indexId: string) => `${PATHS.artifacts}${indexId}`;
+export const pointObject = (id: string) => `${PATHS.points}${id}`;
+export const holdObject = (id: string) => `${PATHS.holds}${id}`;
+export const lockObject = (id: string) => `${PATHS.locks}${id}`;
+export const condemnedObject = (lockId: string) => `${PATHS.condemned}${lockId}`;
+export const keyObject = (id: string) => `${PATHS.keys}${id}`;
+
+/** Chunk ids: lowercase hex HMAC-SHA256. */
+export const CHUNK_ID_RE = /^[0-9a-f]{64}$/;
+/** Index, key, lock and repository ids: 128 random bits in lowercase hex. */
+export const RANDOM_ID_RE = /^[0-9a-f]{32}$/;
+/** Recovery point ids: UTC second, dash, 32 random bits. */
+export const POINT_ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+/** Chunk id from its object name (data/ab/<id>), or undefined for anything else. */
+export function chunkIdOf(object: string): string | undefined {
+  const id = object.slice(object.lastIndexOf('/') + 1);
+  return object.startsWith(PATHS.data) && CHUNK_ID_RE.test(id) && object === chunkObject(id) ? id : undefined;
+}
+
+/** Defaults chosen at init and then fixed in the config object. */
+export const DEFAULTS = {
+  minSize: 256 * 1024,
+  avgSize: 1024 * 1024,
+  maxSize: 4 * 1024 * 1024,
+  compressionLevel: 3,
+  scrypt: { N: 32768, r: 8, p: 1 },
+} as const;
+
+/** The config object's JSON (encrypted). */
+export interface ConfigDoc {
+  v: 1;
+  type: 'config';
+  id: string;
+  created: string;
+  chunker: { algorithm: 'fastcdc-gear32-v1'; minSize: number; avgSize: number; maxSize: number; gearSeed: string };
+  compression: { algorithm: 'zstd'; level: number };
+}
+
+/** An artifact index's JSON (encrypted). */
+export interface ArtifactIndexDoc {
+  v: 1;
+  type: 'artifact-index';
+  id: string;
+  created: string;
+  source: string;
+  kind: string;
+  name: string;
+  size: number;
+  sha256: string;
+  /** [chunk id, plain length] in stream order. */
+  chunks: [string, number][];
+}
+
+/** A lock's JSON (encrypted). */
+export interface LockDoc {
+  v: 1;
+  type: 'lock';
+  id: string;
+  kind: LockKind;
+  host: string;
+  pid: number;
+  /** Client clock, informational; liveness uses the object's storage mtime. */
+  created: string;
+  /** Storage time of the lock's first write (ms since epoch). */
+  storageCreated?: number;
+  /** Prunes (lock ids) whose condemned list this writer has taken into account. */
+  seenPrunes: string[];
+  /** Prune locks only: the condemned list object, once written. */
+  condemned?: { object: string; count: number };
+}
+
+export const LOCK_KINDS = { write: 'write', commit: 'commit', prune: 'prune' } as const;
+export type LockKind = (typeof LOCK_KINDS)[keyof typeof LOCK_KINDS];
+
+/** A condemned list's JSON (encrypted): objects a running prune is about to delete. */
+export interface CondemnedDoc {
+  v: 1;
+  type: 'condemned';
+  prune: string;
+  objects: string[];
+}
+
+/** A recovery point manifest's JSON (encrypted). */
+export interface ManifestDoc {
+  v: 1;
+  type: 'recovery-point';
+  id: string;
+  time: string;
+  host: string;
+  tags: string[];
+  parent?: string;
+  labels: Record<string, string>;
+  artifacts: {
+    source: string;
+    kind: string;
+    name: string;
+    size: number;
+    sha256: string;
+    indexId: string;
+    chunks: number;
+    metadata?: Record<string, unknown>;
+  }[];
+}
+
+/** A legal hold's JSON (encrypted). */
+export interface HoldDoc {
+  v: 1;
+  type: 'hold';
+  id: string;
+  reason: string;
+  time: string;
+}

@@ -1,0 +1,32 @@
+/**
+ * The repository: deduplicated, compressed, encrypted, verifiable storage of
+ * recovery points on a local disk or S3. Format: docs/repository-format.md.
+ */
+export { initRepository, openRepository } from './repository';
+export type {
+  ArtifactMeta,
+  ArtifactRef,
+  CommitInput,
+  InitOptions,
+  OpenOptions,
+  PruneOptions,
+  PruneReport,
+  ReadOptions,
+  RecoveryPoint,
+  Repository,
+  RepositoryLocation,
+  RepositoryStats,
+  S3Options,
+  ScryptParams,
+  VerifyOptions,
+  VerifyProblem,
+  VerifyProblemKind,
+  VerifyProgress,
+  VerifyReport,
+  WriteOptions,
+  WriteProgress,
+  WriteResult,
+} from './types';
+export { VERIFY_PROBLEM_KINDS } from './types';
+export * from './errors';
+export { FORMAT_VERSION } from './format';

@@ -1,0 +1,200 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadArtifactIndex } from './artifact-index';
+import { collect, forEachLimit, type RepoContext } from './context';
+import { InvalidArgumentError, OperationAbortedError } from './errors';
+import { LOCK_KINDS, PATHS, RANDOM_ID_RE, chunkIdOf, condemnedObject, type ArtifactIndexDoc } from './format';
+import type { LockInfo } from './locks';
+import type { Points } from './points';
+import type { PruneOptions, PruneReport } from './types';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+interface Plan {
+  /** Artifact index objects to delete. */
+  indexes: Map<string, number>;
+  /** Chunk objects to delete -> stored size. */
+  chunks: Map<string, number>;
+  keptChunks: number;
+}
+
+/**
+ * Reachability: roots are the artifact indexes named by a manifest plus every
+ * index written at or after `cutoff` (artifacts written but not committed yet
+ * are kept for the grace period). Chunks not reachable from a root and written
+ * before `cutoff` are garbage.
+ */
+class Reachability {
+  private readonly indexCache = new Map<string, ArtifactIndexDoc>();
+
+  constructor(
+    private readonly ctx: RepoContext,
+    private readonly points: Points,
+  ) {}
+
+  /** Root index ids, the unreferenced old ones, and the chunk ids reachable from the roots. */
+  async compute(cutoff: number): Promise<{ roots: Set<string>; garbage: Map<string, number>; reachable: Set<string> }> {
+    const referenced = new Set<string>();
+    // A manifest that cannot be read stops the prune: what it references is unknown.
+    await forEachLimit(await this.points.ids(), 8, async (id) => {
+      for (const a of (await this.points.manifest(id)).artifacts) referenced.add(a.indexId);
+    });
+    const roots = new Set<string>();
+    const garbage = new Map<string, number>();
+    for await (const o of this.ctx.backend.list(PATHS.artifacts)) {
+      const id = o.key.slice(PATHS.artifacts.length);
+      if (!RANDOM_ID_RE.test(id)) continue;
+      if (referenced.has(id) || o.mtime >= cutoff) roots.add(id);
+      else garbage.set(o.key, o.size);
+    }
+    const reachable = new Set<string>();
+    await forEachLimit(roots, 8, async (id) => {
+      let doc = this.indexCache.get(id);
+      if (!doc) {
+        try {
+          doc = await loadArtifactIndex(this.ctx, id);
+        } catch (e) {
+          // Referenced but missing: nothing to keep for it (verify reports it).
+          if ((e as { code?: string }).code === 'ARTIFACT_NOT_FOUND') return;
+          throw e;
+        }
+        this.indexCache.set(id, doc);
+      }
+      for (const [c] of doc.chunks) reachable.add(c);
+    });
+    return { roots, garbage, reachable };
+  }
+}
+
+/** Live locks other than prunes: the writers and commits a prune must coordinate with. */
+const writersOf = (locks: LockInfo[], self?: string) => locks.filter((l) => l.live && l.id !== self && l.doc?.kind !== LOCK_KINDS.prune);
+
+/**
+ * Deletes unreferenced data, safely while backups run (protocol in
+ * docs/repository-format.md, "Locks and prune"):
+ *  1. take the prune lock (one prune at a time); T = its storage time;
+ *  2. cutoff = min(T - grace, start of the oldest live writer); plan = unreachable objects older than cutoff;
+ *  3. publish the plan (condemned list) in the lock;
+ *  4. wait until every live writer has acknowledged it (seenPrunes) or ended;
+ *  5. recompute reachability (points committed meanwhile) and delete what is still garbage:
+ *     artifact indexes first, then chunks.
+ */
+export async function pruneRepository(ctx: RepoContext, points: Points, opts: PruneOptions = {}): Promise<PruneReport> {
+  const started = Date.now();
+  const graceMs = opts.graceMs ?? DAY;
+  const waitMs = opts.waitMs ?? 5 * 60 * 1000;
+  const dryRun = opts.dryRun === true;
+  if (typeof graceMs !== 'number' || !(graceMs >= 0)) throw new InvalidArgumentError('graceMs', `must be a number >= 0, got ${JSON.stringify(opts.graceMs)}`);
+  if (typeof waitMs !== 'number' || !(waitMs >= 0)) throw new InvalidArgumentError('waitMs', `must be a number >= 0, got ${JSON.stringify(opts.waitMs)}`);
+  const { signal } = opts;
+  const abortIfNeeded = () => {
+    if (signal?.aborted) throw new OperationAbortedError('prune', signal.reason);
+  };
+  abortIfNeeded();
+  const reach = new Reachability(ctx, points);
+  const res = ctx.backend.timeResolutionMs;
+  const cutoffFor = (T: number, locks: LockInfo[], self?: string) =>
+    Math.min(T - graceMs, ...writersOf(locks, self).map((l) => l.doc?.storageCreated ?? l.mtime)) - res;
+  const plan = async (cutoff: number): Promise<Plan> => {
+    const { garbage, reachable } = await reach.compute(cutoff);
+    const chunks = new Map<string, number>();
+    let keptChunks = 0;
+    for await (const o of ctx.backend.list(PATHS.data)) {
+      const id = chunkIdOf(o.key);
+      if (!id) continue;
+      if (reachable.has(id)) keptChunks++;
+      else if (o.mtime < cutoff) chunks.set(o.key, o.size);
+    }
+    return { indexes: garbage, chunks, keptChunks };
+  };
+  const report = (p: Plan, deleted: boolean, extra: Partial<PruneReport> = {}): PruneReport => ({
+    dryRun,
+    keptChunks: p.keptChunks,
+    deletedChunks: deleted ? p.chunks.size : 0,
+    deletedIndexes: deleted ? p.indexes.size : 0,
+    deletedBytes: deleted ? [...p.chunks.values(), ...p.indexes.values()].reduce((a, b) => a + b, 0) : 0,
+    deletedLocks: 0,
+    durationMs: Date.now() - started,
+    ...extra,
+  });
+
+  if (dryRun) {
+    const locks = await ctx.locks.readLocks();
+    const p = await plan(cutoffFor(ctx.locks.storageNow(), locks));
+    return { ...report(p, true), dryRun: true };
+  }
+
+  const lock = await ctx.locks.startPrune();
+  const condemned = condemnedObject(lock.id);
+  let result: PruneReport;
+  try {
+    const T = lock.storageCreated ?? ctx.locks.storageNow();
+    const cutoff = cutoffFor(T, await ctx.locks.readLocks(), lock.id);
+    const p = await plan(cutoff);
+    abortIfNeeded();
+    if (p.chunks.size === 0 && p.indexes.size === 0) {
+      result = report(p, false);
+    } else {
+      await lock.publishCondemned(condemned, [...p.indexes.keys(), ...p.chunks.keys()]);
+      const deadline = Date.now() + waitMs;
+      let unsafe: LockInfo[] = [];
+      for (;;) {
+        abortIfNeeded();
+        lock.check();
+        unsafe = writersOf(await ctx.locks.readLocks(), lock.id).filter((l) => !l.doc?.seenPrunes.includes(lock.id));
+        if (!unsafe.length || Date.now() >= deadline) break;
+        await sleep(Math.min(ctx.opts.lockRefreshMs, 500));
+      }
+      if (unsafe.length) {
+        result = report(p, false, {
+          deferred: {
+            reason: `${unsafe.length} running writer(s) did not acknowledge this prune within ${waitMs} ms; nothing was deleted (run prune again when they are done)`,
+            locks: unsafe.map((l) => `${l.object}${l.doc ? ` (${l.doc.kind} on ${l.doc.host}, pid ${l.doc.pid})` : ''}`),
+          },
+        });
+      } else {
+        // Points committed while we waited may have made garbage reachable again.
+        const again = await reach.compute(cutoff);
+        for (const key of [...p.indexes.keys()]) if (again.roots.has(key.slice(PATHS.artifacts.length))) p.indexes.delete(key);
+        for (const key of [...p.chunks.keys()]) if (again.reachable.has(chunkIdOf(key)!)) p.chunks.delete(key);
+        // Indexes before chunks: an index that survives a crash here never points at deleted chunks.
+        await forEachLimit(p.indexes.keys(), 8, async (key) => {
+          lock.check();
+          await ctx.backend.delete(key);
+        });
+        await forEachLimit(p.chunks.keys(), 8, async (key) => {
+          lock.check();
+          abortIfNeeded();
+          await ctx.backend.delete(key);
+        });
+        result = report(p, true);
+      }
+      await ctx.backend.delete(condemned);
+    }
+  } finally {
+    await lock.release();
+  }
+  result.deletedLocks = await cleanupLocks(ctx);
+  await ctx.backend.cleanupPartial(ctx.locks.storageNow() - Math.max(graceMs, ctx.opts.lockStaleMs));
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+/** Removes dead locks and the condemned lists of prunes that are gone. */
+async function cleanupLocks(ctx: RepoContext): Promise<number> {
+  const locks = await ctx.locks.readLocks();
+  const livePrunes = new Set(locks.filter((l) => l.live && l.doc?.kind === LOCK_KINDS.prune).map((l) => l.id));
+  let n = 0;
+  for (const l of locks) {
+    if (l.live) continue;
+    await ctx.backend.delete(l.object);
+    n++;
+  }
+  for (const key of await collect(ctx.backend.listKeys(PATHS.condemned))) {
+    if (!livePrunes.has(key.slice(PATHS.condemned.length))) {
+      await ctx.backend.delete(key);
+      n++;
+    }
+  }
+  return n;
+}
+

@@ -1,0 +1,269 @@
+/**
+ * Public types of the repository module. The on-storage format these map to
+ * is specified in docs/repository-format.md.
+ */
+
+/** S3 connection and server-side-encryption settings for `s3://` locations. */
+export interface S3Options {
+  /** Endpoint URL of an S3-compatible server, e.g. http://127.0.0.1:9000. @default AWS for the region */
+  endpoint?: string;
+  /** @default AWS_REGION, else 'us-east-1' */
+  region?: string;
+  /** Path-style addressing (MinIO, most self-hosted servers). @default true when `endpoint` is set */
+  forcePathStyle?: boolean;
+  /** Server-side encryption asked of S3 on every object written (on top of the client-side encryption). @default none */
+  sse?: 'AES256' | 'aws:kms';
+  /** KMS key id or ARN, with `sse: 'aws:kms'`. @default the bucket's default KMS key */
+  kmsKeyId?: string;
+  /** @default the standard AWS credential chain (env, shared files, instance/container roles) */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Objects larger than this are sent as multipart uploads. @default 16 MiB (minimum 5 MiB) */
+  multipartThreshold?: number;
+  /** Attempts per request for transient failures (network errors, 5xx, throttling), with exponential backoff. @default 5 */
+  maxAttempts?: number;
+}
+
+/** Where a repository lives: `file:///abs/path`, a plain absolute path, or `s3://bucket/prefix`. */
+export interface RepositoryLocation {
+  url: string;
+  s3?: S3Options;
+}
+
+/** scrypt cost parameters of a key file. */
+export interface ScryptParams {
+  /** CPU/memory cost, a power of two. @default 32768 (2^15) */
+  N: number;
+  /** @default 8 */
+  r: number;
+  /** @default 1 */
+  p: number;
+}
+
+/** Tunables of an opened repository (not stored in it). */
+export interface OpenOptions {
+  /** How often a writer rewrites its lock. @default 60000 */
+  lockRefreshMs?: number;
+  /** A lock not rewritten for this long is dead: its holder is presumed crashed. @default 600000 */
+  lockStaleMs?: number;
+  /** Chunks compressed/encrypted/stored in parallel while writing. @default 4 (local) / 8 (S3) */
+  writeConcurrency?: number;
+  /** Chunks fetched ahead while reading. @default 4 (local) / 8 (S3) */
+  readConcurrency?: number;
+  /** Name recorded in locks and recovery points. @default os.hostname() */
+  host?: string;
+}
+
+/** Options of `initRepository`. */
+export interface InitOptions extends OpenOptions {
+  /** Key derivation cost. @default { N: 32768, r: 8, p: 1 } */
+  scrypt?: Partial<ScryptParams>;
+  /** Content-defined chunking sizes in bytes (powers of two, min < avg < max). @default 256 KiB / 1 MiB / 4 MiB */
+  chunker?: { minSize?: number; avgSize?: number; maxSize?: number };
+  /** zstd level for new objects (1-19). @default 3 */
+  compressionLevel?: number;
+}
+
+/** Describes what an artifact is; stored with it. */
+export interface ArtifactMeta {
+  /** Source name from the config, e.g. "sessions-redis". */
+  source: string;
+  /** What the stream is, e.g. "redis-logical", "faiss-index", "qdrant-snapshot". */
+  kind: string;
+  /** Name within the source, e.g. "db0" or the collection name. */
+  name: string;
+}
+
+/**
+ * A small reference to a stored stream; the chunk list itself is the
+ * artifact index object `artifacts/<indexId>` in the repository.
+ */
+export interface ArtifactRef extends ArtifactMeta {
+  /** Plain bytes. */
+  size: number;
+  /** sha256 (hex) of the plain stream. */
+  sha256: string;
+  /** Id of the artifact index object. */
+  indexId: string;
+  /** Number of chunks. */
+  chunks: number;
+  /** Counts, digests and headers a source adapter adds after the stream ends; stored in the manifest. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Progress of a write. */
+export interface WriteProgress {
+  /** Plain bytes consumed so far. */
+  bytes: number;
+  /** Plain bytes of chunks that were new to the repository. */
+  newBytes: number;
+  chunks: number;
+}
+
+export interface WriteOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: WriteProgress) => void;
+}
+
+/** What `writeArtifact` stored besides the reference (not part of the manifest). */
+export interface WriteResult extends ArtifactRef {
+  /** Chunks and plain bytes that were new; the rest was deduplicated. */
+  written: { newChunks: number; newBytes: number; storedBytes: number };
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
+
+export interface CommitInput {
+  artifacts: ArtifactRef[];
+  /** @default [] */
+  tags?: string[];
+  /** Id of the recovery point this one was taken after (informational). */
+  parent?: string;
+  /** @default the repository's host option */
+  host?: string;
+  /** @default now */
+  time?: Date;
+  /** @default {} */
+  labels?: Record<string, string>;
+}
+
+export interface RecoveryPoint {
+  /** `YYYYMMDDTHHMMSSZ-xxxxxxxx`: UTC time of the point, then 8 random hex digits. Sorts by time. */
+  id: string;
+  /** ISO 8601 UTC. */
+  time: string;
+  host: string;
+  tags: string[];
+  parent?: string;
+  labels: Record<string, string>;
+  artifacts: ArtifactRef[];
+  /** Present while the point is under legal hold. */
+  hold?: { reason: string; time: string };
+}
+
+export interface VerifyOptions {
+  /** Check only this recovery point (id or unique prefix). @default every recovery point */
+  recoveryPointId?: string;
+  /** Download, authenticate, decrypt and re-hash chunks, not only check that they exist. @default false */
+  readData?: boolean;
+  /** With readData: share of the referenced chunks to read, 0 < x <= 100, picked at random. @default 100 */
+  subsetPercent?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: VerifyProgress) => void;
+}
+
+export interface VerifyProgress {
+  /** Objects checked so far. */
+  objects: number;
+  /** Stored bytes downloaded so far. */
+  bytes: number;
+}
+
+export const VERIFY_PROBLEM_KINDS = {
+  /** A referenced object does not exist. */
+  missing: 'missing',
+  /** An object failed authentication, decryption, decompression or its hash check. */
+  corrupt: 'corrupt',
+  /** An object is intact but disagrees with what references it (size, sha256, chunk count). */
+  mismatch: 'mismatch',
+  /** The backend failed while reading the object. */
+  unreadable: 'unreadable',
+} as const;
+export type VerifyProblemKind = (typeof VERIFY_PROBLEM_KINDS)[keyof typeof VERIFY_PROBLEM_KINDS];
+
+export interface VerifyProblem {
+  /** Object name in the repository, e.g. `data/3f/3f9a…` or `points/20261123T120000Z-3f9a1c2b`. */
+  object: string;
+  kind: VerifyProblemKind;
+  message: string;
+  /** Recovery points that depend on the object. */
+  recoveryPoints: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  readData: boolean;
+  subsetPercent: number;
+  recoveryPoints: number;
+  artifacts: number;
+  /** Distinct chunks referenced. */
+  chunks: number;
+  /** Objects whose existence or content was checked. */
+  checkedObjects: number;
+  /** Chunks downloaded and re-hashed (readData). */
+  chunksRead: number;
+  /** Stored bytes downloaded. */
+  bytesRead: number;
+  problems: VerifyProblem[];
+  durationMs: number;
+}
+
+export interface PruneOptions {
+  /** Unreferenced objects younger than this are kept (artifacts written but not yet committed). @default 86400000 (24 h) */
+  graceMs?: number;
+  /** Report what would be deleted; delete nothing. @default false */
+  dryRun?: boolean;
+  /** How long to wait for running writers to acknowledge this prune before giving up (deleting nothing). @default 300000 */
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface PruneReport {
+  dryRun: boolean;
+  /** Chunks referenced by recovery points or fresh artifact indexes. */
+  keptChunks: number;
+  deletedChunks: number;
+  deletedIndexes: number;
+  /** Stored bytes freed (or that would be freed). */
+  deletedBytes: number;
+  /** Dead locks and leftovers of crashed prunes removed. */
+  deletedLocks: number;
+  /** Set when running writers kept this prune from deleting anything. */
+  deferred?: { reason: string; locks: string[] };
+  durationMs: number;
+}
+
+export interface RepositoryStats {
+  objects: number;
+  bytes: number;
+  chunks: number;
+  chunkBytes: number;
+}
+
+export interface Repository {
+  /** Random id of the repository (32 hex digits). */
+  readonly id: string;
+  /** The location it was opened at (no credentials). */
+  readonly url: string;
+  /**
+   * Chunks (content-defined), deduplicates, compresses, encrypts and stores a
+   * stream with bounded memory. The chunk list is stored as an encrypted
+   * artifact index, so the returned reference stays small.
+   */
+  writeArtifact(input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, meta: ArtifactMeta, opts?: WriteOptions): Promise<WriteResult>;
+  /**
+   * The artifact's plain bytes. Every chunk is authenticated and re-hashed,
+   * the sha256 of the whole stream checked at the end; on any problem the
+   * stream errors with a typed error naming the object.
+   */
+  readArtifact(ref: ArtifactRef, opts?: ReadOptions): NodeJS.ReadableStream & AsyncIterable<Buffer>;
+  /** Atomically commits a recovery point: the manifest is one object, written last. */
+  commitRecoveryPoint(input: CommitInput): Promise<RecoveryPoint>;
+  /** Newest first. */
+  listRecoveryPoints(): Promise<RecoveryPoint[]>;
+  /** By id or unique id prefix. */
+  getRecoveryPoint(id: string): Promise<RecoveryPoint>;
+  /** Removes a recovery point (its data goes at the next prune). Refused while held. */
+  forget(id: string): Promise<void>;
+  hold(id: string, reason: string): Promise<void>;
+  unhold(id: string): Promise<void>;
+  verify(opts?: VerifyOptions): Promise<VerifyReport>;
+  /** Deletes data no recovery point references; safe while backups run (docs/repository-format.md, "Locks and prune"). */
+  prune(opts?: PruneOptions): Promise<PruneReport>;
+  /** Rewraps the master key under a new password; data is not re-encrypted. */
+  changePassword(newPassword: string): Promise<void>;
+  /** Stored objects and bytes. */
+  stats(): Promise<RepositoryStats>;
+  close(): Promise<void>;
+}

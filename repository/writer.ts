@@ -1,0 +1,179 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Chunker } from './chunker';
+import type { RepoContext } from './context';
+import { chunkId, sealJson, sealObject } from './envelope';
+import { OperationAbortedError } from './errors';
+import { LOCK_KINDS, OBJECT_TYPES, PATHS, artifactObject, chunkIdOf, chunkObject, type ArtifactIndexDoc } from './format';
+import type { WriterLock } from './locks';
+import type { ArtifactMeta, WriteOptions, WriteResult } from './types';
+import { validateMeta } from './validate';
+
+/** Every chunk id in the repository, from a listing (the dedup set; ~100 bytes of memory per chunk). */
+async function loadChunkIds(ctx: RepoContext): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const key of ctx.backend.listKeys(PATHS.data)) {
+    const id = chunkIdOf(key);
+    if (id) ids.add(id);
+  }
+  return ids;
+}
+
+/** Runs tasks with at most `limit` in flight; the first failure stops new work and is rethrown. */
+class TaskPool {
+  private readonly active = new Set<Promise<void>>();
+  private error: unknown;
+  private failed = false;
+
+  constructor(private readonly limit: number) {}
+
+  /** Resolves once the task has started (waiting for a free slot first). */
+  async run(task: () => Promise<void>): Promise<void> {
+    while (this.active.size >= this.limit) await Promise.race(this.active);
+    this.throwIfFailed();
+    const p: Promise<void> = task()
+      .catch((e) => {
+        if (!this.failed) {
+          this.failed = true;
+          this.error = e;
+        }
+      })
+      .finally(() => this.active.delete(p));
+    this.active.add(p);
+  }
+
+  throwIfFailed(): void {
+    if (this.failed) throw this.error;
+  }
+
+  /** Waits for tasks in flight, ignoring their outcome (so nothing writes after a failed write returns). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.active]);
+  }
+
+  async drain(): Promise<void> {
+    while (this.active.size) await Promise.race(this.active);
+    this.throwIfFailed();
+  }
+}
+
+function toBytes(piece: unknown): Uint8Array {
+  if (piece instanceof Uint8Array) return piece;
+  if (typeof piece === 'string') return Buffer.from(piece, 'utf8');
+  throw new TypeError(`writeArtifact input yielded ${typeof piece}; expected Buffer/Uint8Array chunks`);
+}
+
+/**
+ * The write path: chunk (on this thread), hash, deduplicate; new chunks are
+ * compressed (libuv threads), encrypted and stored by a bounded pool, so
+ * chunking of the next bytes overlaps the storing of earlier chunks and
+ * memory stays bounded (about writeConcurrency x 3 x maxSize).
+ */
+export async function writeArtifact(
+  ctx: RepoContext,
+  input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+  meta: ArtifactMeta,
+  opts: WriteOptions = {},
+): Promise<WriteResult> {
+  validateMeta(meta);
+  const { signal, onProgress } = opts;
+  const abortIfNeeded = () => {
+    if (signal?.aborted) throw new OperationAbortedError(`writing artifact ${meta.source}/${meta.name}`, signal.reason);
+  };
+  abortIfNeeded();
+  const lock: WriterLock = await ctx.locks.startWriter(LOCK_KINDS.write);
+  const pool = new TaskPool(ctx.opts.writeConcurrency);
+  try {
+    const known = await loadChunkIds(ctx);
+    const cfg = ctx.config;
+    const chunker = new Chunker(cfg.chunker, ctx.gear);
+    const level = cfg.compression.level;
+    const sha = createHash('sha256');
+    const entries: [string, number][] = [];
+    const stored = new Set<string>();
+    const ready: Buffer[] = [];
+    let bytes = 0;
+    let newBytes = 0;
+    let newChunks = 0;
+    let storedBytes = 0;
+
+    const store = async (id: string, name: string, chunk: Buffer, condemnedBy: string | undefined) => {
+      // A running prune is deleting this chunk: write it again once that prune is done.
+      if (condemnedBy) await lock.waitForPrune(condemnedBy, signal);
+      const blob = await sealObject(ctx.keys, OBJECT_TYPES.chunk, name, chunk, level);
+      await ctx.backend.put(name, blob);
+      storedBytes += blob.length;
+    };
+
+    const handle = async (chunk: Buffer) => {
+      const id = chunkId(ctx.keys.idKey, chunk);
+      const name = chunkObject(id);
+      entries.push([id, chunk.length]);
+      // Recorded before the dedup decision, in the same synchronous step, so a
+      // prune adopted later can never condemn something this write relies on.
+      lock.used.add(name);
+      if (stored.has(id)) return;
+      const condemnedBy = lock.excluded.get(name);
+      if (known.has(id) && !condemnedBy) return;
+      stored.add(id);
+      newChunks++;
+      newBytes += chunk.length;
+      await pool.run(() => store(id, name, chunk, condemnedBy));
+    };
+
+    for await (const piece of input as AsyncIterable<unknown>) {
+      abortIfNeeded();
+      lock.check();
+      pool.throwIfFailed();
+      const buf = toBytes(piece);
+      if (!buf.length) continue;
+      sha.update(buf);
+      bytes += buf.length;
+      chunker.push(buf, ready);
+      for (let i = 0; i < ready.length; i++) await handle(ready[i]);
+      ready.length = 0;
+      onProgress?.({ bytes, newBytes, chunks: entries.length });
+    }
+    abortIfNeeded();
+    chunker.finish(ready);
+    for (const c of ready) await handle(c);
+    await pool.drain();
+    abortIfNeeded();
+    lock.check();
+
+    const indexId = randomBytes(16).toString('hex');
+    const digest = sha.digest('hex');
+    const doc: ArtifactIndexDoc = {
+      v: 1,
+      type: 'artifact-index',
+      id: indexId,
+      created: new Date().toISOString(),
+      source: meta.source,
+      kind: meta.kind,
+      name: meta.name,
+      size: bytes,
+      sha256: digest,
+      chunks: entries,
+    };
+    const indexName = artifactObject(indexId);
+    const blob = await sealJson(ctx.keys, OBJECT_TYPES.artifactIndex, indexName, doc);
+    await ctx.backend.put(indexName, blob);
+    storedBytes += blob.length;
+    await ctx.backend.flush();
+    onProgress?.({ bytes, newBytes, chunks: entries.length });
+    return {
+      source: meta.source,
+      kind: meta.kind,
+      name: meta.name,
+      size: bytes,
+      sha256: digest,
+      indexId,
+      chunks: entries.length,
+      written: { newChunks, newBytes, storedBytes },
+    };
+  } catch (e) {
+    await pool.settle();
+    throw e;
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,139 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { LogicalValue } from './rdb/value';
+
+/**
+ * Content digest of one db, fed key by key in the stream's canonical order
+ * (ascending hash slot, then key bytes — see keyspace.ts). Because that order
+ * is a function of the keys alone, the digest depends only on the set of
+ * (key, expiry, type, value) — not on SCAN order, cluster layout or value
+ * encodings. docs/redis-format.md specifies the bytes hashed.
+ *
+ * Expiries enter at whole-second resolution: PEXPIRETIME (Redis ≥ 7) is exact
+ * and RESTORE … ABSTTL keeps it to the millisecond, but on older servers the
+ * expiry is derived from PTTL and the server clock and may be a few ms off.
+ */
+export class DbDigest {
+  private readonly hash: Hash = createHash('sha256');
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private len = 0;
+  count = 0;
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+
+  private flush(): void {
+    if (this.len) this.hash.update(this.buf.subarray(0, this.len));
+    this.len = 0;
+  }
+
+  private u32(v: number): void {
+    this.room(4);
+    this.buf.writeUInt32BE(v >>> 0, this.len);
+    this.len += 4;
+  }
+
+  private u64(v: number): void {
+    this.room(8);
+    this.buf.writeUInt32BE(Math.floor(v / 0x100000000) >>> 0, this.len);
+    this.buf.writeUInt32BE(v >>> 0, this.len + 4);
+    this.len += 8;
+  }
+
+  private u8(v: number): void {
+    this.room(1);
+    this.buf[this.len++] = v;
+  }
+
+  /** Length-prefixed bytes; big ones go to the hash directly instead of being copied. */
+  private bytes(b: Buffer, wide = false): void {
+    if (wide) this.u64(b.length);
+    else this.u32(b.length);
+    if (b.length >= 16384) {
+      this.flush();
+      this.hash.update(b);
+      return;
+    }
+    this.room(b.length);
+    b.copy(this.buf, this.len);
+    this.len += b.length;
+  }
+
+  private head(key: Buffer | string, expireAt: number, tag: number): void {
+    this.count++;
+    if (typeof key === 'string') {
+      this.u32(key.length);
+      this.room(key.length);
+      this.len += this.buf.write(key, this.len, 'latin1');
+    } else this.bytes(key);
+    this.u64(expireAt > 0 ? Math.floor(expireAt / 1000) : 0);
+    this.u8(tag);
+  }
+
+  /** A plain string value (keys as latin1 strings or Buffers). */
+  addString(key: Buffer | string, expireAt: number, value: Buffer): void {
+    this.head(key, expireAt, Tag.string);
+    this.bytes(value, true);
+  }
+
+  add(key: Buffer | string, expireAt: number, v: LogicalValue): void {
+    switch (v.kind) {
+      case 'string':
+        return this.addString(key, expireAt, v.value);
+      case 'list':
+        this.head(key, expireAt, Tag.list);
+        this.u64(v.items.length);
+        for (const it of v.items) this.bytes(it);
+        return;
+      case 'set':
+        this.head(key, expireAt, Tag.set);
+        this.u64(v.members.length);
+        for (const m of [...v.members].sort(Buffer.compare)) this.bytes(m);
+        return;
+      case 'hash': {
+        this.head(key, expireAt, Tag.hash);
+        this.u64(v.fields.length);
+        for (const i of sortedIndex(v.fields)) {
+          this.bytes(v.fields[i]);
+          this.bytes(v.values[i]);
+        }
+        return;
+      }
+      case 'zset': {
+        this.head(key, expireAt, Tag.zset);
+        this.u64(v.members.length);
+        for (const i of sortedIndex(v.members)) {
+          this.bytes(v.members[i]);
+          this.room(8);
+          this.buf.writeDoubleBE(v.scores[i], this.len);
+          this.len += 8;
+        }
+        return;
+      }
+      case 'opaque':
+        this.head(key, expireAt, Tag.opaque);
+        this.u8(v.rdbType);
+        this.bytes(v.body, true);
+        return;
+    }
+  }
+
+  /** Hex SHA-256; the accumulator is spent afterwards. */
+  digest(): string {
+    this.flush();
+    return this.hash.digest('hex');
+  }
+}
+
+/** Type tags in the hashed bytes. */
+export const Tag = { string: 1, list: 2, set: 3, zset: 4, hash: 5, opaque: 6 } as const;
+
+function sortedIndex(keys: Buffer[]): number[] {
+  const idx = keys.map((_, i) => i);
+  return idx.sort((a, b) => Buffer.compare(keys[a], keys[b]));
+}
+
+/** Label of a db in fingerprints: `db0`, `db1`, … */
+export const dbLabel = (db: number) => `db${db}`;

@@ -1,0 +1,127 @@
+import { FORMAT_VERSION, Flag, MAGIC, RecordTag, type StreamHeader } from './constants';
+
+/** Values at least this big are emitted as their own chunk instead of being copied. */
+const BIG = 64 * 1024;
+
+/**
+ * Encodes records into output chunks (one ~batch-sized Buffer, plus big
+ * values passed through uncopied), so the backup stream is produced with one
+ * allocation per batch rather than per key.
+ */
+export class RecordWriter {
+  private chunks: Buffer[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(256 * 1024);
+  private len = 0;
+  /** Bytes written since creation. */
+  total = 0;
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    this.cut();
+    this.buf = Buffer.allocUnsafe(Math.max(256 * 1024, n));
+  }
+
+  private cut(): void {
+    if (!this.len) return;
+    this.chunks.push(this.buf.subarray(0, this.len));
+    this.buf = this.buf.subarray(this.len);
+    this.len = 0;
+  }
+
+  private u8(v: number): void {
+    this.room(1);
+    this.buf[this.len++] = v;
+    this.total += 1;
+  }
+
+  private u16(v: number): void {
+    this.room(2);
+    this.buf.writeUInt16BE(v, this.len);
+    this.len += 2;
+    this.total += 2;
+  }
+
+  private u32(v: number): void {
+    this.room(4);
+    this.buf.writeUInt32BE(v >>> 0, this.len);
+    this.len += 4;
+    this.total += 4;
+  }
+
+  private u64(v: number): void {
+    this.room(8);
+    this.buf.writeUInt32BE(Math.floor(v / 0x100000000) >>> 0, this.len);
+    this.buf.writeUInt32BE(v >>> 0, this.len + 4);
+    this.len += 8;
+    this.total += 8;
+  }
+
+  private raw(b: Buffer): void {
+    if (b.length >= BIG) {
+      this.cut();
+      this.chunks.push(b);
+    } else {
+      this.room(b.length);
+      b.copy(this.buf, this.len);
+      this.len += b.length;
+    }
+    this.total += b.length;
+  }
+
+  header(h: Omit<StreamHeader, 'formatVersion'>): void {
+    this.raw(MAGIC);
+    this.u16(FORMAT_VERSION);
+    this.u16(h.cluster ? Flag.cluster : 0);
+    const v = Buffer.from(h.redisVersion, 'latin1');
+    this.u8(v.length);
+    this.raw(v);
+    const p = Buffer.from(h.pattern, 'utf8');
+    this.u32(p.length);
+    this.raw(p);
+    this.u32(h.dbs.length);
+    for (const db of h.dbs) this.u32(db);
+  }
+
+  dbStart(db: number): void {
+    this.u8(RecordTag.DB_START);
+    this.u32(db);
+  }
+
+  /** A key record; `key` is a latin1 string (one char per byte) or raw bytes. */
+  key(tag: typeof RecordTag.STRING | typeof RecordTag.DUMP, key: string | Buffer, expireAt: number, value: Buffer): void {
+    this.u8(tag);
+    if (typeof key === 'string') {
+      this.u32(key.length);
+      this.room(key.length);
+      this.len += this.buf.write(key, this.len, 'latin1');
+      this.total += key.length;
+    } else {
+      this.u32(key.length);
+      this.raw(key);
+    }
+    this.u64(expireAt);
+    this.u32(value.length);
+    this.raw(value);
+  }
+
+  dbEnd(db: number, keys: number, digestHex: string): void {
+    this.u8(RecordTag.DB_END);
+    this.u32(db);
+    this.u64(keys);
+    this.raw(Buffer.from(digestHex, 'hex'));
+  }
+
+  end(dbCount: number, keys: number): void {
+    this.u8(RecordTag.END);
+    this.u32(dbCount);
+    this.u64(keys);
+  }
+
+  /** The chunks encoded since the last call. */
+  take(): Buffer[] {
+    this.cut();
+    const out = this.chunks;
+    this.chunks = [];
+    return out;
+  }
+}

@@ -1,0 +1,44 @@
+import type { LifeboatConfig } from '../config';
+import { createActivities } from '../activities';
+import { createLifeboatWorker } from './worker';
+
+export interface RunWorkerOptions {
+  /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM */
+  signal?: AbortSignal;
+  /** @default true (use the prebundled workflow code when present) */
+  preferBundle?: boolean;
+}
+
+/**
+ * Runs Lifeboat's worker for a config until stopped: every workflow, every
+ * activity, on the config's task queue. On SIGINT/SIGTERM it stops polling,
+ * lets running activities finish (up to the shutdown grace time) and exits;
+ * anything cut off is retried by Temporal on another worker.
+ */
+export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions = {}): Promise<void> {
+  const activities = createActivities({ config });
+  const { worker, connection } = await createLifeboatWorker({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+    maxConcurrentActivities: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflows: config.worker.maxConcurrentWorkflows,
+    preferBundle: opts.preferBundle,
+  });
+  const stop = () => worker.shutdown();
+  let removeSignals = () => {};
+  if (opts.signal) {
+    opts.signal.addEventListener('abort', stop, { once: true });
+  } else {
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    removeSignals = () => process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
+  try {
+    await worker.run();
+  } finally {
+    removeSignals();
+    await activities.closeActivities();
+    await connection.close();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Inputs, results and progress of Lifeboat's workflows. Only references
+ * travel here (source names, recovery point ids, paths, URLs without
+ * credentials): never data, never secrets — workflow history is stored and
+ * visible in the UI.
+ */
+
+/** Workflow type names, stable: schedules and tooling start workflows by them. */
+export const WORKFLOW_TYPES = {
+  backup: 'backupWorkflow',
+  restore: 'restoreWorkflow',
+  verify: 'verifyWorkflow',
+} as const;
+
+export interface BackupInput {
+  /** Source names from the config. @default every configured source */
+  sources?: string[];
+  tags?: string[];
+  /** Who or what started it, for the audit trail: "cli", "schedule", "dr:<id>". @default 'cli' */
+  trigger?: string;
+  /** Verification after commit. @default the config's backup.verify */
+  verify?: 'none' | 'structure' | 'read-data';
+}
+
+export interface SourceBackupResult {
+  source: string;
+  type: 'redis' | 'faiss' | 'qdrant';
+  artifacts: number;
+  bytes: number;
+  /** Bytes that were new to the repository (the rest deduplicated). */
+  newBytes: number;
+  /** Keys, points or vectors. */
+  items: number;
+  durationMs: number;
+}
+
+export interface BackupResult {
+  recoveryPointId: string;
+  sources: SourceBackupResult[];
+  bytes: number;
+  newBytes: number;
+  durationMs: number;
+  verified: 'none' | 'structure' | 'read-data';
+}
+
+/** Where to restore a source instead of its configured location. */
+export interface RestoreTargetOverride {
+  /** Redis URL without credentials (the source's configured password is used). */
+  redisUrl?: string;
+  redisDb?: number;
+  /** Qdrant collection name. */
+  collection?: string;
+  /** FAISS file or directory path. */
+  path?: string;
+}
+
+export interface RestoreInput {
+  recoveryPointId: string;
+  /** @default every source in the recovery point */
+  sources?: string[];
+  /** Per-source target overrides, keyed by source name. */
+  targets?: Record<string, RestoreTargetOverride>;
+  /** Skip the safety backup of the targets' current state (faster, no rollback data). @default false */
+  skipSafetyBackup?: boolean;
+  trigger?: string;
+  /** Test hook: fail verification of this source to exercise rollback. Never set in production. */
+  injectVerifyFailure?: string;
+}
+
+export type SourceRestoreStatus = 'pending' | 'safety-backup' | 'restoring' | 'restored' | 'verified' | 'failed' | 'rolled-back' | 'rollback-failed';
+
+export interface SourceRestoreResult {
+  source: string;
+  target: string;
+  status: SourceRestoreStatus;
+  error?: string;
+  durationMs?: number;
+}
+
+export interface RestoreResult {
+  recoveryPointId: string;
+  ok: boolean;
+  /** The safety recovery point holding the targets' state before the restore. */
+  safetyRecoveryPointId?: string;
+  sources: SourceRestoreResult[];
+  /** What failed, when ok is false. */
+  failure?: string;
+  rolledBack: string[];
+  rollbackFailures: string[];
+  durationMs: number;
+}
+
+/** Answer of the `progress` query on every Lifeboat workflow. */
+export interface WorkflowProgress {
+  phase: string;
+  /** Per source: status and a short detail ("1.2 GB, 40k keys"). */
+  sources: Record<string, { status: string; detail?: string }>;
+  startedAt: string;
+  updatedAt: string;
+}
