@@ -171,7 +171,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           const s = sourceNamed(input.source);
           const ctx = await ctxFor(hb);
           const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
-          const v = await handlerFor(s).verify(s, input.target, artifactsOf(rp, s.name), input.restoreId, ctx);
+          const v = await handlerFor(s).verify(s, input.target, artifactsOf(rp, s.name), input.check, ctx);
           if (input.injectFailure) return { ok: false, detail: `injected verification failure (test hook); real check said: ${v.detail}` };
           return v;
         }),
@@ -180,7 +180,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
     confirmRestore: (input) =>
       asActivity(async () => {
         const s = sourceNamed(input.source);
-        await handlerFor(s).confirm(s, input.target, input.restoreId, await ctxFor(noHb));
+        const ctx = await ctxFor(noHb);
+        await handlerFor(s).confirm(s, input.target, artifactsOf(await ctx.repo.getRecoveryPoint(input.recoveryPointId), s.name), input.restoreId, ctx);
       }),
 
     compensateRestore: (input) =>
@@ -189,7 +190,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           const s = sourceNamed(input.source);
           const ctx = await ctxFor(hb);
           const safety = input.safetyRecoveryPointId ? artifactsOf(await ctx.repo.getRecoveryPoint(input.safetyRecoveryPointId), s.name) : undefined;
-          await handlerFor(s).compensate(s, input.target, input.restoreId, safety, ctx);
+          const restoring = artifactsOf(await ctx.repo.getRecoveryPoint(input.recoveryPointId), s.name);
+          await handlerFor(s).compensate(s, input.target, restoring, input.restoreId, safety, input.check, ctx);
         }),
       ),
 

@@ -47,9 +47,17 @@ export interface RestoreSourceOutput {
   target: string;
   items: number;
   bytes: number;
+  /**
+   * What the verify step compares the target with, when it differs from what
+   * the backup recorded (e.g. Redis keys that expired in the meantime are
+   * left out). Small: counts and digests only.
+   */
+  check?: Record<string, unknown>;
 }
 
 export interface VerifyTargetInput extends RestoreSourceInput {
+  /** From the restore step's output. */
+  check?: Record<string, unknown>;
   /** Test hook to exercise rollback. */
   injectFailure?: boolean;
 }
@@ -63,10 +71,14 @@ export interface SafetyBackupInput {
 
 export interface CompensateInput {
   source: string;
+  /** The recovery point being restored (tells which files/collections the restore touched). */
+  recoveryPointId: string;
   target?: RestoreTargetOverride;
   restoreId: string;
-  /** Safety recovery point to put back; absent when the target was empty/missing before. */
+  /** Safety recovery point to put back; absent when no safety backup was taken. */
   safetyRecoveryPointId?: string;
+  /** The restore step's output, when it finished (e.g. which alias it switched from where). */
+  check?: Record<string, unknown>;
 }
 
 export interface CommitInput {
@@ -99,6 +111,6 @@ export interface LifeboatActivities {
   safetyBackup(input: SafetyBackupInput): Promise<{ recoveryPointId?: string }>;
   restoreSource(input: RestoreSourceInput): Promise<RestoreSourceOutput>;
   verifyRestoredSource(input: VerifyTargetInput): Promise<{ ok: boolean; detail: string }>;
-  confirmRestore(input: { source: string; target?: RestoreTargetOverride; restoreId: string }): Promise<void>;
+  confirmRestore(input: { source: string; target?: RestoreTargetOverride; restoreId: string; recoveryPointId: string }): Promise<void>;
   compensateRestore(input: CompensateInput): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { WORKFLOW_TYPES, type BackupInput, type BackupResult, type RestoreInput, type RestoreResult, type WorkflowProgress } from '../workflows/types';
 import type { VerifyInput, VerifyResult } from '../workflows/verify';
 import { connectTemporal, type TemporalHandle } from './connection';
-import { operationError } from './error-mapping';
+import { operationError } from './workflow-failures';
 import {
   BackupAlreadyRunningError,
   NoRecoveryPointError,

@@ -1,7 +1,8 @@
+// Node 20 is supported by the SDK versions we pin; the SDK's notice about future versions is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { processIo, runCli } from './program';
 
-// Node 20 is supported by the SDK versions we pin; the SDK's notice about future versions is noise here.
+/** The `lifeboat` executable (bin/lifeboat): every command of client/program.ts, plus the demo. */
 runCli(process.argv.slice(2), processIo(), {
   extend: (program) =>
     program
@@ -11,12 +12,14 @@ runCli(process.argv.slice(2), processIo(), {
       .option('--no-keep', 'stop everything when the demo is done')
       .option('--dir <path>', 'folder for the dev servers\' data')
       // Loaded on use: the demo pulls in the dev servers and the worker.
-      .action(async (o: { keep?: boolean; dir?: string }) => (await import('./commands/demo')).runDemo({ keep: o.keep ?? Boolean(process.stdout.isTTY), dir: o.dir })),
+      .action(async (o: { keep?: boolean; dir?: string }) => (require('./commands/demo') as typeof import('./commands/demo')).runDemo({ keep: o.keep ?? Boolean(process.stdout.isTTY), dir: o.dir })),
 }).then(
   (code) => {
     // Exit once stdout has taken the last write (a piped --json document); a
     // lingering socket or timer must not keep a finished command alive.
-    process.stdout.write('', () => process.exit(code));
+    // A command that set process.exitCode itself (the demo) keeps it.
+    const final = code === 0 && typeof process.exitCode === 'number' ? process.exitCode : code;
+    process.stdout.write('', () => process.exit(final));
   },
   (e: unknown) => {
     process.stderr.write(`lifeboat: ${e instanceof Error ? e.message : String(e)}\n`);

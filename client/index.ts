@@ -5,7 +5,8 @@
 export { createLifeboatClient, sourcesOf } from './api';
 export { connectTemporal, temporalConnectionOptions, type TemporalConnectOptions, type TemporalHandle } from './connection';
 export { EXIT_CODES, type ExitCode, type ExitCodeName } from './exit-codes';
-export { exitCodeFor, errorDocument, operationError, EXIT_CODE_BY_ERROR_CODE, type ErrorDocument } from './error-mapping';
+export { exitCodeFor, errorDocument, EXIT_CODE_BY_ERROR_CODE, type ErrorDocument } from './error-mapping';
+export { operationError, innermostApplicationFailure } from './workflow-failures';
 export * from './errors';
 export * from './types';
 export { desiredSchedules, SCHEDULE_NAMES, type DesiredSchedule } from './schedules';

@@ -1,7 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../config';
 import type { LifeboatConfig } from '../config/types';
-import { createLifeboatClient } from './api';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
 import { registerBackup } from './commands/backup';
 import { registerForget } from './commands/forget';
@@ -94,11 +92,12 @@ export async function runCli(args: readonly string[], io: CliIo, opts: RunCliOpt
       json: Boolean(o.json),
       config: () =>
         (config ??= (async () => {
-          const c = opts.config ?? (await loadConfig(o.config ?? io.env.LIFEBOAT_CONFIG));
+          const c = opts.config ?? (await (require('../config/load') as typeof import('../config/load')).loadConfig(o.config ?? io.env.LIFEBOAT_CONFIG));
           for (const w of c.warnings) io.stderr.write(`lifeboat: config warning: ${w}\n`);
           return c;
         })()),
-      client: async () => (client ??= createLifeboatClient(await ctx.config(), opts.clientOptions)),
+      // Required on use (not imported): --help and usage errors stay fast, without the Temporal SDK and the repository.
+      client: async () => (client ??= (require('./api') as typeof import('./api')).createLifeboatClient(await ctx.config(), opts.clientOptions)),
       log: (line) => io.stderr.write(`${line}\n`),
     };
     try {

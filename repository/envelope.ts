@@ -1,7 +1,9 @@
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual, webcrypto } from 'node:crypto';
 import { compress, decompress } from '@mongodb-js/zstd';
 import { CorruptObjectError, UnsupportedVersionError } from './errors';
 import { FORMAT_VERSION, HEADER_BYTES, NONCE_BYTES, OBJECT_FLAGS, OBJECT_MAGIC, OBJECT_OVERHEAD, OBJECT_TYPES, TAG_BYTES, type ObjectType } from './format';
+
+const subtle = webcrypto.subtle;
 
 /** The two secrets the password protects. */
 export interface MasterKeys {
@@ -9,6 +11,21 @@ export interface MasterKeys {
   dataKey: Buffer;
   /** HMAC-SHA256 key of chunk ids. */
   idKey: Buffer;
+  /** The same keys as WebCrypto keys: their operations run on libuv threads, off the JS thread. */
+  web?: { aes: webcrypto.CryptoKey; hmac: webcrypto.CryptoKey };
+}
+
+/** Adds the WebCrypto form of the keys (once per opened repository). */
+export async function withWebKeys(keys: MasterKeys): Promise<MasterKeys> {
+  const aes = await subtle.importKey('raw', keys.dataKey, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+  const hmac = await subtle.importKey('raw', keys.idKey, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return { ...keys, web: { aes, hmac } };
+}
+
+/** chunkId computed on a libuv thread when WebCrypto keys are available. */
+export async function chunkIdAsync(keys: MasterKeys, plain: Uint8Array): Promise<string> {
+  if (!keys.web) return chunkId(keys.idKey, plain);
+  return Buffer.from(await subtle.sign('HMAC', keys.web.hmac, plain)).toString('hex');
 }
 
 /** Chunk id: hex HMAC-SHA256 of the plain chunk under the repository's id key. */
@@ -32,22 +49,54 @@ function aad(hdr: Buffer, name: string): Buffer {
   return Buffer.concat([hdr, Buffer.from(name, 'utf8')]);
 }
 
+/** Chunks at least this big are sampled before compressing. */
+const SAMPLE_FROM = 256 * 1024;
+const SAMPLE_BYTES = 64 * 1024;
+
 /**
  * Encrypts `plain` as object `name`: header, random 96-bit nonce,
  * AES-256-GCM ciphertext, tag. With `level`, the plaintext is zstd-compressed
- * first unless that does not make it smaller.
+ * first unless that does not make it smaller (large inputs whose first 64 KiB
+ * do not compress by 3% at level 1 are not tried: compressed or random data).
  */
 export async function sealObject(keys: MasterKeys, type: ObjectType, name: string, plain: Buffer, level?: number): Promise<Buffer> {
+  const parts = await sealObjectParts(keys, type, name, plain, level);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/** sealObject as [header+nonce, ciphertext+tag], saving a copy when the backend can write parts. */
+export async function sealObjectParts(keys: MasterKeys, type: ObjectType, name: string, plain: Buffer, level?: number): Promise<Buffer[]> {
   let body = plain;
   let flags = 0;
   if (level !== undefined && plain.length > 0) {
-    const z = await compress(plain, level);
-    if (z.length < plain.length) {
-      body = z;
-      flags |= OBJECT_FLAGS.zstd;
+    let worth = true;
+    if (plain.length >= SAMPLE_FROM) {
+      const sample = plain.subarray(0, SAMPLE_BYTES);
+      worth = (await compress(sample, 1)).length < sample.length * 0.97;
+    }
+    if (worth) {
+      const z = await compress(plain, level);
+      if (z.length < plain.length) {
+        body = z;
+        flags |= OBJECT_FLAGS.zstd;
+      }
     }
   }
-  return encrypt(keys.dataKey, type, flags, name, body);
+  if (keys.web) return encryptAsync(keys.web.aes, type, flags, name, body);
+  return [encrypt(keys.dataKey, type, flags, name, body)];
+}
+
+async function encryptAsync(key: webcrypto.CryptoKey, type: ObjectType, flags: number, name: string, body: Buffer): Promise<Buffer[]> {
+  const prefix = Buffer.allocUnsafe(HEADER_BYTES + NONCE_BYTES);
+  const hdr = header(type, flags);
+  hdr.copy(prefix, 0);
+  randomFillSync(prefix, HEADER_BYTES, NONCE_BYTES);
+  const ct = await subtle.encrypt(
+    { name: 'AES-GCM', iv: prefix.subarray(HEADER_BYTES), additionalData: aad(hdr, name), tagLength: TAG_BYTES * 8 },
+    key,
+    body,
+  );
+  return [prefix, Buffer.from(ct)];
 }
 
 function encrypt(key: Buffer, type: ObjectType, flags: number, name: string, body: Buffer): Buffer {
@@ -76,13 +125,22 @@ export async function openObject(keys: MasterKeys, type: ObjectType, name: strin
   const tag = blob.subarray(blob.length - TAG_BYTES);
   let body: Buffer;
   try {
-    const d = createDecipheriv('aes-256-gcm', keys.dataKey, nonce);
-    d.setAAD(aad(hdr, name));
-    d.setAuthTag(tag);
-    const ct = blob.subarray(HEADER_BYTES + NONCE_BYTES, blob.length - TAG_BYTES);
-    const a = d.update(ct);
-    const b = d.final();
-    body = b.length ? Buffer.concat([a, b]) : a;
+    if (keys.web) {
+      const pt = await subtle.decrypt(
+        { name: 'AES-GCM', iv: nonce, additionalData: aad(hdr, name), tagLength: TAG_BYTES * 8 },
+        keys.web.aes,
+        blob.subarray(HEADER_BYTES + NONCE_BYTES),
+      );
+      body = Buffer.from(pt);
+    } else {
+      const d = createDecipheriv('aes-256-gcm', keys.dataKey, nonce);
+      d.setAAD(aad(hdr, name));
+      d.setAuthTag(tag);
+      const ct = blob.subarray(HEADER_BYTES + NONCE_BYTES, blob.length - TAG_BYTES);
+      const a = d.update(ct);
+      const b = d.final();
+      body = b.length ? Buffer.concat([a, b]) : a;
+    }
   } catch (e) {
     throw new CorruptObjectError(name, 'authentication failed (AES-GCM tag mismatch)', e);
   }
@@ -97,7 +155,7 @@ export async function openObject(keys: MasterKeys, type: ObjectType, name: strin
 /** Opens a chunk and checks that its plaintext hashes to its id. */
 export async function openChunk(keys: MasterKeys, name: string, id: string, blob: Buffer): Promise<Buffer> {
   const plain = await openObject(keys, OBJECT_TYPES.chunk, name, blob);
-  const got = Buffer.from(chunkId(keys.idKey, plain), 'hex');
+  const got = Buffer.from(await chunkIdAsync(keys, plain), 'hex');
   if (!timingSafeEqual(got, Buffer.from(id, 'hex'))) throw new CorruptObjectError(name, 'decrypted content does not hash to the chunk id');
   return plain;
 }

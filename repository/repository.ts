@@ -3,7 +3,7 @@ import os from 'node:os';
 import { openBackend } from './backend/open';
 import type { Backend } from './backend/types';
 import { collect, type RepoContext, type ResolvedOptions } from './context';
-import { openJson, sealJson, type MasterKeys } from './envelope';
+import { openJson, sealJson, withWebKeys, type MasterKeys } from './envelope';
 import {
   CorruptObjectError,
   InvalidArgumentError,
@@ -200,7 +200,7 @@ export async function initRepository(loc: RepositoryLocation, password: string, 
     // Only an empty location (or a missing folder) becomes a repository.
     for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
     await backend.prepare();
-    const keys = newMasterKeys();
+    const keys = await withWebKeys(newMasterKeys());
     const config: ConfigDoc = {
       v: FORMAT_VERSION,
       type: 'config',
@@ -248,8 +248,9 @@ export async function openRepository(loc: RepositoryLocation, password: string, 
     if (!keyFiles.length) throw new MissingObjectError(PATHS.keys, backend.location, 'no key file: the repository cannot be unlocked by any password');
     let corrupt: unknown;
     for (const kf of keyFiles) {
-      const keys = await unlockKeyFile(kf, password);
-      if (!keys) continue;
+      const unlocked = await unlockKeyFile(kf, password);
+      if (!unlocked) continue;
+      const keys = await withWebKeys(unlocked);
       try {
         const config = await openJson<ConfigDoc>(keys, OBJECT_TYPES.config, PATHS.config, configBlob, 'config');
         validateConfig(config);

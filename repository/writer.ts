@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Chunker } from './chunker';
 import type { RepoContext } from './context';
-import { chunkId, sealJson, sealObject } from './envelope';
+import { chunkIdAsync, sealJson, sealObjectParts } from './envelope';
 import { OperationAbortedError } from './errors';
 import { LOCK_KINDS, OBJECT_TYPES, PATHS, artifactObject, chunkIdOf, chunkObject, type ArtifactIndexDoc } from './format';
 import type { WriterLock } from './locks';
@@ -96,28 +96,35 @@ export async function writeArtifact(
     let newChunks = 0;
     let storedBytes = 0;
 
-    const store = async (id: string, name: string, chunk: Buffer, condemnedBy: string | undefined) => {
+    const store = async (name: string, chunk: Buffer, condemnedBy: string | undefined) => {
       // A running prune is deleting this chunk: write it again once that prune is done.
       if (condemnedBy) await lock.waitForPrune(condemnedBy, signal);
-      const blob = await sealObject(ctx.keys, OBJECT_TYPES.chunk, name, chunk, level);
-      await ctx.backend.put(name, blob);
-      storedBytes += blob.length;
+      const parts = await sealObjectParts(ctx.keys, OBJECT_TYPES.chunk, name, chunk, level);
+      await ctx.backend.put(name, parts);
+      for (const p of parts) storedBytes += p.length;
     };
 
-    const handle = async (chunk: Buffer) => {
-      const id = chunkId(ctx.keys.idKey, chunk);
-      const name = chunkObject(id);
-      entries.push([id, chunk.length]);
-      // Recorded before the dedup decision, in the same synchronous step, so a
-      // prune adopted later can never condemn something this write relies on.
-      lock.used.add(name);
-      if (stored.has(id)) return;
-      const condemnedBy = lock.excluded.get(name);
-      if (known.has(id) && !condemnedBy) return;
-      stored.add(id);
-      newChunks++;
-      newBytes += chunk.length;
-      await pool.run(() => store(id, name, chunk, condemnedBy));
+    // Per chunk, on the pool: id (HMAC on a libuv thread), then the dedup
+    // decision, then compress/encrypt/store if new. The JS thread meanwhile
+    // goes on chunking; entries keep stream order through their slot.
+    const handle = (chunk: Buffer) => {
+      const slot = entries.length;
+      entries.push(['', chunk.length]);
+      return pool.run(async () => {
+        const id = await chunkIdAsync(ctx.keys, chunk);
+        entries[slot][0] = id;
+        const name = chunkObject(id);
+        // Recorded in the same synchronous step as the dedup decision, so a
+        // prune adopted later can never condemn something this write relies on.
+        lock.used.add(name);
+        if (stored.has(id)) return;
+        const condemnedBy = lock.excluded.get(name);
+        if (known.has(id) && !condemnedBy) return;
+        stored.add(id);
+        newChunks++;
+        newBytes += chunk.length;
+        await store(name, chunk, condemnedBy);
+      });
     };
 
     for await (const piece of input as AsyncIterable<unknown>) {

@@ -1,6 +1,7 @@
 /**
  * Test entry point (npm test): starts the real servers the tests need —
- * Temporal dev server, Redis, a 3-master Redis Cluster, MinIO — on free
+ * Temporal dev server, Redis, a 3-master Redis Cluster, MinIO, the Qdrant
+ * stand-in — on free
  * loopback ports in a temp dir, runs the test files with node's test runner,
  * then stops everything. A server that fails to start fails the run with its
  * log; nothing is skipped.
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { startTemporalDevServer } from '../devservers/temporal';
 import { startRedis, startRedisCluster } from '../devservers/redis';
 import { startMinio } from '../devservers/minio';
+import { startQdrantStandIn } from '../devservers/qdrant-standin';
 import type { TestEnv } from './harness/env';
 
 function findTests(dir: string): string[] {
@@ -34,11 +36,12 @@ async function main(): Promise<number> {
   const stops: (() => Promise<void>)[] = [];
   const started = Date.now();
   try {
-    const [temporal, redis, redisCluster, minio] = await Promise.all([
+    const [temporal, redis, redisCluster, minio, qdrant] = await Promise.all([
       startTemporalDevServer({ dbFile: path.join(tmpDir, 'temporal', 'temporal.db') }).then((s) => (stops.push(s.stop), s)),
       startRedis(path.join(tmpDir, 'redis')).then((s) => (stops.push(s.stop), s)),
       startRedisCluster(path.join(tmpDir, 'redis-cluster')).then((s) => (stops.push(s.stop), s)),
       startMinio(path.join(tmpDir, 'minio')).then((s) => (stops.push(s.stop), s)),
+      startQdrantStandIn(path.join(tmpDir, 'qdrant')).then((s) => (stops.push(s.stop), s)),
     ]);
     const env: TestEnv = {
       tmpDir,
@@ -46,10 +49,11 @@ async function main(): Promise<number> {
       redis: { url: redis.url, port: redis.port },
       redisCluster: { seeds: redisCluster.seeds },
       minio: { endpoint: minio.endpoint, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, region: minio.region, bucket: minio.bucket },
+      qdrant: { url: qdrant.url },
     };
     const envFile = path.join(tmpDir, 'env.json');
     writeFileSync(envFile, JSON.stringify(env, null, 2));
-    console.log(`# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, redis ${redis.url}, cluster ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}`);
+    console.log(`# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, redis ${redis.url}, cluster ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}, qdrant stand-in ${qdrant.url}`);
 
     const concurrency = process.env.LIFEBOAT_TEST_CONCURRENCY ?? '2';
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...files], {

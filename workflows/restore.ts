@@ -37,7 +37,8 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     { key: SA.recoveryPoint, value: plan.recoveryPointId },
     { key: SA.source, value: plan.sources.map((s) => s.name) },
   ]);
-  const restoreId = `${workflowInfo().runId.slice(0, 8)}`;
+  // The random tail of the run id (UUIDv7 starts with a timestamp): unique per run, stable across retries.
+  const restoreId = workflowInfo().runId.replace(/-/g, '').slice(-16);
   const results: SourceRestoreResult[] = plan.sources.map((s) => ({ source: s.name, target: s.target, status: 'pending' }));
   const mark = (i: number, status: SourceRestoreResult['status'], error?: string) => {
     results[i].status = status;
@@ -72,17 +73,19 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   try {
     t.phase('restoring');
     setCurrentDetails(`Restoring ${plan.recoveryPointId}`);
+    const checks: (Record<string, unknown> | undefined)[] = [];
     for (const [i, s] of plan.sources.entries()) {
       const common = { source: s.name, target: targetOf(s.name), restoreId };
-      compensations.unshift({ index: i, run: () => long.compensateRestore.executeWithOptions({ summary: `Roll back ${s.name}` }, [{ ...common, safetyRecoveryPointId }]) });
+      compensations.unshift({ index: i, run: () => long.compensateRestore.executeWithOptions({ summary: `Roll back ${s.name}` }, [{ ...common, recoveryPointId: plan.recoveryPointId, safetyRecoveryPointId, check: checks[i] }]) });
       mark(i, 'restoring');
-      await long.restoreSource.executeWithOptions({ summary: `Restore ${s.type} ${s.name} → ${s.target}` }, [{ ...common, recoveryPointId: plan.recoveryPointId }]);
+      const out = await long.restoreSource.executeWithOptions({ summary: `Restore ${s.type} ${s.name} → ${s.target}` }, [{ ...common, recoveryPointId: plan.recoveryPointId }]);
+      checks[i] = out.check;
       mark(i, 'restored');
     }
     t.phase('verifying');
     for (const [i, s] of plan.sources.entries()) {
       const v = await long.verifyRestoredSource.executeWithOptions({ summary: `Verify ${s.name}` }, [
-        { source: s.name, target: targetOf(s.name), restoreId, recoveryPointId: plan.recoveryPointId, injectFailure: input.injectVerifyFailure === s.name },
+        { source: s.name, target: targetOf(s.name), restoreId, recoveryPointId: plan.recoveryPointId, check: checks[i], injectFailure: input.injectVerifyFailure === s.name },
       ]);
       if (!v.ok) {
         mark(i, 'failed', v.detail);
@@ -91,7 +94,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       mark(i, 'verified');
     }
     t.phase('confirming');
-    for (const s of plan.sources) await short.confirmRestore({ source: s.name, target: targetOf(s.name), restoreId });
+    for (const s of plan.sources) await short.confirmRestore({ source: s.name, target: targetOf(s.name), restoreId, recoveryPointId: plan.recoveryPointId });
   } catch (e) {
     const failure = isCancellation(e) ? 'restore was cancelled' : errMsg(e);
     for (const r of results) if (r.status === 'restoring') r.status = 'failed';

@@ -11,7 +11,7 @@ import type { CommandRunner } from './runner';
 export async function workerCommand(ctx: CommandContext): Promise<CommandOutcome> {
   const config = await ctx.config();
   // Loaded here, not at start-up: the worker pulls in every adapter and the SDK's native runtime.
-  const { runWorker } = await import('../../workers/main');
+  const { runWorker } = require('../../workers/main') as typeof import('../../workers/main');
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (stop.signal.aborted) {

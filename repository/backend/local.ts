@@ -66,7 +66,8 @@ export class LocalBackend implements Backend {
     });
   }
 
-  async put(key: string, data: Buffer, opts: PutOptions = {}): Promise<boolean> {
+  async put(key: string, data: Buffer | Buffer[], opts: PutOptions = {}): Promise<boolean> {
+    const parts = Array.isArray(data) ? data : [data];
     const file = this.full(key);
     const dir = path.dirname(file);
     return this.op('write', key, async () => {
@@ -74,7 +75,21 @@ export class LocalBackend implements Backend {
       const tmp = path.join(dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
       const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, FILE_MODE);
       try {
-        await fh.writeFile(data);
+        const total = parts.reduce((a, b) => a + b.length, 0);
+        let written = 0;
+        while (written < total) {
+          // writev may write less than asked; continue from where it stopped.
+          let skip = written;
+          const rest: Buffer[] = [];
+          for (const p of parts) {
+            if (skip >= p.length) skip -= p.length;
+            else {
+              rest.push(skip ? p.subarray(skip) : p);
+              skip = 0;
+            }
+          }
+          written += (await fh.writev(rest)).bytesWritten;
+        }
         await fh.sync();
       } catch (e) {
         await fh.close().catch(() => undefined);

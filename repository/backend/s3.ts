@@ -100,7 +100,8 @@ export class S3Backend implements Backend {
     });
   }
 
-  async put(key: string, data: Buffer, opts: PutOptions = {}): Promise<boolean> {
+  async put(key: string, parts: Buffer | Buffer[], opts: PutOptions = {}): Promise<boolean> {
+    const data = Array.isArray(parts) ? (parts.length === 1 ? parts[0] : Buffer.concat(parts)) : parts;
     return this.op('write', key, async () => {
       try {
         if (data.length > this.threshold && !opts.ifAbsent) {

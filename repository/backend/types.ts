@@ -28,8 +28,8 @@ export interface Backend {
   prepare(): Promise<void>;
   /** The object's bytes; MissingObjectError if it does not exist. */
   get(key: string): Promise<Buffer>;
-  /** Writes atomically; false only with ifAbsent when the object already exists. */
-  put(key: string, data: Buffer, opts?: PutOptions): Promise<boolean>;
+  /** Writes atomically (the parts, concatenated); false only with ifAbsent when the object already exists. */
+  put(key: string, data: Buffer | Buffer[], opts?: PutOptions): Promise<boolean>;
   /** undefined when the object does not exist. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose name starts with `prefix` (a folder prefix ending in '/'), in no particular order. */

@@ -73,7 +73,8 @@ export async function backupFaissFile(file: string, opts: FaissBackupOptions & S
       if (!hasher.readableEnded) reject(hasher.errored ?? new FaissCancelledError(file));
     });
   });
-  const probes = runFaissProbes(file, { ...opts, size, signal }).catch((e: unknown) => {
+  const alive = () => onProgress?.({ bytes: hasher.bytes, totalBytes: size, totalItems: header.ntotal });
+  const probes = runFaissProbes(file, { ...opts, size, signal, onAlive: alive }).catch((e: unknown) => {
     // Fail the stream too, so the caller's upload stops instead of committing a backup without its facts.
     if (!hasher.destroyed) hasher.destroy(e as Error);
     throw e;

@@ -32,7 +32,7 @@ export function compareProbes(a: FaissProbes, b: FaissProbes, epsilon = DEFAULT_
       for (let i = 0; i < da.length; i++) {
         const x = da[i];
         const y = db[i];
-        if (x !== y && !(Math.abs(x - y) <= epsilon * Math.max(1, Math.abs(x))) && !(Number.isNaN(x) && Number.isNaN(y))) {
+        if (x !== y && !(Math.abs(x - y) <= epsilon * Math.max(1, Math.abs(x))) && !(notANumber(x) && notANumber(y))) {
           add(`query ${q}, neighbour ${i}: distance ${y} instead of ${x}`);
           break;
         }
@@ -40,4 +40,9 @@ export function compareProbes(a: FaissProbes, b: FaissProbes, epsilon = DEFAULT_
     }
   }
   return { equal: diffs.length === 0, differences: diffs };
+}
+
+/** NaN distances come back as null once probes went through JSON (journal, Temporal payloads). */
+function notANumber(v: number): boolean {
+  return (v as number | null) === null || Number.isNaN(v);
 }

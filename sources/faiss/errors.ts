@@ -21,13 +21,15 @@ export const FAISS_ERROR_CODES = {
   fileChanged: 'FAISS_FILE_CHANGED',
   cancelled: 'FAISS_CANCELLED',
   invalidArgument: 'FAISS_INVALID_ARGUMENT',
+  sandbox: 'FAISS_SANDBOX',
 } as const;
 
 /** A timeout may pass on a less busy machine; a file rewritten during backup is read again on retry. */
 export const FAISS_RETRYABLE_CODES: readonly string[] = [FAISS_ERROR_CODES.probeTimeout, FAISS_ERROR_CODES.fileChanged];
 
+/** Same as `e.retryable` for Lifeboat errors; false for anything else. */
 export function isRetryableFaissError(e: unknown): boolean {
-  return e instanceof LifeboatError && FAISS_RETRYABLE_CODES.includes(e.code);
+  return e instanceof LifeboatError && e.retryable;
 }
 
 export class FaissFileNotFoundError extends LifeboatError {
@@ -96,9 +98,21 @@ export class FaissLoadError extends LifeboatError {
   }
 }
 
+/** The probe process could not start faiss at all (missing entry file or faiss-node build): a worker install problem, not the index file's. */
+export class FaissSandboxError extends LifeboatError {
+  constructor(readonly path: string, readonly detail: string) {
+    super(
+      `FAISS probe process for ${path} could not start faiss: ${detail}. The index file was not judged; check the worker's install (npm run setup builds faiss-node).`,
+      FAISS_ERROR_CODES.sandbox,
+    );
+  }
+}
+
 export class FaissProbeTimeoutError extends LifeboatError {
   constructor(readonly path: string, readonly timeoutMs: number) {
-    super(`FAISS probe of ${path} took longer than ${timeoutMs} ms and was stopped. Raise probeTimeoutMs or lower maxProbeBytes.`, FAISS_ERROR_CODES.probeTimeout);
+    super(`FAISS probe of ${path} took longer than ${timeoutMs} ms and was stopped. Raise probeTimeoutMs or lower maxProbeBytes.`, FAISS_ERROR_CODES.probeTimeout, {
+      retryable: true,
+    });
   }
 }
 
@@ -155,7 +169,9 @@ export class FaissRollbackConflictError extends LifeboatError {
 
 export class FaissFileChangedError extends LifeboatError {
   constructor(readonly path: string, readonly what: string) {
-    super(`FAISS index file ${path} changed while it was being backed up (${what}). Back it up again once the writer is done.`, FAISS_ERROR_CODES.fileChanged);
+    super(`FAISS index file ${path} changed while it was being backed up (${what}). Back it up again once the writer is done.`, FAISS_ERROR_CODES.fileChanged, {
+      retryable: true,
+    });
   }
 }
 

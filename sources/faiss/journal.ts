@@ -51,7 +51,8 @@ export interface JournalResult {
   prevIno?: number;
 }
 
-export type StoredJournal = FaissRestoreJournal & { result: JournalResult };
+/** `result` is present from state 'prepared' on. */
+export type StoredJournal = FaissRestoreJournal & { result?: JournalResult };
 
 export async function readJournal(p: RestorePaths): Promise<StoredJournal | null> {
   try {
@@ -106,7 +107,7 @@ export async function listPendingFaissRestores(targetPath: string): Promise<stri
  * gone: that too means swapped.
  */
 export async function isSwapped(j: StoredJournal): Promise<boolean> {
-  return j.state === 'swapped' || !(await exists(j.tmpPath));
+  return j.state === 'swapped' || (j.state === 'prepared' && !(await exists(j.tmpPath)));
 }
 
 export async function exists(p: string): Promise<boolean> {

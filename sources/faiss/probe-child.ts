@@ -19,11 +19,17 @@ function reply(msg: ProbeReply): void {
 }
 
 function main(): void {
-  const req = JSON.parse(process.argv[2] ?? '{}') as ProbeRequest;
   const started = Date.now();
   // Loaded only here, so the parent never links faiss into its own process.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const faiss = require('faiss-node') as typeof import('faiss-node');
+  // Wait until "ready" is written: an abort while loading must not swallow it.
+  if (process.send) process.send({ ready: true } satisfies ProbeReply, () => probe(faiss, started));
+  else probe(faiss, started);
+}
+
+function probe(faiss: typeof import('faiss-node'), started: number): void {
+  const req = JSON.parse(process.argv[2] ?? '{}') as ProbeRequest;
   let index: import('faiss-node').Index;
   try {
     index = faiss.Index.read(req.path);

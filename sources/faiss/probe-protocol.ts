@@ -8,5 +8,9 @@ export interface ProbeRequest {
   k: number;
 }
 
-/** The child's single answer. A crash sends nothing: the parent reads the exit signal instead. */
-export type ProbeReply = { ok: true; probes: FaissProbesRun } | { ok: false; message: string };
+/**
+ * The child's messages: `ready` once faiss-node is loaded (so a crash after
+ * it is the index file's doing, before it the install's), then one answer.
+ * A crash sends nothing: the parent reads the exit signal instead.
+ */
+export type ProbeReply = { ready: true } | { ok: true; probes: FaissProbesRun } | { ok: false; message: string };

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FaissCancelledError, FaissInvalidArgumentError, FaissLoadError, FaissProbeTimeoutError } from './errors';
+import { FaissCancelledError, FaissInvalidArgumentError, FaissLoadError, FaissProbeTimeoutError, FaissSandboxError } from './errors';
 import type { ProbeReply, ProbeRequest } from './probe-protocol';
 import type { FaissProbeOptions, FaissProbes } from './types';
 
@@ -20,6 +21,10 @@ export interface RunProbesOptions extends FaissProbeOptions {
   signal?: AbortSignal;
   /** File size when the caller already knows it (saves a stat). */
   size?: number;
+  /** Called every `aliveIntervalMs` while the child works, so an activity can keep heartbeating through a long load. */
+  onAlive?: () => void;
+  /** @default 5000 */
+  aliveIntervalMs?: number;
 }
 
 /**
@@ -37,7 +42,12 @@ export async function runFaissProbes(file: string, opts: RunProbesOptions = {}):
     return { status: 'skipped', reason: `file is ${formatBytes(size)}, above maxProbeBytes (${formatBytes(o.maxProbeBytes)})` };
   }
   const req: ProbeRequest = { path: path.resolve(file), seed: o.probeSeed, queries: o.probeQueries, k: o.probeK };
-  return runChild(file, req, o.probeTimeoutMs, opts.signal);
+  const alive = opts.onAlive ? setInterval(opts.onAlive, opts.aliveIntervalMs ?? 5000) : undefined;
+  try {
+    return await runChild(file, req, o.probeTimeoutMs, opts.signal);
+  } finally {
+    clearInterval(alive);
+  }
 }
 
 /** Validated options with defaults. */
@@ -65,28 +75,32 @@ export function probeOptions(opts: FaissProbeOptions): Required<Omit<FaissProbeO
  * plain node when it was compiled to dist/ (the entry sits beside this file
  * either way).
  */
-function childCommand(req: ProbeRequest): string[] {
+function childCommand(req: ProbeRequest): { entry: string; args: string[] } {
   const ext = path.extname(__filename);
   const entry = path.join(__dirname, `probe-child${ext}`);
   const loader = ext === '.ts' ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
-  return [...loader, entry, JSON.stringify(req)];
+  return { entry, args: [...loader, entry, JSON.stringify(req)] };
 }
 
 function runChild(file: string, req: ProbeRequest, timeoutMs: number, signal?: AbortSignal): Promise<FaissProbes> {
   if (signal?.aborted) return Promise.reject(new FaissCancelledError(file, { cause: signal.reason }));
+  const { entry, args } = childCommand(req);
+  if (!existsSync(entry)) return Promise.reject(new FaissSandboxError(file, `its entry file ${entry} is missing`));
   return new Promise<FaissProbes>((resolve, reject) => {
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, childCommand(req), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
     let stderr = '';
-    let reply: ProbeReply | undefined;
+    let ready = false;
+    let reply: Exclude<ProbeReply, { ready: true }> | undefined;
     let stopped: Error | undefined;
     child.stderr!.setEncoding('utf8').on('data', (s: string) => {
       stderr = (stderr + s).slice(-STDERR_TAIL);
     });
-    child.on('message', (m) => {
-      reply = m as ProbeReply;
+    child.on('message', (m: ProbeReply) => {
+      if ('ready' in m) ready = true;
+      else reply = m;
     });
     const stop = (err: Error) => {
       stopped ??= err;
@@ -105,6 +119,7 @@ function runChild(file: string, req: ProbeRequest, timeoutMs: number, signal?: A
       signal?.removeEventListener('abort', onAbort);
       if (stopped) return reject(stopped);
       const stderrTail = stderr.trim() || undefined;
+      if (!ready) return reject(new FaissSandboxError(file, `it exited (${sig ?? `code ${code}`}) before faiss-node was loaded${stderrTail ? `:\n${stderrTail}` : ''}`));
       if (reply?.ok === false) return reject(new FaissLoadError(file, { faissMessage: reply.message, stderrTail }));
       if (sig || code !== 0 || !reply) return reject(new FaissLoadError(file, { signal: sig, exitCode: code, stderrTail }));
       resolve(reply.probes);

@@ -62,13 +62,19 @@ export async function restoreFaiss(
   streamOpts: StreamOptions = {},
 ): Promise<FaissRestoreHandle> {
   const { signal, onProgress } = streamOpts;
-  validate(opts);
-  probeOptions(opts);
-  const restoreId = opts.restoreId ?? `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
-  const p = restorePaths(opts.targetPath, restoreId);
+  // Whenever the restore stops before reading the stream, release it (e.g. the repository download).
   const drop = () => {
     if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
   };
+  try {
+    validate(opts);
+    probeOptions(opts);
+  } catch (e) {
+    drop();
+    throw e;
+  }
+  const restoreId = opts.restoreId ?? `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
+  const p = restorePaths(opts.targetPath, restoreId);
 
   // A retry of the same restore after a crash: finish from what is on disk.
   const previous = await readJournal(p);
@@ -96,23 +102,27 @@ export async function restoreFaiss(
 
   let createdPrev = false;
   let swapped = false;
+  const journal: StoredJournal = {
+    version: 1,
+    restoreId,
+    targetPath: p.target,
+    tmpPath: p.tmp,
+    prevPath: existing ? p.prev : null,
+    state: 'writing',
+    sha256: opts.expected.sha256,
+    size: opts.expected.size,
+    createdAt: new Date().toISOString(),
+  };
   try {
+    // Journal first: a worker killed mid-write leaves a record of its temp file, not an orphan.
+    await writeJournal(p, journal);
+    await rm(p.tmp, { force: true });
     await writeTemp(stream, p, opts.expected, mode, signal, onProgress);
-    const result = await verifyTemp(p, opts, signal);
+    const result = await verifyTemp(p, opts, signal, () => onProgress?.({ bytes: opts.expected.size, totalBytes: opts.expected.size, totalItems: opts.expected.header.ntotal }));
     if (signal?.aborted) throw new FaissCancelledError(p.target, { cause: signal.reason });
 
-    const journal: StoredJournal = {
-      version: 1,
-      restoreId,
-      targetPath: p.target,
-      tmpPath: p.tmp,
-      prevPath: existing ? p.prev : null,
-      state: 'prepared',
-      sha256: result.sha256,
-      size: result.size,
-      createdAt: new Date().toISOString(),
-      result,
-    };
+    journal.state = 'prepared';
+    journal.result = result;
     await writeJournal(p, journal);
     if (existing) {
       createdPrev = true;
@@ -128,6 +138,7 @@ export async function restoreFaiss(
     await writeJournal(p, final).catch(() => undefined);
     return handleFrom(p, final);
   } catch (e) {
+    drop();
     if (!swapped) {
       await rm(p.tmp, { force: true }).catch(() => undefined);
       if (createdPrev) await rm(p.prev, { force: true }).catch(() => undefined);
@@ -200,7 +211,18 @@ async function writeTemp(
   });
   const fh = await open(p.tmp, 'wx', 0o600);
   try {
-    await pipeline(stream, hasher, fh.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 }), { signal });
+    // Written through the handle directly: a FileHandle stream with autoClose off keeps the handle referenced and close() would never settle.
+    await pipeline(
+      stream,
+      hasher,
+      async (src: AsyncIterable<Buffer>) => {
+        for await (const chunk of src) {
+          let off = 0;
+          while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        }
+      },
+      { signal },
+    );
     await fh.chmod(mode);
     await fh.sync();
   } catch (e) {
@@ -215,7 +237,7 @@ async function writeTemp(
 }
 
 /** The written temp file must be the backed-up index, structurally sound, and loadable by faiss with the same answers. */
-async function verifyTemp(p: RestorePaths, opts: FaissRestoreOptions, signal?: AbortSignal): Promise<JournalResult> {
+async function verifyTemp(p: RestorePaths, opts: FaissRestoreOptions, signal: AbortSignal | undefined, onAlive: () => void): Promise<JournalResult> {
   const x = opts.expected;
   let inspection;
   try {
@@ -227,7 +249,7 @@ async function verifyTemp(p: RestorePaths, opts: FaissRestoreOptions, signal?: A
   }
   const diffs = headerDifferences(x.header, inspection.header);
   if (diffs.length) throw new FaissIntegrityError(p.target, 'header', x.header, inspection.header);
-  const probes = await runFaissProbes(p.tmp, { ...opts, size: inspection.size, signal });
+  const probes = await runFaissProbes(p.tmp, { ...opts, size: inspection.size, signal, onAlive });
   checkProbesAgainstHeader(p.target, probes, inspection.header.d, inspection.header.ntotal);
   const probeComparison = x.probes ? compareProbes(x.probes, probes, opts.probeEpsilon ?? DEFAULT_PROBE_EPSILON) : undefined;
   if (probeComparison && !probeComparison.equal) throw new FaissProbeMismatchError(p.target, probeComparison.differences);
@@ -256,6 +278,7 @@ async function keepPrevious(p: RestorePaths): Promise<void> {
 
 function handleFrom(p: RestorePaths, j: StoredJournal): FaissRestoreHandle {
   const r = j.result;
+  if (!r) throw new Error(`restore journal ${p.journal} has no result in state ${j.state}`);
   return {
     restoreId: j.restoreId,
     targetPath: p.target,

@@ -180,10 +180,15 @@ export interface FaissRestoreJournal {
   tmpPath: string;
   /** The kept previous file; null when there was no file at targetPath. */
   prevPath: string | null;
-  /** 'prepared': temp written and verified, swap maybe not done; 'swapped': the restored file is in place. */
-  state: 'prepared' | 'swapped';
+  /**
+   * 'writing': the temp file is being written (a crash here leaves only leftovers to remove);
+   * 'prepared': temp written and verified, swap maybe done (the temp file is gone once it is);
+   * 'swapped': the restored file is in place.
+   */
+  state: 'writing' | 'prepared' | 'swapped';
   /** Inode of the restored file once swapped, so a rollback never deletes a file someone wrote since. */
   restoredIno?: number;
+  /** Expected size and sha256 of the restored file. */
   sha256: string;
   size: number;
   createdAt: string;

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { LogicalValue } from './rdb/value';
+import { putLatin1, putU32, putU64 } from './wire/bytes';
 
 /**
  * Content digest of one db, fed key by key in the stream's canonical order
@@ -63,13 +64,24 @@ export class DbDigest {
 
   private head(key: Buffer | string, expireAt: number, tag: number): void {
     this.count++;
-    if (typeof key === 'string') {
-      this.u32(key.length);
-      this.room(key.length);
-      this.len += this.buf.write(key, this.len, 'latin1');
-    } else this.bytes(key);
-    this.u64(expireAt > 0 ? Math.floor(expireAt / 1000) : 0);
-    this.u8(tag);
+    const klen = key.length;
+    if (klen >= 16384) {
+      this.bytes(typeof key === 'string' ? Buffer.from(key, 'latin1') : key);
+      this.u64(expireAt > 0 ? Math.floor(expireAt / 1000) : 0);
+      this.u8(tag);
+      return;
+    }
+    this.room(17 + klen);
+    const b = this.buf;
+    let o = putU32(b, this.len, klen);
+    if (typeof key === 'string') o = putLatin1(b, o, key);
+    else {
+      key.copy(b, o);
+      o += klen;
+    }
+    o = putU64(b, o, expireAt > 0 ? Math.floor(expireAt / 1000) : 0);
+    b[o++] = tag;
+    this.len = o;
   }
 
   /** A plain string value (keys as latin1 strings or Buffers). */

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { CommanderError } from 'commander';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, WorkflowFailedError } from '@temporalio/client';
 import { EXIT_CODES } from '../../client/exit-codes';
-import { errorDocument, exitCodeFor, operationError } from '../../client/error-mapping';
+import { errorDocument, exitCodeFor } from '../../client/error-mapping';
+import { operationError } from '../../client/workflow-failures';
 import {
   BackupAlreadyRunningError,
   NoRecoveryPointError,

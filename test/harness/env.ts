@@ -10,7 +10,8 @@ export interface TestEnv {
   redis: { url: string; port: number };
   redisCluster: { seeds: { host: string; port: number }[] };
   minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string; bucket: string };
-  qdrant?: { url: string };
+  /** The Qdrant-compatible stand-in (test/qdrant-server). */
+  qdrant: { url: string };
 }
 
 let cached: TestEnv | undefined;

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { Collection, type StoredPoint } from './collection';
 import type { StoredConfig } from './collection-config';
 
@@ -25,12 +26,15 @@ export interface CollectionMeta {
 /** Splits a byte stream into lines without holding more than one line plus one chunk. */
 export async function* readLines(stream: Readable): AsyncGenerator<string> {
   let rest = '';
+  // A multi-byte character may straddle two chunks.
+  const decoder = new StringDecoder('utf8');
   for await (const chunk of stream) {
-    const text = rest + (chunk as Buffer).toString('utf8');
+    const text = rest + decoder.write(chunk as Buffer);
     const lines = text.split('\n');
     rest = lines.pop() ?? '';
     for (const l of lines) if (l) yield l;
   }
+  rest += decoder.end();
   if (rest) yield rest;
 }
 

@@ -34,6 +34,7 @@ export async function startQdrantServer(opts: QdrantServerOptions): Promise<Runn
     const r = { req, res, storage, started: process.hrtime.bigint(), url: new URL(req.url ?? '/', 'http://stand-in') };
     route(r).catch((e) => handleError(r, e));
   });
+  server.on('connection', (s) => s.setNoDelay(true));
   // Snapshot downloads and uploads can be long; never cut them off.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -6,11 +6,15 @@
 export function toF32(x: number): number {
   const f = Math.fround(x);
   if (f === 0 || !Number.isFinite(f)) return f;
-  for (let p = 1; p <= 9; p++) {
+  // Nine digits always round-trip a float32; most values need eight or nine,
+  // so search down from eight instead of up from one (toPrecision is slow).
+  let best = Number(f.toPrecision(9));
+  for (let p = 8; p >= 1; p--) {
     const s = Number(f.toPrecision(p));
-    if (Math.fround(s) === f) return s;
+    if (Math.fround(s) !== f) break;
+    best = s;
   }
-  return f;
+  return best;
 }
 
 export const Distance = { Cosine: 'Cosine', Euclid: 'Euclid', Dot: 'Dot', Manhattan: 'Manhattan' } as const;
@@ -24,12 +28,12 @@ export const DISTANCES = Object.values(Distance) as string[];
  * does not drift.
  */
 export function preprocess(distance: Distance, v: number[]): number[] {
-  const f = v.map(toF32);
-  if (distance !== Distance.Cosine) return f;
+  if (distance !== Distance.Cosine) return v.map(toF32);
+  const f = v.map((x) => Math.fround(x));
   let sq = 0;
   for (const x of f) sq += x * x;
   const len = Math.sqrt(sq);
-  if (len < 1.1920929e-7 || Math.abs(len - 1) <= 1e-6) return f;
+  if (len < 1.1920929e-7 || Math.abs(len - 1) <= 1e-6) return f.map(toF32);
   return f.map((x) => toF32(x / len));
 }
 

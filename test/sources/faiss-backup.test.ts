@@ -188,6 +188,13 @@ describe('FAISS sandbox: faiss crashes in the child, the worker survives', () =>
     await assert.rejects(runFaissProbes(f), (e: unknown) => e instanceof FaissLoadError && !e.detail.signal && /read error/.test(e.detail.faissMessage ?? ''));
   });
 
+  test('while the child works, onAlive keeps firing (activities heartbeat through long loads)', async () => {
+    let ticks = 0;
+    const r = await runFaissProbes(fixtures.find((f) => f.fourcc === 'IHNf')!.file, { onAlive: () => ticks++, aliveIntervalMs: 20 });
+    assert.equal(r.status, 'ok');
+    assert.ok(ticks >= 3, `onAlive fired ${ticks} times during a load of several hundred ms`);
+  });
+
   test('a probe over its time limit is stopped: FaissProbeTimeoutError, retryable', async () => {
     await assert.rejects(runFaissProbes(fixtures[0].file, { probeTimeoutMs: 5 }), (e: unknown) => {
       assert.ok(e instanceof FaissProbeTimeoutError);

@@ -1,6 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -309,6 +309,38 @@ describe('FAISS restore refuses bad data: target untouched, no temp files', () =
 });
 
 describe('FAISS restore journal survives a crash', () => {
+  test('worker killed (SIGKILL) mid-write: the journal records it, other restores wait, a retry with the same id finishes it', async () => {
+    const { artifact, info } = bk('HNSW32');
+    const original = readFileSync(bk('Flat L2').artifact);
+    const { target, folder } = targetDir('killed', original);
+    const script = `
+      const { restoreFaiss } = require(${JSON.stringify(path.resolve(__dirname, '../../sources/faiss'))});
+      const { Readable } = require('node:stream');
+      const bytes = require('node:fs').readFileSync(process.argv[1]);
+      async function* slow() {
+        for (let i = 0; i < bytes.length; i += 4096) {
+          if (i === 8192) console.log('writing');
+          yield bytes.subarray(i, i + 4096);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      restoreFaiss(Readable.from(slow()), JSON.parse(process.argv[2]));`;
+    const opts = { targetPath: target, expected: expectedOf(info), restoreId: 'killed-1' };
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, artifact, JSON.stringify(opts)], { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve()));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    assert.ok(readFileSync(target).equals(original), 'the kill left the target as it was');
+    assert.deepEqual(await listPendingFaissRestores(target), ['killed-1']);
+    assert.ok(leftovers(folder).some((n) => n.includes('lifeboat-tmp-killed-1')), 'the half-written temp file is recorded, not orphaned');
+    await assert.rejects(restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info) }), FaissRestorePendingError);
+    const h = await restoreFaiss(createReadStream(artifact), opts);
+    assert.ok(readFileSync(target).equals(readFileSync(artifact)));
+    await h.confirm();
+    assertClean(folder);
+  });
+
   test('crash after the temp file was verified but before the swap: rollback cleans up, target untouched', async () => {
     const { artifact, info } = bk('Flat IP');
     const original = readFileSync(bk('Flat L2').artifact);

@@ -203,3 +203,13 @@ export class RecordDecoder {
 }
 
 const NEED = Symbol('need more bytes');
+
+/** What restore and inspect read from: a Readable, or any (async) iterable of byte chunks. */
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+export function chunkIterator(input: ByteSource): AsyncIterator<Uint8Array> | Iterator<Uint8Array> {
+  const a = (input as AsyncIterable<Uint8Array>)[Symbol.asyncIterator];
+  return a ? a.call(input) : (input as Iterable<Uint8Array>)[Symbol.iterator]();
+}
+
+export const asBuffer = (c: Uint8Array): Buffer => (Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));

@@ -1,4 +1,5 @@
 import { FORMAT_VERSION, Flag, MAGIC, RecordTag, type StreamHeader } from './constants';
+import { putLatin1, putU32, putU64 } from '../wire/bytes';
 
 /** Values at least this big are emitted as their own chunk instead of being copied. */
 const BIG = 64 * 1024;
@@ -89,19 +90,28 @@ export class RecordWriter {
 
   /** A key record; `key` is a latin1 string (one char per byte) or raw bytes. */
   key(tag: typeof RecordTag.STRING | typeof RecordTag.DUMP, key: string | Buffer, expireAt: number, value: Buffer): void {
-    this.u8(tag);
-    if (typeof key === 'string') {
-      this.u32(key.length);
-      this.room(key.length);
-      this.len += this.buf.write(key, this.len, 'latin1');
-      this.total += key.length;
-    } else {
-      this.u32(key.length);
-      this.raw(key);
+    const klen = key.length;
+    const vlen = value.length;
+    const inline = vlen < BIG;
+    this.room(17 + klen + (inline ? vlen : 0));
+    const b = this.buf;
+    let o = this.len;
+    b[o++] = tag;
+    o = putU32(b, o, klen);
+    if (typeof key === 'string') o = putLatin1(b, o, key);
+    else {
+      key.copy(b, o);
+      o += klen;
     }
-    this.u64(expireAt);
-    this.u32(value.length);
-    this.raw(value);
+    o = putU64(b, o, expireAt);
+    o = putU32(b, o, vlen);
+    this.len = o;
+    this.total += 17 + klen;
+    if (inline) {
+      value.copy(b, o);
+      this.len += vlen;
+      this.total += vlen;
+    } else this.raw(value);
   }
 
   dbEnd(db: number, keys: number, digestHex: string): void {

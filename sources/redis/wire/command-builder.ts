@@ -5,6 +5,8 @@
  * written straight into the buffer; large values are kept as their own
  * segment instead of being copied.
  */
+import { putBulkHeader, putDecimal, putLatin1 } from './bytes';
+
 const SEGMENT = 256 * 1024;
 /** Arguments this big are sent as their own segment (no copy). */
 const BIG_ARG = 32 * 1024;
@@ -25,24 +27,29 @@ export class CommandBuilder {
 
   private ascii(s: string): void {
     this.ensure(s.length);
-    this.len += this.cur.write(s, this.len, 'latin1');
+    this.len = putLatin1(this.cur, this.len, s);
   }
 
   /** Starts a command of `argc` arguments (the command name counts). */
   begin(argc: number): this {
     this.count++;
-    this.ascii(`*${argc}\r\n`);
+    this.ensure(24);
+    const b = this.cur;
+    b[this.len] = 0x2a;
+    let o = putDecimal(b, this.len + 1, argc);
+    b[o++] = 13;
+    b[o++] = 10;
+    this.len = o;
     return this;
   }
 
   /** An argument given as a latin1 string (command names, numbers, keys). */
   str(s: string): this {
     const n = s.length;
-    this.ensure(n + 16);
+    this.ensure(n + 24);
     const b = this.cur;
-    let o = this.len;
-    o += b.write(`$${n}\r\n`, o, 'latin1');
-    o += b.write(s, o, 'latin1');
+    let o = putBulkHeader(b, this.len, n);
+    o = putLatin1(b, o, s);
     b[o++] = 13;
     b[o++] = 10;
     this.len = o;
@@ -64,11 +71,11 @@ export class CommandBuilder {
       this.ascii('\r\n');
       return this;
     }
-    this.ensure(n + 16);
+    this.ensure(n + 24);
     const b = this.cur;
-    let o = this.len;
-    o += b.write(`$${n}\r\n`, o, 'latin1');
-    v.copy(b, o);
+    let o = putBulkHeader(b, this.len, n);
+    if (n <= 32) for (let i = 0; i < n; i++) b[o + i] = v[i];
+    else v.copy(b, o);
     o += n;
     b[o++] = 13;
     b[o++] = 10;

@@ -1,0 +1,104 @@
+import { openTopology, dbsToRead, versionNumber, type Topology } from './topology';
+import { collectKeys } from './keyspace';
+import { readKeys, Kind, type ExpiryMode } from './key-reader';
+import { DbDigest, dbLabel } from './digest';
+import { decodeDump } from './rdb/value';
+import { RecordWriter } from './format/writer';
+import { RecordTag } from './format/constants';
+import { RedisOptionsError } from './errors';
+import type { SourceFingerprint, SourceProgress } from '../types';
+import type { RedisConnectionOptions } from './types';
+
+export interface WalkOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: SourceProgress) => void;
+  /** When given, records are encoded into it (a backup); otherwise only digests are computed (a fingerprint). */
+  writer?: RecordWriter;
+  /** Keys expiring before this unix-ms time are left out of the digest. */
+  minExpireAt?: number;
+}
+
+export interface WalkResult {
+  redisVersion: string;
+  cluster: boolean;
+  dbs: number[];
+  keys: number;
+  vanished: number;
+  dumped: number;
+  expirySource: ExpiryMode;
+  fingerprint: SourceFingerprint;
+}
+
+async function selectDb(topo: Topology, db: number): Promise<void> {
+  if (topo.cluster) return;
+  try {
+    await topo.nodes[0].wire.call('SELECT', db);
+  } catch (e) {
+    throw new RedisOptionsError('db', `db ${db} cannot be selected on Redis at ${topo.address} (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Reads a source db by db in canonical key order, digesting every key and,
+ * for a backup, encoding its record. Yields the encoded chunks after each
+ * batch so the caller's stream applies backpressure between batches. Backup
+ * and fingerprint share this walk, so a fingerprint of the target is computed
+ * exactly like the one recorded at backup.
+ */
+export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, result: WalkResult): AsyncGenerator<Buffer[]> {
+  const topo = await openTopology(opts, o.signal);
+  const onAbort = () => topo.close();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const dbs = await dbsToRead(opts, topo);
+    const mode: ExpiryMode = versionNumber(topo.version) >= 70000 ? 'pexpiretime' : 'pttl';
+    Object.assign(result, { redisVersion: topo.version, cluster: topo.cluster, dbs, expirySource: mode });
+    const pattern = opts.pattern ? Buffer.from(opts.pattern, 'utf8') : undefined;
+    const w = o.writer;
+    const minExpireAt = o.minExpireAt ?? 0;
+    w?.header({ cluster: topo.cluster, redisVersion: topo.version, pattern: opts.pattern ?? '', dbs });
+    let done = 0;
+    for (const db of dbs) {
+      await selectDb(topo, db);
+      const keys = await collectKeys(topo, pattern, o.signal);
+      const totalItems = done + keys.keys.length;
+      w?.dbStart(db);
+      const digest = new DbDigest();
+      for await (const batch of readKeys(topo, keys, mode, { signal: o.signal })) {
+        const { kinds, values, expireAt } = batch;
+        for (let j = 0; j < kinds.length; j++) {
+          const kind = kinds[j];
+          if (kind === Kind.vanished) {
+            result.vanished++;
+            continue;
+          }
+          const key = keys.keys[batch.from + j];
+          const value = values[j]!;
+          const exp = expireAt[j];
+          w?.key(kind === Kind.string ? RecordTag.STRING : RecordTag.DUMP, key, exp, value);
+          result.keys++;
+          if (kind === Kind.dump) result.dumped++;
+          if (exp && exp < minExpireAt) continue;
+          if (kind === Kind.string) digest.addString(key, exp, value);
+          else digest.add(key, exp, decodeDump(value));
+        }
+        done += batch.to - batch.from;
+        yield w ? w.take() : [];
+        o.onProgress?.({ bytes: w?.total ?? 0, items: done, totalItems });
+      }
+      const hex = digest.digest();
+      result.fingerprint.counts[dbLabel(db)] = digest.count;
+      result.fingerprint.digests[dbLabel(db)] = hex;
+      w?.dbEnd(db, digest.count, hex);
+    }
+    w?.end(dbs.length, result.keys);
+    yield w ? w.take() : [];
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    topo.close();
+  }
+}
+
+export function emptyWalkResult(): WalkResult {
+  return { redisVersion: '', cluster: false, dbs: [], keys: 0, vanished: 0, dumped: 0, expirySource: 'pexpiretime', fingerprint: { counts: {}, digests: {} } };
+}

@@ -1,0 +1,118 @@
+/**
+ * Helpers for the Redis adapter tests: throwaway servers, an independent
+ * client (ioredis, not the adapter's own wire code) to seed data and read it
+ * back, and a logical snapshot to compare a source and a restored target
+ * value by value — so round trips are proved by data, not only by digests.
+ */
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../../devservers/redis';
+import { scratchDir } from '../harness/env';
+
+export async function server(name: string): Promise<RedisServer> {
+  return startRedis(scratchDir(`redis-${name}`));
+}
+
+export function client(url: string, db = 0): Redis {
+  return new Redis(url, { db, protocol: 2, lazyConnect: false, maxRetriesPerRequest: 1 });
+}
+
+export async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const hex = (b: Buffer) => b.toString('hex');
+
+/** Every key of the db (optionally matching a pattern) with its type, full value and absolute expiry. */
+export async function snapshot(r: Redis, match = '*'): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  const keys: Buffer[] = [];
+  let cursor = '0';
+  do {
+    const [c, ks] = (await r.callBuffer('SCAN', cursor, 'MATCH', match, 'COUNT', '1000')) as [Buffer, Buffer[]];
+    cursor = c.toString();
+    keys.push(...ks);
+  } while (cursor !== '0');
+  for (const k of keys) out.set(hex(k), await readKey(r, k));
+  return out;
+}
+
+export async function readKey(r: Redis, k: Buffer): Promise<unknown> {
+  const type = String(await r.call('TYPE', k));
+  const expireAt = Number(await r.call('PEXPIRETIME', k));
+  let value: unknown;
+  switch (type) {
+    case 'string':
+      value = hex((await r.getBuffer(k))!);
+      break;
+    case 'list':
+      value = ((await r.lrangeBuffer(k, 0, -1)) as Buffer[]).map(hex);
+      break;
+    case 'set':
+      value = ((await r.smembersBuffer(k)) as Buffer[]).map(hex).sort();
+      break;
+    case 'hash': {
+      const flat = (await r.callBuffer('HGETALL', k)) as Buffer[];
+      const pairs: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push(`${hex(flat[i])}=${hex(flat[i + 1])}`);
+      value = pairs.sort();
+      break;
+    }
+    case 'zset':
+      value = ((await r.callBuffer('ZRANGE', k, '0', '-1', 'WITHSCORES')) as Buffer[]).map((b) => b.toString('latin1'));
+      break;
+    case 'stream':
+      value = {
+        entries: JSON.stringify(await r.xrange(k, '-', '+')),
+        groups: JSON.stringify(await r.call('XINFO', 'GROUPS', k)),
+        info: JSON.stringify(((await r.call('XINFO', 'STREAM', k)) as unknown[]).filter((_, i, a) => i % 2 === 1 && !['first-entry', 'last-entry'].includes(String(a[i - 1])))),
+      };
+      break;
+    default:
+      value = `unsupported type ${type}`;
+  }
+  return { type, expireAt, value };
+}
+
+/** Bytes 0..255 in one key, and invalid UTF-8. */
+export const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+export const BAD_UTF8 = Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0x00]);
+
+/**
+ * One key per type and per encoding Redis 7 may pick (listpack, intset,
+ * hashtable, quicklist, skiplist, int/embstr/raw strings, LZF-compressible),
+ * binary-safe names and members, and a stream with a consumer group and a
+ * pending entry. `p` prefixes every key.
+ */
+export async function seedEveryType(r: Redis, p: string): Promise<void> {
+  const k = (s: string | Buffer) => Buffer.concat([Buffer.from(p), Buffer.isBuffer(s) ? s : Buffer.from(s)]);
+  await r.set(k('str:int'), '12345');
+  await r.set(k('str:negint'), '-42');
+  await r.set(k('str:int64'), '9223372036854775807');
+  await r.set(k('str:embstr'), 'hello');
+  await r.set(k('str:empty'), '');
+  await r.set(k('str:raw'), 'x'.repeat(3000) + 'y');
+  await r.set(k('str:random'), Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) & 0xff)));
+  await r.set(k('str:badutf8'), BAD_UTF8);
+  await r.set(k(ALL_BYTES), ALL_BYTES);
+  await r.set(k('str:leading-zero'), '007');
+  await r.rpush(k('list:small'), 'a', '1', '-7', '200', '70000', '-9000000000', BAD_UTF8, '');
+  await r.rpush(k('list:big'), ...Array.from({ length: 20000 }, (_, i) => (i % 3 ? `item-${i}` : String(i))));
+  await r.sadd(k('set:intset'), 1, 2, 3, -5, 4294967296);
+  await r.sadd(k('set:small'), 'a', 'b', BAD_UTF8);
+  await r.sadd(k('set:big'), ...Array.from({ length: 2000 }, (_, i) => `member-${i}`));
+  await r.hset(k('hash:small'), 'f1', 'v1', 'n', '123', Buffer.from([0, 1, 2]), BAD_UTF8);
+  await r.hset(k('hash:big'), Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`field-${i}`, `value-${i}`])));
+  await r.hset(k('hash:longvalue'), 'f', 'v'.repeat(200));
+  await r.zadd(k('zset:small'), 1.5, 'a', -2, 'b', 0, 'c', 1e20, 'd', 3, BAD_UTF8);
+  await r.zadd(k('zset:inf'), 'inf', 'top', '-inf', 'bottom', 0.1, 'tenth');
+  await r.zadd(k('zset:big'), ...Array.from({ length: 2000 }, (_, i) => [i / 7, `m${i}`]).flat());
+  await r.xadd(k('stream'), '1-1', 'a', '1', 'b', BAD_UTF8);
+  await r.xadd(k('stream'), '2-5', 'a', '2');
+  await r.xadd(k('stream'), '3-0', 'c', '3');
+  await r.xgroup('CREATE', k('stream'), 'g1', '0');
+  await r.xreadgroup('GROUP', 'g1', 'consumer-a', 'COUNT', '1', 'STREAMS', k('stream'), '>');
+  await r.xadd(k('stream:empty-after-del'), '5-0', 'x', '1');
+  await r.xdel(k('stream:empty-after-del'), '5-0');
+}
