@@ -1,10 +1,11 @@
-import { openRepository, type Repository } from '../repository';
-import { resolveSecret, type LifeboatConfig } from '../config';
+import type { Repository } from '../repository';
+import type { LifeboatConfig } from '../config';
+import { openConfiguredRepository } from '../lib/configured-repository';
 
 /**
  * Opens the configured repository once per worker and shares it between
- * activities; the password is resolved here, from its env var or file, and
- * never leaves the worker.
+ * activities; the password (and any S3 keys) are resolved here, from their
+ * env vars or files, and never leave the worker.
  */
 export class RepositoryProvider {
   private opening?: Promise<Repository>;
@@ -12,10 +13,7 @@ export class RepositoryProvider {
   constructor(private readonly config: LifeboatConfig) {}
 
   get(): Promise<Repository> {
-    this.opening ??= (async () => {
-      const { url, s3, password } = this.config.repository;
-      return openRepository({ url, s3 }, await resolveSecret(password));
-    })();
+    this.opening ??= openConfiguredRepository(this.config);
     // A failed open (repository down, wrong password) is retried on the next call.
     this.opening.catch(() => (this.opening = undefined));
     return this.opening;

@@ -18,7 +18,7 @@ import {
   UsageError,
   type OperationKind,
 } from './errors';
-import { initConfiguredRepository, openConfiguredRepository } from './repository';
+import { initConfiguredRepository, openConfiguredRepository } from '../lib/configured-repository';
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
 import type { ActivityProgress, BackupOptions, LifeboatClient, LifeboatClientOptions, OperationHandle, OperationProgress, RestoreOptions, VerifyOptions } from './types';

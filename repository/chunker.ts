@@ -2,17 +2,21 @@ import { gearMask } from './gear';
 
 export interface ChunkerParams {
   minSize: number;
-  avgSize: number;
+  /** FastCDC's "normal size": where the strict mask gives way to the loose one; a power of two. */
+  normalSize: number;
   maxSize: number;
+  /** Mask bits above/below log2(normalSize) before/after the normal size. */
+  normalization: number;
 }
 
 /**
- * FastCDC with normalized chunking (level 2) over a 32-bit gear hash,
- * streaming. Definition (docs/repository-format.md, "Chunking"):
+ * FastCDC with normalized chunking over a 32-bit gear hash, streaming.
+ * Definition (docs/repository-format.md, "Chunking"), k = log2(normalSize),
+ * L = normalization:
  *
  *   for a chunk starting at byte 0, h = 0; for i = minSize, minSize+1, ...:
  *     h = (2*h + gear[b[i]]) mod 2^32
- *     cut after byte i if (h & mask) == 0, mask = maskSmall while i+1 < avgSize, else maskLarge
+ *     cut after byte i if (h & mask) == 0, mask = mask(k+L) while i < normalSize, else mask(k-L)
  *   cut at maxSize if no cut before; the stream's last chunk may be shorter than minSize.
  *
  * Bytes are copied once, into 16 MiB slabs; chunks are views of a slab, so a
@@ -21,7 +25,7 @@ export interface ChunkerParams {
  */
 export class Chunker {
   private readonly min: number;
-  private readonly avg: number;
+  private readonly normal: number;
   private readonly max: number;
   private readonly maskS: number;
   private readonly maskS2: number;
@@ -41,15 +45,16 @@ export class Chunker {
   private readonly state = new Int32Array(1);
 
   constructor(p: ChunkerParams, gear: Uint32Array) {
-    const bits = Math.log2(p.avgSize);
-    if (!Number.isInteger(bits) || !(p.minSize > 0 && p.minSize < p.avgSize && p.avgSize < p.maxSize) || bits < 6 || bits > 28) {
-      throw new RangeError(`chunker sizes must satisfy 0 < min < avg < max with avg a power of two; got ${p.minSize}/${p.avgSize}/${p.maxSize}`);
+    const bits = Math.log2(p.normalSize);
+    const L = p.normalization;
+    if (!Number.isInteger(bits) || !(p.minSize > 0 && p.minSize < p.normalSize && p.normalSize < p.maxSize) || !Number.isInteger(L) || L < 0 || L > 4 || bits - L < 4 || bits + L > 30) {
+      throw new RangeError(`chunker parameters must satisfy 0 < min < normal < max, normal a power of two, normalization 0-4; got ${JSON.stringify(p)}`);
     }
     this.min = p.minSize;
-    this.avg = p.avgSize;
+    this.normal = p.normalSize;
     this.max = p.maxSize;
-    this.maskS = gearMask(bits + 2);
-    this.maskL = gearMask(bits - 2);
+    this.maskS = gearMask(bits + L);
+    this.maskL = gearMask(bits - L);
     this.maskS2 = (this.maskS << 1) | 0;
     this.maskL2 = (this.maskL << 1) | 0;
     this.gear = gear;
@@ -107,8 +112,8 @@ export class Chunker {
     if (fill <= this.min) return fill >= this.max ? this.max : -1;
     const base = this.start;
     let pos = this.scanned < this.min ? this.min : this.scanned;
-    if (pos < this.avg) {
-      const e = fill < this.avg ? fill : this.avg;
+    if (pos < this.normal) {
+      const e = fill < this.normal ? fill : this.normal;
       const r = gearScan(this.slab, base + pos, base + e, this.gear, this.gearShifted, this.maskS, this.maskS2, this.state);
       if (r >= 0) return r - base;
       pos = e;

@@ -1,9 +1,7 @@
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual, webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { compress, decompress } from '@mongodb-js/zstd';
 import { CorruptObjectError, UnsupportedVersionError } from './errors';
 import { FORMAT_VERSION, HEADER_BYTES, NONCE_BYTES, OBJECT_FLAGS, OBJECT_MAGIC, OBJECT_OVERHEAD, OBJECT_TYPES, TAG_BYTES, type ObjectType } from './format';
-
-const subtle = webcrypto.subtle;
 
 /** The two secrets the password protects. */
 export interface MasterKeys {
@@ -11,22 +9,12 @@ export interface MasterKeys {
   dataKey: Buffer;
   /** HMAC-SHA256 key of chunk ids. */
   idKey: Buffer;
-  /** The same keys as WebCrypto keys: their operations run on libuv threads, off the JS thread. */
-  web?: { aes: webcrypto.CryptoKey; hmac: webcrypto.CryptoKey };
 }
 
-/** Adds the WebCrypto form of the keys (once per opened repository). */
-export async function withWebKeys(keys: MasterKeys): Promise<MasterKeys> {
-  const aes = await subtle.importKey('raw', keys.dataKey, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
-  const hmac = await subtle.importKey('raw', keys.idKey, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return { ...keys, web: { aes, hmac } };
-}
-
-/** chunkId computed on a libuv thread when WebCrypto keys are available. */
-export async function chunkIdAsync(keys: MasterKeys, plain: Uint8Array): Promise<string> {
-  if (!keys.web) return chunkId(keys.idKey, plain);
-  return Buffer.from(await subtle.sign('HMAC', keys.web.hmac, plain)).toString('hex');
-}
+// Crypto runs synchronously on the JS thread on purpose: measured on Node 20,
+// WebCrypto's "async" HMAC/AES-GCM spend as much JS-thread time per MiB in
+// their synchronous part (copying the input into the job) as doing the work,
+// and add thread-pool work and garbage on top.
 
 /** Chunk id: hex HMAC-SHA256 of the plain chunk under the repository's id key. */
 export function chunkId(idKey: Buffer, plain: Uint8Array): string {
@@ -82,35 +70,20 @@ export async function sealObjectParts(keys: MasterKeys, type: ObjectType, name: 
       }
     }
   }
-  if (keys.web) return encryptAsync(keys.web.aes, type, flags, name, body);
-  return [encrypt(keys.dataKey, type, flags, name, body)];
+  return encryptParts(keys.dataKey, type, flags, name, body);
 }
 
-async function encryptAsync(key: webcrypto.CryptoKey, type: ObjectType, flags: number, name: string, body: Buffer): Promise<Buffer[]> {
+/** [header + nonce, ciphertext, tag]: written with writev, no concatenation. */
+function encryptParts(key: Buffer, type: ObjectType, flags: number, name: string, body: Buffer): Buffer[] {
   const prefix = Buffer.allocUnsafe(HEADER_BYTES + NONCE_BYTES);
   const hdr = header(type, flags);
   hdr.copy(prefix, 0);
   randomFillSync(prefix, HEADER_BYTES, NONCE_BYTES);
-  const ct = await subtle.encrypt(
-    { name: 'AES-GCM', iv: prefix.subarray(HEADER_BYTES), additionalData: aad(hdr, name), tagLength: TAG_BYTES * 8 },
-    key,
-    body,
-  );
-  return [prefix, Buffer.from(ct)];
-}
-
-function encrypt(key: Buffer, type: ObjectType, flags: number, name: string, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(OBJECT_OVERHEAD + body.length);
-  const hdr = header(type, flags);
-  hdr.copy(out, 0);
-  randomFillSync(out, HEADER_BYTES, NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, out.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES));
+  const cipher = createCipheriv('aes-256-gcm', key, prefix.subarray(HEADER_BYTES));
   cipher.setAAD(aad(hdr, name));
-  let pos = HEADER_BYTES + NONCE_BYTES;
-  pos += cipher.update(body).copy(out, pos);
-  pos += cipher.final().copy(out, pos);
-  cipher.getAuthTag().copy(out, pos);
-  return out;
+  const ct = cipher.update(body);
+  const fin = cipher.final();
+  return fin.length ? [prefix, ct, fin, cipher.getAuthTag()] : [prefix, ct, cipher.getAuthTag()];
 }
 
 /** Authenticates, decrypts and decompresses object `name`; any failure is a CorruptObjectError naming it. */
@@ -125,22 +98,13 @@ export async function openObject(keys: MasterKeys, type: ObjectType, name: strin
   const tag = blob.subarray(blob.length - TAG_BYTES);
   let body: Buffer;
   try {
-    if (keys.web) {
-      const pt = await subtle.decrypt(
-        { name: 'AES-GCM', iv: nonce, additionalData: aad(hdr, name), tagLength: TAG_BYTES * 8 },
-        keys.web.aes,
-        blob.subarray(HEADER_BYTES + NONCE_BYTES),
-      );
-      body = Buffer.from(pt);
-    } else {
-      const d = createDecipheriv('aes-256-gcm', keys.dataKey, nonce);
-      d.setAAD(aad(hdr, name));
-      d.setAuthTag(tag);
-      const ct = blob.subarray(HEADER_BYTES + NONCE_BYTES, blob.length - TAG_BYTES);
-      const a = d.update(ct);
-      const b = d.final();
-      body = b.length ? Buffer.concat([a, b]) : a;
-    }
+    const d = createDecipheriv('aes-256-gcm', keys.dataKey, nonce);
+    d.setAAD(aad(hdr, name));
+    d.setAuthTag(tag);
+    const ct = blob.subarray(HEADER_BYTES + NONCE_BYTES, blob.length - TAG_BYTES);
+    const a = d.update(ct);
+    const b = d.final();
+    body = b.length ? Buffer.concat([a, b]) : a;
   } catch (e) {
     throw new CorruptObjectError(name, 'authentication failed (AES-GCM tag mismatch)', e);
   }
@@ -155,7 +119,7 @@ export async function openObject(keys: MasterKeys, type: ObjectType, name: strin
 /** Opens a chunk and checks that its plaintext hashes to its id. */
 export async function openChunk(keys: MasterKeys, name: string, id: string, blob: Buffer): Promise<Buffer> {
   const plain = await openObject(keys, OBJECT_TYPES.chunk, name, blob);
-  const got = Buffer.from(await chunkIdAsync(keys, plain), 'hex');
+  const got = Buffer.from(chunkId(keys.idKey, plain), 'hex');
   if (!timingSafeEqual(got, Buffer.from(id, 'hex'))) throw new CorruptObjectError(name, 'decrypted content does not hash to the chunk id');
   return plain;
 }

@@ -69,8 +69,9 @@ export function chunkIdOf(object: string): string | undefined {
 /** Defaults chosen at init and then fixed in the config object. */
 export const DEFAULTS = {
   minSize: 256 * 1024,
-  avgSize: 1024 * 1024,
+  normalSize: 512 * 1024,
   maxSize: 4 * 1024 * 1024,
+  normalization: 1,
   compressionLevel: 3,
   scrypt: { N: 32768, r: 8, p: 1 },
 } as const;
@@ -81,7 +82,7 @@ export interface ConfigDoc {
   type: 'config';
   id: string;
   created: string;
-  chunker: { algorithm: 'fastcdc-gear32-v1'; minSize: number; avgSize: number; maxSize: number; gearSeed: string };
+  chunker: { algorithm: 'fastcdc-gear32-v1'; minSize: number; normalSize: number; maxSize: number; normalization: number; gearSeed: string };
   compression: { algorithm: 'zstd'; level: number };
 }
 

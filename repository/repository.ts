@@ -3,7 +3,7 @@ import os from 'node:os';
 import { openBackend } from './backend/open';
 import type { Backend } from './backend/types';
 import { collect, type RepoContext, type ResolvedOptions } from './context';
-import { openJson, sealJson, withWebKeys, type MasterKeys } from './envelope';
+import { openJson, sealJson, type MasterKeys } from './envelope';
 import {
   CorruptObjectError,
   InvalidArgumentError,
@@ -14,6 +14,7 @@ import {
   WrongPasswordError,
 } from './errors';
 import { DEFAULTS, FORMAT_VERSION, OBJECT_TYPES, PATHS, RANDOM_ID_RE, keyObject, type ConfigDoc } from './format';
+import { Chunker } from './chunker';
 import { deriveGearTable } from './gear';
 import { createKeyFile, newMasterKeys, parseKeyFile, unlockKeyFile, validatePassword, validateScrypt, type KeyFileDoc } from './keys';
 import { LockManager } from './locks';
@@ -62,11 +63,13 @@ function validateConfig(doc: ConfigDoc): void {
   const ok =
     RANDOM_ID_RE.test(doc.id) &&
     c?.algorithm === 'fastcdc-gear32-v1' &&
-    [c.minSize, c.avgSize, c.maxSize].every(Number.isSafeInteger) &&
+    [c.minSize, c.normalSize, c.maxSize, c.normalization].every(Number.isSafeInteger) &&
     c.minSize > 0 &&
-    c.minSize < c.avgSize &&
-    c.avgSize < c.maxSize &&
-    Number.isInteger(Math.log2(c.avgSize)) &&
+    c.minSize < c.normalSize &&
+    c.normalSize < c.maxSize &&
+    Number.isInteger(Math.log2(c.normalSize)) &&
+    c.normalization >= 0 &&
+    c.normalization <= 4 &&
     /^[0-9a-f]{64}$/.test(c.gearSeed) &&
     doc.compression?.algorithm === 'zstd' &&
     Number.isInteger(doc.compression.level);
@@ -190,9 +193,17 @@ export async function initRepository(loc: RepositoryLocation, password: string, 
   try {
     const ropts = resolveOptions(backend, opts);
     const scrypt = validateScrypt(opts.scrypt);
-    const chunker = { minSize: opts.chunker?.minSize ?? DEFAULTS.minSize, avgSize: opts.chunker?.avgSize ?? DEFAULTS.avgSize, maxSize: opts.chunker?.maxSize ?? DEFAULTS.maxSize };
-    if (![chunker.minSize, chunker.avgSize, chunker.maxSize].every((x) => Number.isSafeInteger(x) && x > 0) || !(chunker.minSize < chunker.avgSize && chunker.avgSize < chunker.maxSize) || !Number.isInteger(Math.log2(chunker.avgSize)) || chunker.avgSize < 64 || chunker.maxSize > 64 * 1024 * 1024) {
-      throw new InvalidArgumentError('chunker', `need 0 < minSize < avgSize < maxSize <= 64 MiB with avgSize a power of two >= 64; got ${JSON.stringify(chunker)}`);
+    const chunker = {
+      minSize: opts.chunker?.minSize ?? DEFAULTS.minSize,
+      normalSize: opts.chunker?.normalSize ?? DEFAULTS.normalSize,
+      maxSize: opts.chunker?.maxSize ?? DEFAULTS.maxSize,
+      normalization: opts.chunker?.normalization ?? DEFAULTS.normalization,
+    };
+    try {
+      if (chunker.maxSize > 64 * 1024 * 1024) throw new RangeError('maxSize is over 64 MiB');
+      new Chunker(chunker, new Uint32Array(256));
+    } catch (e) {
+      throw new InvalidArgumentError('chunker', `${(e as Error).message}; got ${JSON.stringify(chunker)}`);
     }
     const level = opts.compressionLevel ?? DEFAULTS.compressionLevel;
     if (!Number.isInteger(level) || level < 1 || level > 19) throw new InvalidArgumentError('compressionLevel', `must be an integer 1-19, got ${level}`);
@@ -200,7 +211,7 @@ export async function initRepository(loc: RepositoryLocation, password: string, 
     // Only an empty location (or a missing folder) becomes a repository.
     for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
     await backend.prepare();
-    const keys = await withWebKeys(newMasterKeys());
+    const keys = newMasterKeys();
     const config: ConfigDoc = {
       v: FORMAT_VERSION,
       type: 'config',
@@ -248,9 +259,8 @@ export async function openRepository(loc: RepositoryLocation, password: string, 
     if (!keyFiles.length) throw new MissingObjectError(PATHS.keys, backend.location, 'no key file: the repository cannot be unlocked by any password');
     let corrupt: unknown;
     for (const kf of keyFiles) {
-      const unlocked = await unlockKeyFile(kf, password);
-      if (!unlocked) continue;
-      const keys = await withWebKeys(unlocked);
+      const keys = await unlockKeyFile(kf, password);
+      if (!keys) continue;
       try {
         const config = await openJson<ConfigDoc>(keys, OBJECT_TYPES.config, PATHS.config, configBlob, 'config');
         validateConfig(config);

@@ -57,8 +57,12 @@ export interface OpenOptions {
 export interface InitOptions extends OpenOptions {
   /** Key derivation cost. @default { N: 32768, r: 8, p: 1 } */
   scrypt?: Partial<ScryptParams>;
-  /** Content-defined chunking sizes in bytes (powers of two, min < avg < max). @default 256 KiB / 1 MiB / 4 MiB */
-  chunker?: { minSize?: number; avgSize?: number; maxSize?: number };
+  /**
+   * Content-defined chunking (FastCDC): min < normal < max bytes, normal a power of two; normalization level 0-4.
+   * The defaults give chunks of ~680 KiB on average.
+   * @default { minSize: 256 KiB, normalSize: 512 KiB, maxSize: 4 MiB, normalization: 1 }
+   */
+  chunker?: { minSize?: number; normalSize?: number; maxSize?: number; normalization?: number };
   /** zstd level for new objects (1-19). @default 3 */
   compressionLevel?: number;
 }

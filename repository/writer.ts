@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Chunker } from './chunker';
 import type { RepoContext } from './context';
-import { chunkIdAsync, sealJson, sealObjectParts } from './envelope';
+import { chunkId, sealJson, sealObjectParts } from './envelope';
 import { OperationAbortedError } from './errors';
 import { LOCK_KINDS, OBJECT_TYPES, PATHS, artifactObject, chunkIdOf, chunkObject, type ArtifactIndexDoc } from './format';
 import type { WriterLock } from './locks';
@@ -104,14 +104,15 @@ export async function writeArtifact(
       for (const p of parts) storedBytes += p.length;
     };
 
-    // Per chunk, on the pool: id (HMAC on a libuv thread), then the dedup
-    // decision, then compress/encrypt/store if new. The JS thread meanwhile
-    // goes on chunking; entries keep stream order through their slot.
+    // Per chunk, on the pool: id, dedup decision, then compress (libuv
+    // thread), encrypt and store if new. While compression and I/O are in
+    // flight the JS thread goes on chunking; entries keep stream order through
+    // their slot.
     const handle = (chunk: Buffer) => {
       const slot = entries.length;
       entries.push(['', chunk.length]);
       return pool.run(async () => {
-        const id = await chunkIdAsync(ctx.keys, chunk);
+        const id = chunkId(ctx.keys.idKey, chunk);
         entries[slot][0] = id;
         const name = chunkObject(id);
         // Recorded in the same synchronous step as the dedup decision, so a

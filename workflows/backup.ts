@@ -14,7 +14,7 @@ const short = proxyActivities<LifeboatActivities>({
 // dies is noticed within the heartbeat timeout and the activity retried.
 const long = proxyActivities<LifeboatActivities>({
   startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 

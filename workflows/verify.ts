@@ -20,7 +20,7 @@ export interface VerifyResult {
 
 const { verifyRecoveryPoint } = proxyActivities<LifeboatActivities>({
   startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
 });
 

@@ -6,7 +6,11 @@ export function canonicalJson(v: unknown): string {
     if (typeof v === 'bigint') return v.toString();
     return JSON.stringify(v) ?? 'null';
   }
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(v)) {
+    // Vectors: plain number arrays are already canonical, and native stringify is much faster.
+    if (v.every((x) => typeof x === 'number')) return JSON.stringify(v);
+    return `[${v.map(canonicalJson).join(',')}]`;
+  }
   const keys = Object.keys(v as object).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }

@@ -6,6 +6,7 @@ import { DigestSum, pointDigest } from './canonical';
 import { QdrantBackupFormatError } from './errors';
 import { ndjsonLines, parseHeader, type PointLine, type PointsTrailer } from './points-format';
 import { assertQdrantRestorable, compareVectors } from './preflight';
+import { resolveCollection } from './collection-meta';
 import type { QdrantConnection, QdrantRestoreOptions, QdrantRestoreResult } from './types';
 
 /** Keeps one upsert request well under Qdrant's default 32 MB request limit. */
@@ -22,11 +23,12 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 export async function restoreQdrantPoints(conn: QdrantConnection, stream: Readable, opts: QdrantRestoreOptions): Promise<QdrantRestoreResult> {
   const { info } = opts;
   if (info.mode !== 'points') throw new QdrantBackupFormatError(`this is a ${info.mode}-mode backup; restore it with restoreQdrantSnapshot`);
-  const target = opts.collection ?? info.meta.collection;
   const ifExists = opts.ifExists ?? 'replace';
   const api = new QdrantApi(conn);
   const lines = ndjsonLines(stream);
   try {
+    // Named through an alias: restore into the collection it points at.
+    const { collection: target } = await resolveCollection(api, opts.collection ?? info.meta.collection);
     const first = await lines.next();
     const header = parseHeader(first.done ? undefined : first.value.line);
     if (compareVectors(target, info.meta.vectors, header.meta.vectors)) throw new QdrantBackupFormatError('the stream header does not describe the same vectors as the backup info; wrong artifact?', 1);

@@ -4,6 +4,7 @@ import { collectionPath, QdrantApi } from './api';
 import { ensureQdrantAliases, switchQdrantAlias } from './alias';
 import { QdrantBackupFormatError, QdrantChecksumMismatchError } from './errors';
 import { assertQdrantRestorable } from './preflight';
+import { resolveCollection } from './collection-meta';
 import type { QdrantConnection, QdrantRestoreOptions, QdrantRestoreResult } from './types';
 import { multipartFileBody } from './multipart-body';
 
@@ -27,10 +28,11 @@ export async function restoreQdrantSnapshot(conn: QdrantConnection, stream: Read
 async function restore(conn: QdrantConnection, stream: Readable, opts: QdrantRestoreOptions): Promise<QdrantRestoreResult> {
   const { info } = opts;
   if (info.mode !== 'snapshot' || !info.snapshot) throw new QdrantBackupFormatError(`this is a ${info.mode}-mode backup; restore it with restoreQdrantPoints`);
-  const target = opts.collection ?? info.meta.collection;
+  const api = new QdrantApi(conn);
+  // Named through an alias: restore into the collection it points at.
+  const { collection: target } = await resolveCollection(api, opts.collection ?? info.meta.collection);
   const pre = await assertQdrantRestorable(conn, { ...opts, collection: target });
   opts.signal?.throwIfAborted();
-  const api = new QdrantApi(conn);
 
   const hash = createHash('sha256');
   let bytes = 0;

@@ -3,14 +3,26 @@
  * decimal that reads back to the same float32 (Rust's `f32` Display). We keep
  * each component as that shortest decimal so JSON output matches byte for byte.
  */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
 export function toF32(x: number): number {
   const f = Math.fround(x);
   if (f === 0 || !Number.isFinite(f)) return f;
-  // Nine digits always round-trip a float32; most values need eight or nine,
-  // so search down from eight instead of up from one (toPrecision is slow).
-  let best = Number(f.toPrecision(9));
+  // Shorten from nine significant digits (always enough for float32) until
+  // the value no longer reads back as the same float32. Scaling the magnitude
+  // by an exact power of ten and rounding half up gives what toPrecision
+  // gives, much faster; fround checks every candidate.
+  const a = Math.abs(f);
+  const e = Math.floor(Math.log10(a));
+  const candidate = (p: number): number => {
+    const k = p - 1 - e;
+    const m = k >= 0 && k <= 22 ? Math.round(a * POW10[k]) / POW10[k] : k < 0 && k >= -22 ? Math.round(a / POW10[-k]) * POW10[-k] : Math.abs(Number(f.toPrecision(p)));
+    return f < 0 ? -m : m;
+  };
+  let best = candidate(9);
+  if (Math.fround(best) !== f) best = Number(f.toPrecision(9));
   for (let p = 8; p >= 1; p--) {
-    const s = Number(f.toPrecision(p));
+    const s = candidate(p);
     if (Math.fround(s) !== f) break;
     best = s;
   }

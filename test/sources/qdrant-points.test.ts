@@ -49,7 +49,7 @@ describe('Qdrant points mode', () => {
     assert.deepEqual(JSON.parse(lines[1]).payload, JSON.parse(JSON.stringify(payloadFor(0))));
 
     const res = await restoreQdrantPoints(conn(), openBackup(file), { info, collection: dst, batchSize: 100 });
-    assert.deepEqual(res, { collection: dst, points: 900, bytes: info.bytes, createdCollection: true });
+    assert.deepEqual(res, { collection: dst, points: 900, bytes: info.bytes, createdCollection: true, aliasesRestored: [] });
     const report = await verifyQdrantRestore(conn(), dst, info);
     assert.equal(report.ok, true, report.problems.join('; '));
     assert.equal(report.probes.checked, 6);
@@ -152,7 +152,11 @@ describe('Qdrant points mode', () => {
     assert.equal((await fx.client.count(src)).count, 51);
     assert.equal((await verifyQdrantRestore(conn(), src, info, { throwOnMismatch: false })).ok, false);
 
-    await restoreQdrantPoints(conn(), openBackup(file), { info, ifExists: 'replace' });
+    // 'replace' drops and recreates the collection; the aliases the app reads through stay.
+    await fx.client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: src, alias_name: `${src}-app` } }] });
+    const replaced = await restoreQdrantPoints(conn(), openBackup(file), { info, ifExists: 'replace' });
+    assert.equal(replaced.createdCollection, false);
     assert.equal((await verifyQdrantRestore(conn(), src, info)).ok, true);
+    assert.deepEqual(await fx.client.getCollectionAliases(src), { aliases: [{ alias_name: `${src}-app`, collection_name: src }] });
   });
 });

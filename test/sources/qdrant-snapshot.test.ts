@@ -52,7 +52,7 @@ describe('Qdrant snapshot mode', () => {
     assert.deepEqual(await fx.client.listSnapshots(src), []);
 
     const res = await restoreQdrantSnapshot(conn(), openBackup(file), { info, collection: dst });
-    assert.deepEqual(res, { collection: dst, points: 700, bytes: bytes.length, createdCollection: true });
+    assert.deepEqual(res, { collection: dst, points: 700, bytes: bytes.length, createdCollection: true, aliasesRestored: [] });
     const report = await verifyQdrantRestore(conn(), dst, info);
     assert.equal(report.ok, true, report.problems.join('; '));
     assert.equal(report.probes.checked, 6);
@@ -94,6 +94,23 @@ describe('Qdrant snapshot mode', () => {
     assert.equal((await verifyQdrantRestore(conn(), name, info)).ok, true);
   });
 
+  test('a lost collection comes back under its name with its aliases', async () => {
+    const name = uniq('snap-lost');
+    const alias = `${name}-live`;
+    await seedNamed(fx.client, name, 150, 9);
+    await fx.client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: name, alias_name: alias } }] });
+    const file = path.join(fx.dir, `${name}.snapshot`);
+    const info = await saveBackup(await backupQdrantSnapshot(conn(), name), file);
+    await fx.client.deleteCollection(name);
+    assert.deepEqual(await fx.client.collectionExists(alias), { exists: false });
+
+    const res = await restoreQdrantSnapshot(conn(), openBackup(file), { info });
+    assert.equal(res.createdCollection, true);
+    assert.deepEqual(res.aliasesRestored, [alias]);
+    assert.deepEqual(await fx.client.getCollectionAliases(name), { aliases: [{ alias_name: alias, collection_name: name }] });
+    assert.equal((await verifyQdrantRestore(conn(), alias, info)).ok, true);
+  });
+
   test('alias switch: restore into a new collection, then move the alias the app reads through', async () => {
     const v1 = uniq('snap-docs-v1');
     const v2 = uniq('snap-docs-v2');
@@ -113,6 +130,11 @@ describe('Qdrant snapshot mode', () => {
     assert.deepEqual(await fx.client.getCollectionAliases(v1), { aliases: [] });
     assert.equal((await verifyQdrantRestore(conn(), alias, info)).ok, true);
     assert.deepEqual(await fingerprintQdrant(conn(), v1), v1Before);
+    // Restoring "into the alias" restores into the collection it points at.
+    await fx.client.upsert(v2, { wait: true, points: [{ id: 424242, vector: [1, 1, 1, 1, 1, 1, 1, 1] }] });
+    const again = await restoreQdrantSnapshot(conn(), openBackup(file), { info, collection: alias });
+    assert.equal(again.collection, v2);
+    assert.equal((await verifyQdrantRestore(conn(), v2, info)).ok, true);
   });
 
   test('a damaged snapshot is refused by its checksum and changes nothing', async () => {

@@ -116,7 +116,9 @@ test('an empty db backs up to a valid stream and restores nothing', async () => 
   assert.deepEqual(info.fingerprint.counts, { db9: 0 });
   const res = await restoreRedis([bytes], { url: dst.url, db: 9 });
   assert.equal(res.restored, 0);
-  assert.equal(await client(dst.url, 9).dbsize(), 0);
+  const t = client(dst.url, 9);
+  assert.equal(await t.dbsize(), 0);
+  t.disconnect();
   const all = await backup({ url: src.url, db: 'all' });
   assert.ok(!all.info.dbs.includes(9), "'all' lists only non-empty dbs");
 });

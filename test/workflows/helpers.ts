@@ -83,7 +83,7 @@ export async function seedRedis(url: string, seed: string, db = 0): Promise<void
     p.hset('profile:1', { name: `ada-${seed}`, role: 'admin' });
     p.rpush('queue', 'a', 'b', seed);
     p.sadd('tags', 'x', 'y', seed);
-    p.zadd('scores', 1, 'one', 2, seed);
+    p.zadd('scores', '1', 'one', '2', seed);
     p.set(Buffer.from([0, 255, 1, 254]), Buffer.from([9, 0, 8, 7, 255]));
     p.set('session:ttl', seed, 'PX', 3_600_000);
     p.xadd('events', '*', 'kind', seed);
@@ -93,22 +93,22 @@ export async function seedRedis(url: string, seed: string, db = 0): Promise<void
   }
 }
 
-/** Every key with its type, DUMP payload and TTL rounded to minutes: equal snapshots mean equal data. */
+/** Every key with its type, value and absolute expiry (PEXPIRETIME, exact): equal snapshots mean equal data. */
 export async function redisSnapshot(url: string, db = 0): Promise<Map<string, string>> {
   const r = new Redis(url, { db });
   try {
     const out = new Map<string, string>();
     const keys = (await r.keysBuffer('*')).sort(Buffer.compare);
     for (const k of keys) {
-      const [type, ttl] = await Promise.all([r.type(k), r.pttl(k)]);
+      const [type, expireAt] = await Promise.all([r.type(k), r.call('PEXPIRETIME', k) as Promise<number>]);
       let value: unknown;
       if (type === 'string') value = (await r.getBuffer(k))?.toString('hex');
       else if (type === 'hash') value = await r.hgetall(k);
       else if (type === 'list') value = await r.lrange(k, 0, -1);
       else if (type === 'set') value = (await r.smembers(k)).sort();
-      else if (type === 'zset') value = await r.zrange(k, 0, -1, 'WITHSCORES');
+      else if (type === 'zset') value = await r.zrange(k, '0', '-1', 'WITHSCORES');
       else if (type === 'stream') value = await r.xrange(k, '-', '+');
-      out.set(k.toString('hex'), JSON.stringify({ type, value, ttl: ttl < 0 ? ttl : Math.round(ttl / 60_000) }));
+      out.set(k.toString('hex'), JSON.stringify({ type, value, expireAt }));
     }
     return out;
   } finally {
