@@ -1,56 +1,128 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { S3Client } from '@aws-sdk/client-s3';
+import { stringify } from 'yaml';
 import { startDevStack } from '../../devservers/stack';
 import { projectRoot } from '../../devservers/tools';
-import { createLifeboatWorker, installRuntime } from '../../workers/worker';
-import { createRoundTripActivities } from '../../activities/roundtrip';
-import { roundTripWorkflow } from '../../workflows/roundtrip';
+import { installRuntime } from '../../workers/worker';
+import { runWorker } from '../../workers/main';
+import { loadConfig } from '../../config';
+import { createLifeboatClient } from '../api';
+import { fingerprintRedis } from '../../sources/redis';
+import { fingerprintQdrant } from '../../sources/qdrant';
+import { RepositoryExistsError } from '../../repository';
+import { seedQdrant, seedRedis, writeFaissIndex } from './demo-data';
 
 export interface DemoOptions {
-  /** Keep the servers up for the Temporal UI until Ctrl-C. @default true on a terminal */
+  /** Keep the servers and worker up for the Temporal UI until Ctrl-C. @default true on a terminal */
   keep: boolean;
-  /** Folder for the dev servers' data. @default <project>/.lifeboat/dev */
+  /** Folder for the dev servers' data and the demo config. @default <project>/.lifeboat/dev */
   dir?: string;
+  /** A real Qdrant to use instead of the bundled stand-in. */
+  qdrantUrl?: string;
 }
 
-/** Runs Lifeboat on embedded defaults: dev servers, a worker, one workflow. */
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+/**
+ * Lifeboat on embedded defaults: starts a Temporal dev server (with UI),
+ * Redis, MinIO (the repository's S3 bucket) and the Qdrant stand-in, writes a
+ * config, creates demo data in all three stores, backs up through a real
+ * worker, damages the data, restores it and proves it is back.
+ */
 export async function runDemo(opts: DemoOptions): Promise<void> {
   const dir = opts.dir ?? path.join(projectRoot, '.lifeboat', 'dev');
   const log = (s: string) => process.stdout.write(`${s}\n`);
-  log(`starting Temporal dev server, Redis and MinIO (data in ${dir}) ...`);
   installRuntime('WARN');
-  const stack = await startDevStack(dir);
-  const taskQueue = 'lifeboat-demo';
-  const s3 = new S3Client({ endpoint: stack.minio.endpoint, region: stack.minio.region, forcePathStyle: true, credentials: stack.minio });
-  const { worker, connection: nc } = await createLifeboatWorker({
-    address: stack.temporal.address,
-    taskQueue,
-    activities: createRoundTripActivities({ redisUrl: stack.redis.url, s3: { client: s3, bucket: stack.minio.bucket } }),
-  });
-  const running = worker.run();
-  const connection = await Connection.connect({ address: stack.temporal.address });
+  log(`starting Temporal dev server, Redis, MinIO${opts.qdrantUrl ? '' : ' and the Qdrant stand-in'} (data in ${dir}) ...`);
+  const stack = await startDevStack(dir, { qdrant: !opts.qdrantUrl });
+  const stopWorker = new AbortController();
+  let worker: Promise<void> | undefined;
   try {
-    const client = new Client({ connection });
-    const probeId = randomUUID().slice(0, 8);
-    const workflowId = `lifeboat-roundtrip-${probeId}`;
-    log(`running workflow ${workflowId} ...`);
-    const result = await client.workflow.execute(roundTripWorkflow, { taskQueue, workflowId, args: [{ probeId }] });
-    const ok = result.readBack.redisSha256 === result.written.redisSha256 && result.readBack.s3Sha256 === result.written.s3Sha256;
-    log(`round trip ${ok ? 'OK' : 'FAILED'}: Redis key ${result.readBack.redisKey}, S3 object s3://${stack.minio.bucket}/${result.readBack.s3Key}`);
-    log(`Temporal UI: ${stack.temporal.uiUrl}/namespaces/default/workflows/${workflowId}`);
-    if (!ok) process.exitCode = 1;
-    if (opts.keep) {
-      log('servers and worker keep running for the UI; press Ctrl-C to stop.');
-      await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    const qdrantUrl = opts.qdrantUrl ?? stack.qdrant!.url;
+    const faissFile = path.join(dir, 'faiss', 'docs.index');
+    const secretsFile = path.join(dir, 'demo-secrets.env');
+    // The demo's secrets live in env vars, as in production; kept in a 0600 file so a re-run reopens the same repository.
+    if (!existsSync(secretsFile)) writeFileSync(secretsFile, `LIFEBOAT_DEMO_PASSWORD=${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+    for (const line of readFileSync(secretsFile, 'utf8').split('\n')) if (line.includes('=')) process.env[line.split('=')[0]] = line.slice(line.indexOf('=') + 1);
+    process.env.LIFEBOAT_DEMO_S3_KEY = stack.minio.accessKeyId;
+    process.env.LIFEBOAT_DEMO_S3_SECRET = stack.minio.secretAccessKey;
+    const configFile = path.join(dir, 'lifeboat.yaml');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      configFile,
+      stringify({
+        profile: 'dev',
+        temporal: { address: stack.temporal.address, namespace: 'default', taskQueue: 'lifeboat-demo' },
+        repository: {
+          url: `s3://${stack.minio.bucket}/repo`,
+          password: { env: 'LIFEBOAT_DEMO_PASSWORD' },
+          s3: { endpoint: stack.minio.endpoint, region: stack.minio.region, forcePathStyle: true, accessKeyId: { env: 'LIFEBOAT_DEMO_S3_KEY' }, secretAccessKey: { env: 'LIFEBOAT_DEMO_S3_SECRET' } },
+        },
+        sources: [
+          { name: 'app-redis', type: 'redis', url: stack.redis.url, db: 0 },
+          { name: 'docs-faiss', type: 'faiss', path: faissFile },
+          { name: 'docs-qdrant', type: 'qdrant', url: qdrantUrl, collection: 'demo-docs', mode: 'snapshot' },
+        ],
+        worker: { scratchDir: path.join(dir, 'scratch') },
+      }),
+    );
+    const config = await loadConfig(configFile);
+    const lb = createLifeboatClient(config);
+    try {
+      await lb.init().catch((e: unknown) => {
+        if (!(e instanceof RepositoryExistsError)) throw e;
+      });
+      log('creating demo data: 5,252 Redis keys, a FAISS HNSW index of 5,000 vectors, a Qdrant collection of 1,000 points ...');
+      await seedRedis(stack.redis.url, 'original');
+      const faissOriginal = writeFaissIndex(faissFile, 1);
+      await seedQdrant(qdrantUrl, 'demo-docs', 1);
+      const redisBefore = await fingerprintRedis({ url: stack.redis.url, db: 0 });
+      const qdrantBefore = await fingerprintQdrant({ url: qdrantUrl }, 'demo-docs');
+
+      worker = runWorker(config, { signal: stopWorker.signal, preferBundle: false });
+      const backup = await lb.backup({ trigger: 'demo' });
+      log(`backup running: ${backup.workflowId}`);
+      const b = await backup.result();
+      log(`recovery point ${b.recoveryPointId}: ${b.sources.map((s) => `${s.source} ${s.items} items ${mb(s.bytes)}`).join(', ')} (${mb(b.newBytes)} new, ${b.durationMs} ms)`);
+
+      log('damaging the data: overwriting Redis, replacing the index, reseeding the collection ...');
+      await seedRedis(stack.redis.url, 'damaged');
+      writeFaissIndex(faissFile, 2);
+      await seedQdrant(qdrantUrl, 'demo-docs', 2);
+
+      const restore = await lb.restore(b.recoveryPointId, { trigger: 'demo' });
+      log(`restore running: ${restore.workflowId}`);
+      const r = await restore.result();
+      log(`restore ${r.ok ? 'OK' : 'FAILED'} in ${r.durationMs} ms (safety backup ${r.safetyRecoveryPointId}): ${r.sources.map((s) => `${s.source} ${s.status}`).join(', ')}`);
+
+      const redisAfter = await fingerprintRedis({ url: stack.redis.url, db: 0 });
+      const qdrantAfter = await fingerprintQdrant({ url: qdrantUrl }, 'demo-docs');
+      const checks = {
+        redis: JSON.stringify(redisAfter) === JSON.stringify(redisBefore),
+        faiss: sha256(readFileSync(faissFile)) === sha256(faissOriginal),
+        qdrant: JSON.stringify(qdrantAfter) === JSON.stringify(qdrantBefore),
+      };
+      log(`data back exactly as backed up: Redis ${checks.redis ? 'yes' : 'NO'}, FAISS ${checks.faiss ? 'yes' : 'NO'}, Qdrant ${checks.qdrant ? 'yes' : 'NO'}`);
+      if (!Object.values(checks).every(Boolean)) process.exitCode = 1;
+
+      const ui = `${stack.temporal.uiUrl}/namespaces/default/workflows`;
+      log(`Temporal UI: ${ui}`);
+      log(`  backup:  ${ui}/${backup.workflowId}`);
+      log(`  restore: ${ui}/${restore.workflowId}`);
+      if (opts.keep) {
+        log(`servers and worker keep running; try the CLI in another terminal:`);
+        log(`  set -a; . ${secretsFile}; set +a; LIFEBOAT_DEMO_S3_KEY=${stack.minio.accessKeyId} LIFEBOAT_DEMO_S3_SECRET=${stack.minio.secretAccessKey} ./bin/lifeboat --config ${configFile} list`);
+        log('press Ctrl-C to stop.');
+        await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+      }
+    } finally {
+      await lb.close();
     }
   } finally {
-    worker.shutdown();
-    await running;
-    await nc.close();
-    await connection.close();
-    s3.destroy();
+    stopWorker.abort();
+    await worker?.catch(() => {});
     await stack.stop();
   }
 }
