@@ -57,13 +57,8 @@ function parseTemporal(c: Checker, raw: unknown): TemporalConfig {
   const apiKey = secret(c, o.apiKey, at(p, 'apiKey'), 'TEMPORAL_API_KEY');
   if (apiKey) out.apiKey = apiKey;
   if (!isAbsent(o.payloadEncryption)) {
-    const ep = at(p, 'payloadEncryption');
-    const e = mapping(c, o.payloadEncryption, ep, ['key'], { example: '{ key: { file: /etc/lifeboat/codec.key } }' });
-    if (e) {
-      if (isAbsent(e.key)) c.add(at(ep, 'key'), 'is required; write key: { file: /etc/lifeboat/codec.key } (or { env: LIFEBOAT_CODEC_KEY })');
-      const key = secret(c, e.key, at(ep, 'key'), 'LIFEBOAT_CODEC_KEY');
-      if (key) out.payloadEncryption = { key };
-    }
+    // Accepting the key without encrypting would be a silent lie; workflow payloads carry only references meanwhile.
+    c.add(at(p, 'payloadEncryption'), 'is not supported yet: remove it (Lifeboat never puts data or secrets in workflow inputs; only names, ids and paths)');
   }
   return out;
 }

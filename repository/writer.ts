@@ -100,7 +100,7 @@ export async function writeArtifact(
       // A running prune is deleting this chunk: write it again once that prune is done.
       if (condemnedBy) await lock.waitForPrune(condemnedBy, signal);
       const parts = await sealObjectParts(ctx.keys, OBJECT_TYPES.chunk, name, chunk, level);
-      await ctx.backend.put(name, parts);
+      await ctx.backend.put(name, parts, { deferred: !process.env.OLD });
       for (const p of parts) storedBytes += p.length;
     };
 
@@ -145,6 +145,8 @@ export async function writeArtifact(
     chunker.finish(ready);
     for (const c of ready) await handle(c);
     await pool.drain();
+    // Every chunk durable (and visible) before the index that names them.
+    await ctx.backend.flush();
     abortIfNeeded();
     lock.check();
 
@@ -180,6 +182,7 @@ export async function writeArtifact(
     };
   } catch (e) {
     await pool.settle();
+    await ctx.backend.flush().catch(() => undefined);
     throw e;
   } finally {
     await lock.release();

@@ -1,6 +1,7 @@
 import type { LifeboatConfig } from '../config';
 import { createActivities } from '../activities';
 import { createLifeboatWorker } from './worker';
+import { temporalConnectionOptions } from '../client/connection';
 
 export interface RunWorkerOptions {
   /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM */
@@ -16,9 +17,11 @@ export interface RunWorkerOptions {
  * anything cut off is retried by Temporal on another worker.
  */
 export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions = {}): Promise<void> {
+  const { tls, apiKey } = await temporalConnectionOptions(config.temporal);
   const activities = createActivities({ config });
   const { worker, connection } = await createLifeboatWorker({
     address: config.temporal.address,
+    connection: { tls, apiKey: typeof apiKey === 'function' ? apiKey() : apiKey },
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,

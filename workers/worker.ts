@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions, type WorkerOptions } from '@temporalio/worker';
 
 /** Where `npm run build` writes the prebundled workflow code (see workers/bundle.ts). */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
@@ -8,6 +8,8 @@ export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workf
 export interface LifeboatWorkerOptions {
   /** host:port of the Temporal frontend. */
   address: string;
+  /** TLS and API key for the frontend. @default plaintext, no key */
+  connection?: Pick<NativeConnectionOptions, 'tls' | 'apiKey'>;
   /** @default 'default' */
   namespace?: string;
   taskQueue: string;
@@ -41,7 +43,7 @@ export function installRuntime(defaultLevel: LogLevel = 'INFO'): void {
  */
 export async function createLifeboatWorker(opts: LifeboatWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await NativeConnection.connect({ address: opts.address, ...opts.connection });
   const useBundle = (opts.preferBundle ?? true) && existsSync(WORKFLOW_BUNDLE_PATH);
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = useBundle
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }

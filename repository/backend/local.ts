@@ -23,6 +23,14 @@ export class LocalBackend implements Backend {
   readonly location: string;
   private readonly knownDirs = new Set<string>();
   private readonly dirtyDirs = new Set<string>();
+  // Deferred puts: temp files waiting for fsync + rename, done by a small
+  // background stage so the disk works while the writer keeps chunking.
+  private readonly syncQueue: { tmp: string; file: string; dir: string; size: number }[] = [];
+  private readonly syncing = new Set<Promise<void>>();
+  private pendingBytes = 0;
+  private syncError: unknown;
+  private static readonly SYNC_CONCURRENCY = 2;
+  private static readonly MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
   constructor(readonly root: string) {
     this.location = `file://${root}`;
@@ -70,33 +78,24 @@ export class LocalBackend implements Backend {
     const parts = Array.isArray(data) ? data : [data];
     const file = this.full(key);
     const dir = path.dirname(file);
+    if (opts.deferred && !opts.ifAbsent) {
+      this.throwIfSyncFailed(key);
+      const size = parts.reduce((a, b) => a + b.length, 0);
+      const tmp = await this.op('write', key, async () => {
+        await this.ensureDir(dir);
+        return this.writeTemp(dir, parts, false);
+      });
+      this.syncQueue.push({ tmp, file, dir, size });
+      this.pendingBytes += size;
+      this.pumpSync();
+      // Bounded lag: at most MAX_PENDING_BYTES written but not yet durable.
+      while (this.pendingBytes > LocalBackend.MAX_PENDING_BYTES && this.syncing.size) await Promise.race(this.syncing);
+      this.throwIfSyncFailed(key);
+      return true;
+    }
     return this.op('write', key, async () => {
       await this.ensureDir(dir);
-      const tmp = path.join(dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
-      const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, FILE_MODE);
-      try {
-        const total = parts.reduce((a, b) => a + b.length, 0);
-        let written = 0;
-        while (written < total) {
-          // writev may write less than asked; continue from where it stopped.
-          let skip = written;
-          const rest: Buffer[] = [];
-          for (const p of parts) {
-            if (skip >= p.length) skip -= p.length;
-            else {
-              rest.push(skip ? p.subarray(skip) : p);
-              skip = 0;
-            }
-          }
-          written += (await fh.writev(rest)).bytesWritten;
-        }
-        await fh.sync();
-      } catch (e) {
-        await fh.close().catch(() => undefined);
-        await fs.unlink(tmp).catch(() => undefined);
-        throw e;
-      }
-      await fh.close();
+      const tmp = await this.writeTemp(dir, parts, true);
       try {
         if (opts.ifAbsent) {
           // link() fails if the name exists: an atomic create-if-absent.
@@ -115,6 +114,72 @@ export class LocalBackend implements Backend {
       this.dirtyDirs.add(dir);
       return true;
     });
+  }
+
+  /** Writes `parts` to a new temp file in `dir` (0600); returns its path. */
+  private async writeTemp(dir: string, parts: Buffer[], sync: boolean): Promise<string> {
+    const tmp = path.join(dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, FILE_MODE);
+    try {
+      const total = parts.reduce((a, b) => a + b.length, 0);
+      let written = 0;
+      while (written < total) {
+        // writev may write less than asked; continue from where it stopped.
+        let skip = written;
+        const rest: Buffer[] = [];
+        for (const p of parts) {
+          if (skip >= p.length) skip -= p.length;
+          else {
+            rest.push(skip ? p.subarray(skip) : p);
+            skip = 0;
+          }
+        }
+        written += (await fh.writev(rest)).bytesWritten;
+      }
+      if (sync) await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await fs.unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    await fh.close();
+    return tmp;
+  }
+
+  private throwIfSyncFailed(key: string): void {
+    if (this.syncError) throw new BackendError(this.location, 'write', key, this.syncError);
+  }
+
+  // The final name appears only once the content is on disk: nobody can
+  // deduplicate against a chunk that a crash could still tear.
+  private pumpSync(): void {
+    while (this.syncing.size < LocalBackend.SYNC_CONCURRENCY && this.syncQueue.length) {
+      const job = this.syncQueue.shift()!;
+      const done: { p?: Promise<void> } = {};
+      const p: Promise<void> = (async () => {
+        try {
+          await withRetry(async () => {
+            const fh = await fs.open(job.tmp, fsc.O_RDONLY);
+            try {
+              await fh.sync();
+            } finally {
+              await fh.close();
+            }
+            await fs.rename(job.tmp, job.file);
+          });
+          this.dirtyDirs.add(job.dir);
+        } catch (e) {
+          this.syncError ??= e;
+          await fs.unlink(job.tmp).catch(() => undefined);
+        } finally {
+          this.pendingBytes -= job.size;
+          this.syncing.delete(done.p!);
+          this.pumpSync();
+        }
+      })();
+      done.p = p;
+      this.syncing.add(p);
+    }
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
@@ -183,6 +248,12 @@ export class LocalBackend implements Backend {
 
   // A renamed file's directory entry is durable only once its folder is fsynced.
   async flush(): Promise<void> {
+    while (this.syncing.size || this.syncQueue.length) await Promise.race(this.syncing);
+    if (this.syncError) {
+      const e = this.syncError;
+      this.syncError = undefined;
+      throw new BackendError(this.location, 'fsync', '', e);
+    }
     const dirs = [...this.dirtyDirs];
     this.dirtyDirs.clear();
     await this.op('fsync', '', async () => {

@@ -11,6 +11,12 @@ export interface ObjectInfo {
 export interface PutOptions {
   /** Write only if no object has that name; put() then returns false when one exists. @default false */
   ifAbsent?: boolean;
+  /**
+   * The object may become durable and visible after put() returns, but before
+   * the next flush() resolves (lets a local disk fsync in the background while
+   * the writer goes on). Not with ifAbsent. @default false
+   */
+  deferred?: boolean;
 }
 
 /**
@@ -38,7 +44,7 @@ export interface Backend {
   listKeys(prefix: string): AsyncIterable<string>;
   /** Idempotent. */
   delete(key: string): Promise<void>;
-  /** Makes every object written so far durable (fsync of folders on local disk; no-op on S3). */
+  /** Makes every object written so far durable and visible (deferred puts included); rethrows their failure. */
   flush(): Promise<void>;
   /** Removes leftovers of interrupted writes older than `before` (storage time); returns how many. */
   cleanupPartial(before: number): Promise<number>;

@@ -8,7 +8,6 @@ export function fullRawConfig(): Record<string, any> {
       taskQueue: 'lb',
       tls: { serverName: 'temporal.example.com', caFile: '/etc/lifeboat/ca.pem', certFile: '/etc/lifeboat/client.pem', keyFile: '/etc/lifeboat/client.key' },
       apiKey: { env: 'TEMPORAL_API_KEY' },
-      payloadEncryption: { key: { file: '/etc/lifeboat/codec.key' } },
     },
     repository: {
       url: 's3://my-bucket/lifeboat/prod/',

@@ -43,7 +43,6 @@ describe('parseConfig: a valid config', () => {
       taskQueue: 'lb',
       tls: { serverName: 'temporal.example.com', caFile: '/etc/lifeboat/ca.pem', certFile: '/etc/lifeboat/client.pem', keyFile: '/etc/lifeboat/client.key' },
       apiKey: { env: 'TEMPORAL_API_KEY' },
-      payloadEncryption: { key: { file: '/etc/lifeboat/codec.key' } },
     });
     assert.deepEqual(c.repository, {
       kind: 's3',
@@ -232,12 +231,12 @@ describe('parseConfig: problems', () => {
       withChange((r) => {
         r.repository.password = { env: 'A', file: '/x' };
         r.temporal.apiKey = {};
-        r.temporal.payloadEncryption.key = { file: 'codec.key' };
+        r.repository.s3.accessKeyId = { file: 'codec.key' };
       }),
     );
     assert.match(problemAt(e, 'repository.password').message, /gives both env and file; write exactly one/);
     assert.match(problemAt(e, 'temporal.apiKey').message, /gives neither env nor file/);
-    assert.match(problemAt(e, 'temporal.payloadEncryption.key.file').message, /"codec\.key" is a relative path/);
+    assert.match(problemAt(e, 'repository.s3.accessKeyId.file').message, /"codec\.key" is a relative path/);
   });
 
   test('a password inside a redis URL is rejected, redacted, with the fix', () => {
@@ -335,7 +334,7 @@ describe('parseConfig: problems', () => {
     assert.match(problemAt(e, 'sources[7].probe.maxBytes').message, /unknown unit "G"; write "2GiB" or "2GB"/);
   });
 
-  test('temporal: mTLS needs both files; payloadEncryption needs a key', () => {
+  test('temporal: mTLS needs both files; payloadEncryption is refused until it is implemented', () => {
     const e = rejects(
       withChange((r) => {
         r.temporal.tls = { certFile: '/etc/c.pem' };
@@ -344,7 +343,7 @@ describe('parseConfig: problems', () => {
       }),
     );
     assert.match(problemAt(e, 'temporal.tls').message, /certFile without keyFile; a client certificate \(mTLS\) needs both/);
-    assert.match(problemAt(e, 'temporal.payloadEncryption.key').message, /is required/);
+    assert.match(problemAt(e, 'temporal.payloadEncryption').message, /is not supported yet/);
     assert.match(problemAt(e, 'temporal.namespace').message, /must be a string, not the number 42; quote it: "42"/);
   });
 
