@@ -3,6 +3,7 @@
  * types only (never the implementations), so the workflow bundle stays free
  * of I/O.
  */
+import type { ArtifactRef } from '../repository/types';
 import type { RestoreTargetOverride, SourceBackupResult } from '../workflows/types';
 
 export type SourceType = 'redis' | 'faiss' | 'qdrant';
@@ -16,16 +17,7 @@ export interface PlannedSource {
 }
 
 /** Small reference to an artifact stored in the repository (the chunk list stays in the repository). */
-export interface ArtifactHandle {
-  source: string;
-  kind: string;
-  name: string;
-  size: number;
-  sha256: string;
-  indexId: string;
-  chunks: number;
-  metadata?: Record<string, unknown>;
-}
+export type ArtifactHandle = ArtifactRef;
 
 export interface SourceBackupOutput {
   artifacts: ArtifactHandle[];

@@ -90,6 +90,8 @@ export async function writeArtifact(
     const sha = createHash('sha256');
     const entries: [string, number][] = [];
     const stored = new Set<string>();
+    /** Chunks written but maybe not yet durable (local disk syncs in the background). */
+    const durable: Promise<void>[] = [];
     const ready: Buffer[] = [];
     let bytes = 0;
     let newBytes = 0;
@@ -100,7 +102,8 @@ export async function writeArtifact(
       // A running prune is deleting this chunk: write it again once that prune is done.
       if (condemnedBy) await lock.waitForPrune(condemnedBy, signal);
       const parts = await sealObjectParts(ctx.keys, OBJECT_TYPES.chunk, name, chunk, level);
-      await ctx.backend.put(name, parts, { deferred: !process.env.OLD });
+      const { done } = await ctx.backend.putLater(name, parts);
+      durable.push(done);
       for (const p of parts) storedBytes += p.length;
     };
 
@@ -146,6 +149,7 @@ export async function writeArtifact(
     for (const c of ready) await handle(c);
     await pool.drain();
     // Every chunk durable (and visible) before the index that names them.
+    await Promise.all(durable);
     await ctx.backend.flush();
     abortIfNeeded();
     lock.check();

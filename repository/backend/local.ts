@@ -25,10 +25,9 @@ export class LocalBackend implements Backend {
   private readonly dirtyDirs = new Set<string>();
   // Deferred puts: temp files waiting for fsync + rename, done by a small
   // background stage so the disk works while the writer keeps chunking.
-  private readonly syncQueue: { tmp: string; file: string; dir: string; size: number }[] = [];
+  private readonly syncQueue: { key: string; tmp: string; file: string; dir: string; size: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly syncing = new Set<Promise<void>>();
   private pendingBytes = 0;
-  private syncError: unknown;
   private static readonly SYNC_CONCURRENCY = 2;
   private static readonly MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
@@ -78,21 +77,6 @@ export class LocalBackend implements Backend {
     const parts = Array.isArray(data) ? data : [data];
     const file = this.full(key);
     const dir = path.dirname(file);
-    if (opts.deferred && !opts.ifAbsent) {
-      this.throwIfSyncFailed(key);
-      const size = parts.reduce((a, b) => a + b.length, 0);
-      const tmp = await this.op('write', key, async () => {
-        await this.ensureDir(dir);
-        return this.writeTemp(dir, parts, false);
-      });
-      this.syncQueue.push({ tmp, file, dir, size });
-      this.pendingBytes += size;
-      this.pumpSync();
-      // Bounded lag: at most MAX_PENDING_BYTES written but not yet durable.
-      while (this.pendingBytes > LocalBackend.MAX_PENDING_BYTES && this.syncing.size) await Promise.race(this.syncing);
-      this.throwIfSyncFailed(key);
-      return true;
-    }
     return this.op('write', key, async () => {
       await this.ensureDir(dir);
       const tmp = await this.writeTemp(dir, parts, true);
@@ -114,6 +98,35 @@ export class LocalBackend implements Backend {
       this.dirtyDirs.add(dir);
       return true;
     });
+  }
+
+  async putLater(key: string, data: Buffer | Buffer[]): Promise<{ done: Promise<void> }> {
+    const { tmp, file, dir, size } = await this.writeUnsynced(key, data);
+    const done = this.enqueueSync(key, tmp, file, dir, size);
+    // Bounded lag: at most MAX_PENDING_BYTES written but not yet durable.
+    while (this.pendingBytes > LocalBackend.MAX_PENDING_BYTES && this.syncing.size) await Promise.race(this.syncing);
+    return { done };
+  }
+
+  private async writeUnsynced(key: string, data: Buffer | Buffer[]): Promise<{ tmp: string; file: string; dir: string; size: number }> {
+    const parts = Array.isArray(data) ? data : [data];
+    const file = this.full(key);
+    const dir = path.dirname(file);
+    const tmp = await this.op('write', key, async () => {
+      await this.ensureDir(dir);
+      return this.writeTemp(dir, parts, false);
+    });
+    return { tmp, file, dir, size: parts.reduce((a, b) => a + b.length, 0) };
+  }
+
+  // Its own scope on purpose: a closure created next to the data would keep
+  // the written buffers alive until the background fsync is done.
+  private enqueueSync(key: string, tmp: string, file: string, dir: string, size: number): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.syncQueue.push({ key, tmp, file, dir, size, resolve, reject }));
+    done.catch(() => undefined); // the owner awaits it; never an unhandled rejection
+    this.pendingBytes += size;
+    this.pumpSync();
+    return done;
   }
 
   /** Writes `parts` to a new temp file in `dir` (0600); returns its path. */
@@ -146,10 +159,6 @@ export class LocalBackend implements Backend {
     return tmp;
   }
 
-  private throwIfSyncFailed(key: string): void {
-    if (this.syncError) throw new BackendError(this.location, 'write', key, this.syncError);
-  }
-
   // The final name appears only once the content is on disk: nobody can
   // deduplicate against a chunk that a crash could still tear.
   private pumpSync(): void {
@@ -168,9 +177,10 @@ export class LocalBackend implements Backend {
             await fs.rename(job.tmp, job.file);
           });
           this.dirtyDirs.add(job.dir);
+          job.resolve();
         } catch (e) {
-          this.syncError ??= e;
           await fs.unlink(job.tmp).catch(() => undefined);
+          job.reject(new BackendError(this.location, 'fsync', job.key, e));
         } finally {
           this.pendingBytes -= job.size;
           this.syncing.delete(done.p!);
@@ -249,11 +259,6 @@ export class LocalBackend implements Backend {
   // A renamed file's directory entry is durable only once its folder is fsynced.
   async flush(): Promise<void> {
     while (this.syncing.size || this.syncQueue.length) await Promise.race(this.syncing);
-    if (this.syncError) {
-      const e = this.syncError;
-      this.syncError = undefined;
-      throw new BackendError(this.location, 'fsync', '', e);
-    }
     const dirs = [...this.dirtyDirs];
     this.dirtyDirs.clear();
     await this.op('fsync', '', async () => {

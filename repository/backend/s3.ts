@@ -134,6 +134,11 @@ export class S3Backend implements Backend {
     });
   }
 
+  async putLater(key: string, data: Buffer | Buffer[]): Promise<{ done: Promise<void> }> {
+    await this.put(key, data);
+    return { done: Promise.resolve() };
+  }
+
   async stat(key: string): Promise<ObjectInfo | undefined> {
     return this.op('stat', key, async () => {
       try {

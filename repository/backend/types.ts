@@ -11,12 +11,6 @@ export interface ObjectInfo {
 export interface PutOptions {
   /** Write only if no object has that name; put() then returns false when one exists. @default false */
   ifAbsent?: boolean;
-  /**
-   * The object may become durable and visible after put() returns, but before
-   * the next flush() resolves (lets a local disk fsync in the background while
-   * the writer goes on). Not with ifAbsent. @default false
-   */
-  deferred?: boolean;
 }
 
 /**
@@ -36,6 +30,12 @@ export interface Backend {
   get(key: string): Promise<Buffer>;
   /** Writes atomically (the parts, concatenated); false only with ifAbsent when the object already exists. */
   put(key: string, data: Buffer | Buffer[], opts?: PutOptions): Promise<boolean>;
+  /**
+   * Like put, but the object may become durable and visible later: `done`
+   * settles when it is (and rejects if that failed). Lets a local disk fsync in
+   * the background, with bounded lag, while the writer goes on.
+   */
+  putLater(key: string, data: Buffer | Buffer[]): Promise<{ done: Promise<void> }>;
   /** undefined when the object does not exist. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose name starts with `prefix` (a folder prefix ending in '/'), in no particular order. */
@@ -44,7 +44,7 @@ export interface Backend {
   listKeys(prefix: string): AsyncIterable<string>;
   /** Idempotent. */
   delete(key: string): Promise<void>;
-  /** Makes every object written so far durable and visible (deferred puts included); rethrows their failure. */
+  /** Makes every object written so far durable (waits for putLater objects; their failures go to their `done`). */
   flush(): Promise<void>;
   /** Removes leftovers of interrupted writes older than `before` (storage time); returns how many. */
   cleanupPartial(before: number): Promise<number>;

@@ -116,3 +116,51 @@ export async function seedEveryType(r: Redis, p: string): Promise<void> {
   await r.xadd(k('stream:empty-after-del'), '5-0', 'x', '1');
   await r.xdel(k('stream:empty-after-del'), '5-0');
 }
+
+/**
+ * Like snapshot(), pipelined for big dbs: every key's type, absolute expiry
+ * and full value, read with plain commands in batches of 1000.
+ */
+export async function bulkSnapshot(r: Redis, match = '*'): Promise<Map<string, string>> {
+  const keys: Buffer[] = [];
+  let cursor = '0';
+  do {
+    const [c, ks] = (await r.callBuffer('SCAN', cursor, 'MATCH', match, 'COUNT', '5000')) as [Buffer, Buffer[]];
+    cursor = c.toString();
+    keys.push(...ks);
+  } while (cursor !== '0');
+  const out = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    const meta = r.pipeline();
+    for (const k of batch) meta.type(k).call('PEXPIRETIME', k);
+    const m = (await meta.exec())!.map(([e, v]) => {
+      if (e) throw e;
+      return v;
+    });
+    const vals = r.pipeline();
+    batch.forEach((k, j) => {
+      const t = m[2 * j] as string;
+      if (t === 'string') vals.getBuffer(k);
+      else if (t === 'list') vals.lrangeBuffer(k, 0, -1);
+      else if (t === 'set') vals.smembersBuffer(k);
+      else if (t === 'hash') vals.hgetallBuffer(k);
+      else if (t === 'zset') vals.callBuffer('ZRANGE', k, '0', '-1', 'WITHSCORES');
+      else vals.dumpBuffer(k);
+    });
+    const v = (await vals.exec())!;
+    batch.forEach((k, j) => {
+      const [e, val] = v[j];
+      if (e) throw e;
+      const t = m[2 * j] as string;
+      let canon: string;
+      if (Buffer.isBuffer(val)) canon = val.toString('hex');
+      else if (Array.isArray(val)) {
+        const items = (val as Buffer[]).map((b) => b.toString('hex'));
+        canon = (t === 'set' ? items.sort() : items).join(',');
+      } else canon = JSON.stringify(Object.entries(val as Record<string, Buffer>).map(([f, b]) => [f, b.toString('hex')]).sort());
+      out.set(k.toString('hex'), `${t}|${m[2 * j + 1]}|${canon}`);
+    });
+  }
+  return out;
+}
