@@ -19,7 +19,7 @@ export interface ChunkerParams {
  *     cut after byte i if (h & mask) == 0, mask = mask(k+L) while i < normalSize, else mask(k-L)
  *   cut at maxSize if no cut before; the stream's last chunk may be shorter than minSize.
  *
- * Bytes are copied once, into 16 MiB slabs; chunks are views of a slab, so a
+ * Bytes are copied once, into 8 MiB slabs; chunks are views of a slab, so a
  * slab is freed when its last chunk has been stored. The scan does two bytes
  * per iteration (FastCDC 2020) with no allocation.
  */
@@ -60,7 +60,8 @@ export class Chunker {
     this.gear = gear;
     this.gearShifted = new Uint32Array(256);
     for (let i = 0; i < 256; i++) this.gearShifted[i] = (gear[i] << 1) >>> 0;
-    this.slabSize = Math.max(4 * this.max, 16 * 1024 * 1024);
+    // Two max-size chunks per slab at least: bytes are copied in once; only a partial chunk moves on a slab switch.
+    this.slabSize = Math.max(2 * this.max, 8 * 1024 * 1024);
     this.slab = Buffer.allocUnsafe(this.slabSize);
   }
 

@@ -52,7 +52,7 @@ export async function sealObject(keys: MasterKeys, type: ObjectType, name: strin
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
-/** sealObject as [header+nonce, ciphertext+tag], saving a copy when the backend can write parts. */
+/** sealObject as parts (header+nonce, ciphertext, tag), saving a copy when the backend can write parts. */
 export async function sealObjectParts(keys: MasterKeys, type: ObjectType, name: string, plain: Buffer, level?: number): Promise<Buffer[]> {
   let body = plain;
   let flags = 0;

@@ -195,7 +195,9 @@ export class LockHandle {
     clearInterval(this.timer);
     this.mgr.track(this, false);
     await this.refreshing;
-    await this.mgr.backend.delete(this.object);
+    // Best effort: a lock that cannot be deleted now simply goes stale, and the
+    // operation it guarded has already succeeded or failed on its own.
+    await this.mgr.backend.delete(this.object).catch(() => undefined);
   }
 }
 

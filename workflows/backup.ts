@@ -4,6 +4,7 @@ import type { BackupInput, BackupResult, SourceBackupResult } from './types';
 import { trackProgress } from './progress';
 import { mapLimit } from './limit';
 import { SA } from './search-attributes';
+import { surfaceFailure } from './failures';
 
 const short = proxyActivities<LifeboatActivities>({
   startToCloseTimeout: '2 minutes',
@@ -26,6 +27,14 @@ const fmtBytes = (n: number) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} G
  * verified. Nothing is visible in the repository until the commit.
  */
 export async function backupWorkflow(input: BackupInput = {}): Promise<BackupResult> {
+  try {
+    return await backup(input);
+  } catch (e) {
+    throw surfaceFailure(e);
+  }
+}
+
+async function backup(input: BackupInput): Promise<BackupResult> {
   const t = trackProgress('planning');
   upsertSearchAttributes([{ key: SA.kind, value: 'backup' }]);
   const plan = await short.planBackup({ sources: input.sources });

@@ -3,6 +3,7 @@ import type { LifeboatActivities, RestorePlan } from '../activities/types';
 import type { RestoreInput, RestoreResult, SourceRestoreResult } from './types';
 import { trackProgress } from './progress';
 import { SA } from './search-attributes';
+import { surfaceFailure } from './failures';
 
 const short = proxyActivities<LifeboatActivities>({
   startToCloseTimeout: '5 minutes',
@@ -32,7 +33,12 @@ const errMsg = (e: unknown): string => {
 export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResult> {
   const t = trackProgress('pre-flight');
   upsertSearchAttributes([{ key: SA.kind, value: 'restore' }]);
-  const plan: RestorePlan = await short.planRestore({ recoveryPointId: input.recoveryPointId, sources: input.sources, targets: input.targets });
+  let plan: RestorePlan;
+  try {
+    plan = await short.planRestore({ recoveryPointId: input.recoveryPointId, sources: input.sources, targets: input.targets });
+  } catch (e) {
+    throw surfaceFailure(e); // nothing was changed yet
+  }
   upsertSearchAttributes([
     { key: SA.recoveryPoint, value: plan.recoveryPointId },
     { key: SA.source, value: plan.sources.map((s) => s.name) },
@@ -63,9 +69,13 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     t.phase('safety backup');
     setCurrentDetails(`Safety backup of ${plan.sources.map((s) => s.target).join(', ')}`);
     plan.sources.forEach((_, i) => mark(i, 'safety-backup'));
-    ({ recoveryPointId: safetyRecoveryPointId } = await long.safetyBackup.executeWithOptions({ summary: 'Safety backup of the restore targets' }, [
-      { sources: plan.sources.map((s) => ({ source: s.name, target: targetOf(s.name) })), restoreId, recoveryPointId: plan.recoveryPointId },
-    ]));
+    try {
+      ({ recoveryPointId: safetyRecoveryPointId } = await long.safetyBackup.executeWithOptions({ summary: 'Safety backup of the restore targets' }, [
+        { sources: plan.sources.map((s) => ({ source: s.name, target: targetOf(s.name) })), restoreId, recoveryPointId: plan.recoveryPointId },
+      ]));
+    } catch (e) {
+      throw surfaceFailure(e); // no target was changed yet
+    }
   }
 
   // Registered before each restore starts: a restore that fails half-way has changed its target too.

@@ -2,6 +2,7 @@ import { proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@tem
 import type { LifeboatActivities } from '../activities/types';
 import { trackProgress } from './progress';
 import { SA } from './search-attributes';
+import { surfaceFailure } from './failures';
 
 export interface VerifyInput {
   /** Recovery point id (or unique prefix); absent: the whole repository. */
@@ -29,7 +30,9 @@ export async function verifyWorkflow(input: VerifyInput = {}): Promise<VerifyRes
   const t = trackProgress('verifying');
   upsertSearchAttributes([{ key: SA.kind, value: 'verify' }]);
   if (input.recoveryPointId) upsertSearchAttributes([{ key: SA.recoveryPoint, value: input.recoveryPointId }]);
-  const report = await verifyRecoveryPoint({ id: input.recoveryPointId, readData: input.readData ?? false, subsetPercent: input.subsetPercent });
+  const report = await verifyRecoveryPoint({ id: input.recoveryPointId, readData: input.readData ?? false, subsetPercent: input.subsetPercent }).catch((e: unknown) => {
+    throw surfaceFailure(e);
+  });
   t.phase(report.ok ? 'ok' : 'problems found');
   setCurrentDetails(report.ok ? `OK: ${report.checkedObjects} objects checked` : `${report.problems.length} problems: ${report.problems.slice(0, 3).join('; ')}`);
   return report;

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
   DeleteObjectCommand,
@@ -20,9 +21,11 @@ const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }
 const isNotFound = (e: unknown) => status(e) === 404 || ['NoSuchKey', 'NotFound'].includes((e as Error)?.name);
 const isPreconditionFailed = (e: unknown) => status(e) === 412 || (e as Error)?.name === 'PreconditionFailed';
 
-function crc32Base64(data: Buffer): string {
+function crc32Base64(parts: Buffer[]): string {
+  let c = 0;
+  for (const p of parts) c = crc32(p, c);
   const b = Buffer.alloc(4);
-  b.writeUInt32BE(crc32(data) >>> 0, 0);
+  b.writeUInt32BE(c >>> 0, 0);
   return b.toString('base64');
 }
 
@@ -100,14 +103,15 @@ export class S3Backend implements Backend {
     });
   }
 
-  async put(key: string, parts: Buffer | Buffer[], opts: PutOptions = {}): Promise<boolean> {
-    const data = Array.isArray(parts) ? (parts.length === 1 ? parts[0] : Buffer.concat(parts)) : parts;
+  async put(key: string, data: Buffer | Buffer[], opts: PutOptions = {}): Promise<boolean> {
+    const parts = Array.isArray(data) ? data : [data];
+    const size = parts.reduce((a, b) => a + b.length, 0);
     return this.op('write', key, async () => {
       try {
-        if (data.length > this.threshold && !opts.ifAbsent) {
+        if (size > this.threshold && !opts.ifAbsent) {
           const up = new Upload({
             client: this.client,
-            params: { Bucket: this.bucket, Key: this.full(key), Body: data, ...this.sseParams() },
+            params: { Bucket: this.bucket, Key: this.full(key), Body: parts.length === 1 ? parts[0] : Buffer.concat(parts), ...this.sseParams() },
             partSize: Math.max(MIN_PART, Math.ceil(this.threshold / 2)),
             queueSize: 4,
             leavePartsOnError: false,
@@ -118,9 +122,10 @@ export class S3Backend implements Backend {
             new PutObjectCommand({
               Bucket: this.bucket,
               Key: this.full(key),
-              Body: data,
-              ContentLength: data.length,
-              ChecksumCRC32: crc32Base64(data),
+              // Parts are streamed, not concatenated (a fresh stream per attempt): no extra copy per chunk in flight.
+              Body: parts.length === 1 ? parts[0] : Readable.from(parts, { objectMode: false }),
+              ContentLength: size,
+              ChecksumCRC32: crc32Base64(parts),
               IfNoneMatch: opts.ifAbsent ? '*' : undefined,
               ...this.sseParams(),
             }),

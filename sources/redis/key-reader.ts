@@ -12,8 +12,9 @@ import type { Topology } from './topology';
  * value of a string, and this cuts the server's per-key work roughly in half.
  * Keys MGET reports as nil (other types, or gone) are then DUMPed. Expiries
  * come from PEXPIRETIME (absolute, exact; Redis ≥ 7.0) or PTTL plus the
- * server's TIME. A key that is gone by the time it is read (DUMP nil,
- * expiry -2) is reported as vanished and skipped — never an error.
+ * server's TIME — or are known to be none (see ExpiryPolicy). A key that is
+ * gone by the time it is read (DUMP nil, expiry -2) is reported as vanished
+ * and skipped — never an error.
  */
 export const Kind = { vanished: 0, string: 1, dump: 2 } as const;
 
@@ -30,6 +31,22 @@ export interface KeyBatch {
 }
 
 export type ExpiryMode = 'pexpiretime' | 'pttl';
+
+/**
+ * How expiries are read for one db. `skip` starts true when INFO keyspace
+ * reports no volatile key in the db on any node: then no per-key expiry
+ * command is sent (they cost the server as much as the value reads), and
+ * instead each batch's reads are followed, on the same connection, by INFO
+ * keyspace. Commands on a connection run in order, so if that INFO still
+ * reports no volatile key, none of the keys just read had an expiry at that
+ * moment; if it reports some, the batch's expiries are read after all and
+ * `skip` is turned off for the rest of the db.
+ */
+export interface ExpiryPolicy {
+  mode: ExpiryMode;
+  skip: boolean;
+  db: number;
+}
 
 export interface ReadOptions {
   signal?: AbortSignal;
@@ -72,18 +89,53 @@ function plan(topo: Topology, keys: OrderedKeys, from: number, to: number): Node
   return [...byNode.values()];
 }
 
-async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: number, mode: ExpiryMode): Promise<KeyBatch> {
+function volatileIn(info: Reply, db: number): number {
+  const m = new RegExp(`^db${db}:.*\\bexpires=(\\d+)`, 'm').exec(Buffer.isBuffer(info) ? info.toString('latin1') : String(info));
+  return m ? Number(m[1]) : 0;
+}
+
+async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: number, policy: ExpiryPolicy): Promise<KeyBatch> {
   const n = to - from;
   const kinds = new Uint8Array(n);
   const values: (Buffer | null)[] = new Array(n).fill(null);
   const expireAt = new Float64Array(n);
   const plans = plan(topo, keys, from, to);
   const k = keys.keys;
+  const { mode } = policy;
+  const skip = policy.skip;
+  const ttlCmd = mode === 'pttl' ? 'PTTL' : 'PEXPIRETIME';
+  let sawVolatile = false;
 
-  // Phase A: MGET (per slot run in a cluster: multi-key commands must stay in one slot) + expiries.
+  /** Queues the expiry reads of `idx` (with TIME first in pttl mode). */
+  const ttlCommands = (b: CommandBuilder, idx: number[]) => {
+    if (mode === 'pttl') b.cmd('TIME');
+    for (const i of idx) b.begin(2).str(ttlCmd).str(k[i]);
+  };
+  /** Reads the replies ttlCommands queued, from `r`; returns the next reply index. */
+  const ttlReplies = (address: string, replies: Reply[], r: number, idx: number[]): number => {
+    let now = 0;
+    if (mode === 'pttl') {
+      const t = replies[r++];
+      if (t instanceof ReplyError) throw replyFailure(address, 'TIME', t);
+      const [sec, usec] = t as Buffer[];
+      now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    }
+    for (const i of idx) {
+      const t = replies[r++];
+      if (t instanceof ReplyError) throw replyFailure(address, ttlCmd, t);
+      const v = t as number;
+      const j = i - from;
+      if (v === -2) {
+        kinds[j] = Kind.vanished;
+        values[j] = null;
+      } else expireAt[j] = v === -1 ? 0 : mode === 'pttl' ? now + v : v;
+    }
+    return r;
+  };
+
+  // Phase A: MGET (per slot run in a cluster: multi-key commands must stay in one slot), then expiries or INFO.
   const phaseA = plans.map((p) => {
     const b = new CommandBuilder();
-    if (mode === 'pttl') b.cmd('TIME');
     const groups: [number, number][] = [];
     let start = 0;
     for (let j = 1; j <= p.idx.length; j++) {
@@ -94,45 +146,35 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
         start = j;
       }
     }
-    const ttlCmd = mode === 'pttl' ? 'PTTL' : 'PEXPIRETIME';
-    for (const i of p.idx) b.begin(2).str(ttlCmd).str(k[i]);
+    if (skip) b.cmd('INFO', 'keyspace');
+    else ttlCommands(b, p.idx);
     return { groups, replies: topo.nodes[p.node].wire.send(b) };
   });
-  const ttl = new Float64Array(n);
   const dumpNeeded: NodePlan[] = [];
   for (let pi = 0; pi < plans.length; pi++) {
     const p = plans[pi];
     const address = topo.nodes[p.node].address;
     const replies = await phaseA[pi].replies;
     let r = 0;
-    let now = 0;
-    if (mode === 'pttl') {
-      const t = replies[r++];
-      if (t instanceof ReplyError) throw replyFailure(address, 'TIME', t);
-      const [sec, usec] = t as Buffer[];
-      now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-    }
     for (const [s, e] of phaseA[pi].groups) {
       const got = replies[r++];
       if (got instanceof ReplyError) throw replyFailure(address, 'MGET', got);
       const arr = got as (Buffer | null)[];
-      for (let x = s; x < e; x++) values[p.idx[x] - from] = arr[x - s];
+      for (let x = s; x < e; x++) {
+        const v = arr[x - s];
+        values[p.idx[x] - from] = v;
+        if (v !== null) kinds[p.idx[x] - from] = Kind.string;
+      }
     }
+    if (skip) {
+      const info = replies[r++];
+      if (info instanceof ReplyError) throw replyFailure(address, 'INFO', info);
+      if (volatileIn(info, policy.db) > 0) sawVolatile = true;
+    } else ttlReplies(address, replies, r, p.idx);
     const toDump: number[] = [];
     for (const i of p.idx) {
-      const t = replies[r++];
-      if (t instanceof ReplyError) throw replyFailure(address, mode === 'pttl' ? 'PTTL' : 'PEXPIRETIME', t);
-      const v = t as number;
       const j = i - from;
-      ttl[j] = v;
-      if (v === -2) {
-        kinds[j] = Kind.vanished;
-        values[j] = null;
-        continue;
-      }
-      expireAt[j] = v === -1 ? 0 : mode === 'pttl' ? now + v : v;
-      if (values[j] === null) toDump.push(i);
-      else kinds[j] = Kind.string;
+      if (values[j] === null && (skip || kinds[j] !== Kind.vanished)) toDump.push(i);
     }
     if (toDump.length) dumpNeeded.push({ node: p.node, idx: toDump });
   }
@@ -142,14 +184,16 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
     const sent = dumpNeeded.map((p) => {
       const b = new CommandBuilder();
       for (const i of p.idx) b.begin(2).str('DUMP').str(k[i]);
+      if (skip) b.cmd('INFO', 'keyspace');
       return topo.nodes[p.node].wire.send(b);
     });
     for (let pi = 0; pi < dumpNeeded.length; pi++) {
       const p = dumpNeeded[pi];
+      const address = topo.nodes[p.node].address;
       const replies: Reply[] = await sent[pi];
       for (let x = 0; x < p.idx.length; x++) {
         const v = replies[x];
-        if (v instanceof ReplyError) throw replyFailure(topo.nodes[p.node].address, 'DUMP', v);
+        if (v instanceof ReplyError) throw replyFailure(address, 'DUMP', v);
         const j = p.idx[x] - from;
         if (v === null) kinds[j] = Kind.vanished;
         else {
@@ -157,8 +201,26 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
           values[j] = v as Buffer;
         }
       }
+      if (skip) {
+        const info = replies[p.idx.length];
+        if (info instanceof ReplyError) throw replyFailure(address, 'INFO', info);
+        if (volatileIn(info, policy.db) > 0) sawVolatile = true;
+      }
     }
   }
+
+  // Phase C: a volatile key appeared while this batch was read without expiries — read them now, and from now on.
+  if (sawVolatile) {
+    policy.skip = false;
+    const live = plans.map((p) => ({ node: p.node, idx: p.idx.filter((i) => kinds[i - from] !== Kind.vanished) }));
+    const sent = live.map((p) => {
+      const b = new CommandBuilder();
+      ttlCommands(b, p.idx);
+      return topo.nodes[p.node].wire.send(b);
+    });
+    for (let pi = 0; pi < live.length; pi++) ttlReplies(topo.nodes[live[pi].node].address, await sent[pi], 0, live[pi].idx);
+  }
+  for (let j = 0; j < n; j++) if (kinds[j] === Kind.vanished) values[j] = null;
   let bytes = 0;
   for (let j = 0; j < n; j++) if (values[j]) bytes += values[j]!.length;
   return { from, to, kinds, values, expireAt, bytes };
@@ -171,7 +233,7 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
  * value sizes: a batch aims at `batchBytes`, so big values come a few at a
  * time.
  */
-export async function* readKeys(topo: Topology, keys: OrderedKeys, mode: ExpiryMode, o: ReadOptions = {}): AsyncGenerator<KeyBatch> {
+export async function* readKeys(topo: Topology, keys: OrderedKeys, policy: ExpiryPolicy, o: ReadOptions = {}): AsyncGenerator<KeyBatch> {
   const depth = o.depth ?? 3;
   const maxBatch = o.maxBatch ?? 2000;
   const target = o.batchBytes ?? 4 * 1024 * 1024;
@@ -185,7 +247,7 @@ export async function* readKeys(topo: Topology, keys: OrderedKeys, mode: ExpiryM
     const from = next;
     const to = Math.min(total, from + size);
     next = to;
-    const p = fetchBatch(topo, keys, from, to, mode);
+    const p = fetchBatch(topo, keys, from, to, policy);
     p.catch(() => undefined);
     queue.push(p);
   };

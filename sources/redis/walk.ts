@@ -1,6 +1,6 @@
-import { openTopology, dbsToRead, versionNumber, type Topology } from './topology';
+import { openTopology, dbsToRead, keyspace, versionNumber, type Topology } from './topology';
 import { collectKeys } from './keyspace';
-import { readKeys, Kind, type ExpiryMode } from './key-reader';
+import { readKeys, Kind, type ExpiryMode, type ExpiryPolicy } from './key-reader';
 import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
 import { RecordWriter } from './format/writer';
@@ -60,11 +60,13 @@ export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, 
     let done = 0;
     for (const db of dbs) {
       await selectDb(topo, db);
+      const volatile = await Promise.all(topo.nodes.map(async (n) => (await keyspace(n.wire)).get(db)?.expires ?? 0));
+      const policy: ExpiryPolicy = { mode, db, skip: volatile.every((v) => v === 0) };
       const keys = await collectKeys(topo, pattern, o.signal);
       const totalItems = done + keys.keys.length;
       w?.dbStart(db);
       const digest = new DbDigest();
-      for await (const batch of readKeys(topo, keys, mode, { signal: o.signal })) {
+      for await (const batch of readKeys(topo, keys, policy, { signal: o.signal })) {
         const { kinds, values, expireAt } = batch;
         for (let j = 0; j < kinds.length; j++) {
           const kind = kinds[j];
