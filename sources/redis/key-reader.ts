@@ -99,6 +99,8 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
   const kinds = new Uint8Array(n);
   const values: (Buffer | null)[] = new Array(n).fill(null);
   const expireAt = new Float64Array(n);
+  // Set when an expiry read says the key is gone (-2); `kinds` starts at 0 = vanished for every key, so it cannot tell.
+  const gone = new Uint8Array(n);
   const plans = plan(topo, keys, from, to);
   const k = keys.keys;
   const { mode } = policy;
@@ -128,6 +130,7 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
       if (v === -2) {
         kinds[j] = Kind.vanished;
         values[j] = null;
+        gone[j] = 1;
       } else expireAt[j] = v === -1 ? 0 : mode === 'pttl' ? now + v : v;
     }
     return r;
@@ -174,7 +177,7 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
     const toDump: number[] = [];
     for (const i of p.idx) {
       const j = i - from;
-      if (values[j] === null && (skip || kinds[j] !== Kind.vanished)) toDump.push(i);
+      if (values[j] === null && !gone[j]) toDump.push(i);
     }
     if (toDump.length) dumpNeeded.push({ node: p.node, idx: toDump });
   }
@@ -212,7 +215,7 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
   // Phase C: a volatile key appeared while this batch was read without expiries — read them now, and from now on.
   if (sawVolatile) {
     policy.skip = false;
-    const live = plans.map((p) => ({ node: p.node, idx: p.idx.filter((i) => kinds[i - from] !== Kind.vanished) }));
+    const live = plans.map((p) => ({ node: p.node, idx: p.idx.filter((i) => kinds[i - from] !== Kind.vanished && !gone[i - from]) }));
     const sent = live.map((p) => {
       const b = new CommandBuilder();
       ttlCommands(b, p.idx);
@@ -220,7 +223,10 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
     });
     for (let pi = 0; pi < live.length; pi++) ttlReplies(topo.nodes[live[pi].node].address, await sent[pi], 0, live[pi].idx);
   }
-  for (let j = 0; j < n; j++) if (kinds[j] === Kind.vanished) values[j] = null;
+  for (let j = 0; j < n; j++) {
+    if (gone[j]) kinds[j] = Kind.vanished;
+    if (kinds[j] === Kind.vanished) values[j] = null;
+  }
   let bytes = 0;
   for (let j = 0; j < n; j++) if (values[j]) bytes += values[j]!.length;
   return { from, to, kinds, values, expireAt, bytes };

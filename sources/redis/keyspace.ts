@@ -1,6 +1,6 @@
 import { CommandBuilder } from './wire/command-builder';
 import { ReplyError } from './wire/resp-parser';
-import { keySlot, SLOTS } from './slot';
+import { keySlotLatin1, SLOTS } from './slot';
 import { RedisCommandError } from './errors';
 import type { Topology } from './topology';
 
@@ -34,23 +34,23 @@ export async function collectKeys(topo: Topology, pattern: Buffer | undefined, s
         b.begin(pattern ? 6 : 4).str('SCAN').str(cursor);
         if (pattern) b.str('MATCH').buf(pattern);
         b.str('COUNT').num(SCAN_COUNT);
-        return node.wire.send(b);
+        return node.wire.send(b, { latin1: true });
       };
       let next = scan('0');
       for (;;) {
         const [reply] = await next;
         if (reply instanceof ReplyError) throw new RedisCommandError(node.address, 'SCAN', reply.message);
-        const [c, keys] = reply as [Buffer, Buffer[]];
-        const cursor = c.toString('latin1');
+        const [cursor, keys] = reply as unknown as [string, (string | Buffer)[]];
         // Ask for the next page before sorting this one into buckets, so the server works meanwhile.
         if (cursor !== '0') {
           signal?.throwIfAborted();
           next = scan(cursor);
           next.catch(() => undefined);
         }
-        for (const k of keys) {
-          const slot = keySlot(k);
-          const s = k.toString('latin1');
+        for (const key of keys) {
+          // Keys of 64 KiB and more still arrive as Buffers.
+          const s = typeof key === 'string' ? key : key.toString('latin1');
+          const slot = keySlotLatin1(s);
           const bucket = buckets[slot];
           if (bucket) bucket.push(s);
           else buckets[slot] = [s];

@@ -37,3 +37,21 @@ export function keySlot(key: Uint8Array): number {
   }
   return crc16(key, 0, len) & (SLOTS - 1);
 }
+
+/** keySlot for a key held as a latin1 string (one char per byte). */
+export function keySlotLatin1(key: string): number {
+  const len = key.length;
+  let from = 0;
+  let to = len;
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) {
+      from = open + 1;
+      to = close;
+    }
+  }
+  let crc = 0;
+  for (let i = from; i < to; i++) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ key.charCodeAt(i)) & 0xff];
+  return crc & (SLOTS - 1);
+}

@@ -6,7 +6,7 @@ import type { RedisServer } from '../../devservers/redis';
 import { testEnv } from '../harness/env';
 import { backupRedis, restoreRedis, fingerprintRedis, RedisOptionsError } from '../../sources/redis';
 import { keySlot } from '../../sources/redis/slot';
-import { server, client, collect, bulkSnapshot, BAD_UTF8 } from './redis-helpers';
+import { server, client, collect, bulkSnapshot, BAD_UTF8, closeClients } from './redis-helpers';
 
 // The harness' 3-master cluster is shared with other test files: everything here lives under a unique prefix.
 const prefix = `lbt-${randomUUID().slice(0, 8)}:`;
@@ -42,6 +42,7 @@ before(async () => {
 });
 
 after(async () => {
+  closeClients();
   for (const m of masters ?? []) {
     const mine = (await bulkSnapshot(m.node, pattern)).keys();
     for (const hex of mine) await m.node.del(Buffer.from(hex, 'hex'));

@@ -10,7 +10,7 @@ import { RespParser, ReplyError, type Reply } from '../../sources/redis/wire/res
 import { CommandBuilder } from '../../sources/redis/wire/command-builder';
 import { RedisWire } from '../../sources/redis/wire/connection';
 import { testEnv } from '../harness/env';
-import { server, client, seedEveryType, readKey } from './redis-helpers';
+import { server, client, seedEveryType, readKey, closeClients } from './redis-helpers';
 
 let srv: RedisServer;
 let r: Redis;
@@ -19,6 +19,7 @@ before(async () => {
   r = client(srv.url);
 });
 after(async () => {
+  closeClients();
   r?.disconnect();
   await srv?.stop();
 });

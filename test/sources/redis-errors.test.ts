@@ -24,7 +24,7 @@ import { DbDigest } from '../../sources/redis/digest';
 import { decodeDump } from '../../sources/redis/rdb/value';
 import { crc64 } from '../../sources/redis/rdb/crc64';
 import { keySlot } from '../../sources/redis/slot';
-import { server, client, collect } from './redis-helpers';
+import { server, client, collect, closeClients } from './redis-helpers';
 
 let src: RedisServer;
 let dst: RedisServer;
@@ -44,6 +44,7 @@ before(async () => {
   await b.done;
 });
 after(async () => {
+  closeClients();
   s?.disconnect();
   d?.disconnect();
   await Promise.all([src?.stop(), dst?.stop()]);

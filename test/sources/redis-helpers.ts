@@ -12,8 +12,20 @@ export async function server(name: string): Promise<RedisServer> {
   return startRedis(scratchDir(`redis-${name}`));
 }
 
+const open = new Set<Redis>();
+
+/** An ioredis client; closed by closeClients() even if a test fails half-way. */
 export function client(url: string, db = 0): Redis {
-  return new Redis(url, { db, protocol: 2, lazyConnect: false, maxRetriesPerRequest: 1 });
+  const r = new Redis(url, { db, protocol: 2, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  open.add(r);
+  r.once('end', () => open.delete(r));
+  return r;
+}
+
+/** Call from after(): a client left open would keep the test process alive. */
+export function closeClients(): void {
+  for (const r of open) r.disconnect();
+  open.clear();
 }
 
 export async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { RedisServer } from '../../devservers/redis';
 import { backupRedis, restoreRedis, fingerprintRedis, inspectRedisBackup } from '../../sources/redis';
 import { RecordDecoder } from '../../sources/redis/format/reader';
-import { server, client, collect, snapshot, seedEveryType, ALL_BYTES, BAD_UTF8 } from './redis-helpers';
+import { server, client, collect, snapshot, seedEveryType, ALL_BYTES, BAD_UTF8, closeClients } from './redis-helpers';
 
 /** The stream cut into its records' raw bytes (header first). */
 function rawRecords(buf: Buffer): Buffer[] {
@@ -27,6 +27,7 @@ before(async () => {
   d = client(dst.url);
 });
 after(async () => {
+  closeClients();
   s?.disconnect();
   d?.disconnect();
   await Promise.all([src?.stop(), dst?.stop()]);

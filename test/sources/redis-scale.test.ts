@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisServer } from '../../devservers/redis';
 import { backupRedis, restoreRedis, fingerprintRedis } from '../../sources/redis';
-import { server, client, collect, bulkSnapshot } from './redis-helpers';
+import { server, client, collect, bulkSnapshot, closeClients } from './redis-helpers';
 
 let src: RedisServer;
 let dst: RedisServer;
@@ -17,6 +17,7 @@ before(async () => {
   d = client(dst.url);
 });
 after(async () => {
+  closeClients();
   s?.disconnect();
   d?.disconnect();
   await Promise.all([src?.stop(), dst?.stop()]);

@@ -19,6 +19,7 @@ export interface WireParams {
 
 interface Pending {
   expected: number;
+  latin1: boolean;
   replies: Reply[];
   resolve: (r: Reply[]) => void;
   reject: (e: Error) => void;
@@ -82,13 +83,19 @@ export class RedisWire {
     return wire;
   }
 
-  /** Sends the builder's commands; resolves with one reply per command (error replies included, as ReplyError). */
-  send(builder: CommandBuilder): Promise<Reply[]> {
+  /**
+   * Sends the builder's commands; resolves with one reply per command (error
+   * replies included, as ReplyError). With `latin1`, bulk strings in the
+   * replies are latin1 strings rather than Buffers.
+   */
+  send(builder: CommandBuilder, opts: { latin1?: boolean } = {}): Promise<Reply[]> {
     const { segments, count } = builder.take();
     if (this.failure) return Promise.reject(this.failure);
     if (count === 0) return Promise.resolve([]);
     return new Promise<Reply[]>((resolve, reject) => {
-      this.pending.push({ expected: count, replies: new Array<Reply>(), resolve, reject });
+      const latin1 = !!opts.latin1;
+      if (this.head === this.pending.length) this.parser.bulkAsLatin1 = latin1;
+      this.pending.push({ expected: count, latin1, replies: new Array<Reply>(), resolve, reject });
       const s = this.socket;
       if (segments.length === 1) s.write(segments[0]);
       else {
@@ -121,6 +128,8 @@ export class RedisWire {
         this.pending.splice(0, this.head);
         this.head = 0;
       }
+      const next = this.pending[this.head];
+      if (next) this.parser.bulkAsLatin1 = next.latin1;
       p.resolve(p.replies);
     }
   }

@@ -32,6 +32,13 @@ export class RespParser {
   /** CRLF bytes still to drop after an assembled bulk. */
   private skip = 0;
 
+  /**
+   * When set, bulk strings (below BIG_BULK) come out as latin1 strings instead
+   * of Buffers — one char per byte, so still binary-safe. Key listings use it
+   * to skip a Buffer allocation per key. Switched between replies only.
+   */
+  bulkAsLatin1 = false;
+
   constructor(private readonly onReply: (reply: Reply) => void) {}
 
   feed(chunk: Buffer): void {
@@ -80,7 +87,7 @@ export class RespParser {
           value = null;
           this.pos = next;
         } else if (next + n + 2 <= len) {
-          value = buf.subarray(next, next + n);
+          value = this.bulkAsLatin1 ? buf.toString('latin1', next, next + n) : buf.subarray(next, next + n);
           this.pos = next + n + 2;
         } else if (n >= BIG_BULK) {
           const big = Buffer.allocUnsafe(n);
