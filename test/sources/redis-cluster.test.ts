@@ -16,9 +16,22 @@ let cluster: Cluster;
 let masters: { node: Redis; ranges: [number, number][] }[];
 let single: RedisServer;
 
+/** CLUSTER SLOTS through a fresh client; a first connection dropped while the machine is loaded is retried. */
+async function connectCluster(): Promise<[number, number, [string, number]][]> {
+  for (let attempt = 1; ; attempt++) {
+    cluster = new Cluster(seeds, { redisOptions: { protocol: 2 } });
+    try {
+      return (await cluster.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+    } catch (e) {
+      cluster.disconnect();
+      if (attempt === 3) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 before(async () => {
-  cluster = new Cluster(seeds, { redisOptions: { protocol: 2 } });
-  const slots = (await cluster.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+  const slots = await connectCluster();
   const byAddr = new Map<string, [number, number][]>();
   for (const [a, b, [host, port]] of slots) {
     const key = `${host}:${port}`;
@@ -42,12 +55,12 @@ before(async () => {
 });
 
 after(async () => {
-  closeClients();
+  // Remove this file's keys from the shared cluster first: closeClients() closes the master connections too.
   for (const m of masters ?? []) {
     const mine = (await bulkSnapshot(m.node, pattern)).keys();
     for (const hex of mine) await m.node.del(Buffer.from(hex, 'hex'));
-    m.node.disconnect();
   }
+  closeClients();
   cluster?.disconnect();
   await single?.stop();
 });
