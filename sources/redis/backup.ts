@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { walkSource, emptyWalkResult } from './walk';
 import { RecordWriter } from './format/writer';
-import type { BackupStream } from '../types';
-import type { BackupRedisOptions, RedisBackupInfo, RedisConnectionOptions } from './types';
+import type { BackupStream, StreamOptions } from '../types';
+import type { RedisBackupInfo, RedisConnectionOptions } from './types';
 
 /**
  * Logical backup of a Redis server or cluster as a byte stream in the format
@@ -11,7 +11,7 @@ import type { BackupRedisOptions, RedisBackupInfo, RedisConnectionOptions } from
  * read are held in memory; values flow through with the stream's backpressure.
  * Aborting `signal` closes the connections and errors the stream.
  */
-export function backupRedis(opts: RedisConnectionOptions, streamOpts: BackupRedisOptions = {}): BackupStream<RedisBackupInfo> {
+export function backupRedis(opts: RedisConnectionOptions, streamOpts: StreamOptions = {}): BackupStream<RedisBackupInfo> {
   const startedAt = new Date().toISOString();
   const result = emptyWalkResult();
   const writer = new RecordWriter();

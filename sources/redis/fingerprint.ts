@@ -10,7 +10,7 @@ import type { FingerprintRedisOptions, RedisConnectionOptions } from './types';
  */
 export async function fingerprintRedis(opts: RedisConnectionOptions, o: FingerprintRedisOptions = {}): Promise<SourceFingerprint> {
   const result = emptyWalkResult();
-  for await (const _ of walkSource(opts, { signal: o.signal, minExpireAt: o.minExpireAt, memoryBudgetBytes: o.memoryBudgetBytes }, result)) {
+  for await (const _ of walkSource(opts, { signal: o.signal, minExpireAt: o.minExpireAt }, result)) {
     // digests accumulate inside the walk
   }
   return result.fingerprint;

@@ -1,4 +1,4 @@
-import type { SourceFingerprint, StreamOptions } from '../types';
+import type { SourceFingerprint } from '../types';
 
 /**
  * Where a Redis source or target lives. The password is passed as a value
@@ -24,16 +24,6 @@ export interface RedisConnectionOptions {
   pattern?: string;
   /** @default 10000 */
   connectTimeoutMs?: number;
-}
-
-export interface BackupRedisOptions extends StreamOptions {
-  /**
-   * Memory for values read while scanning (plus ~50 bytes per key). Within
-   * it, each SCAN page is read right away, which costs the server much less;
-   * above it the backup reads in a second pass, keeping only key names.
-   * @default 268435456 (256 MiB)
-   */
-  memoryBudgetBytes?: number;
 }
 
 /** What a backup recorded; goes into the artifact's metadata. */
@@ -100,8 +90,6 @@ export interface RedisRestoreResult {
 
 export interface FingerprintRedisOptions {
   signal?: AbortSignal;
-  /** As in BackupRedisOptions. @default 268435456 */
-  memoryBudgetBytes?: number;
   /** Leave out keys expiring before this unix-ms time (see RestoreRedisOptions.minExpireAt). @default none left out */
   minExpireAt?: number;
 }

@@ -1,19 +1,13 @@
 import { openTopology, dbsToRead, keyspace, versionNumber, type Topology } from './topology';
-import { scanAndRead } from './scan-read';
-import * as reader from './key-reader';
-import type { ExpiryMode, ExpiryPolicy, KeyBatch } from './key-reader';
-import type { ValueStore } from './value-store';
+import { collectKeys } from './keyspace';
+import { readKeys, Kind, type ExpiryMode, type ExpiryPolicy } from './key-reader';
 import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
 import { RecordWriter } from './format/writer';
-import * as C from './format/constants';
+import { RecordTag } from './format/constants';
 import { RedisOptionsError } from './errors';
 import type { SourceFingerprint, SourceProgress } from '../types';
 import type { RedisConnectionOptions } from './types';
-
-// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
-const { readKeys, Kind } = reader;
-const { STRING, DUMP } = C.RecordTag;
 
 export interface WalkOptions {
   signal?: AbortSignal;
@@ -22,29 +16,6 @@ export interface WalkOptions {
   writer?: RecordWriter;
   /** Keys expiring before this unix-ms time are left out of the digest. */
   minExpireAt?: number;
-  /** See BackupRedisOptions.memoryBudgetBytes. */
-  memoryBudgetBytes?: number;
-}
-
-/** The store's keys in canonical order, in batches shaped like the reader's. */
-function* storeBatches(store: ValueStore): Generator<KeyBatch> {
-  const order = store.order();
-  for (let from = 0; from < order.length; from += 2000) {
-    const to = Math.min(order.length, from + 2000);
-    const n = to - from;
-    const keys = new Array<string>(n);
-    const kinds = new Uint8Array(n);
-    const values = new Array<Buffer | null>(n);
-    const expireAt = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      const i = order[from + j];
-      keys[j] = store.keys[i];
-      kinds[j] = store.kinds[i];
-      values[j] = store.value(i);
-      expireAt[j] = store.expireAt[i];
-    }
-    yield { from, to, keys, kinds, values, expireAt, bytes: 0 };
-  }
 }
 
 export interface WalkResult {
@@ -91,35 +62,29 @@ export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, 
       await selectDb(topo, db);
       const volatile = await Promise.all(topo.nodes.map(async (n) => (await keyspace(n.wire)).get(db)?.expires ?? 0));
       const policy: ExpiryPolicy = { mode, db, skip: volatile.every((v) => v === 0) };
-      const read = await scanAndRead(topo, pattern, policy, {
-        signal: o.signal,
-        budgetBytes: o.memoryBudgetBytes,
-        // Heartbeat while scanning: nothing is emitted until the db is sorted.
-        onKeys: (scanned) => o.onProgress?.({ bytes: w?.total ?? 0, items: done, totalItems: done + scanned }),
-      });
-      const totalItems = done + (read.store ? read.store.size : read.keys!.keys.length);
+      const keys = await collectKeys(topo, pattern, o.signal);
+      const totalItems = done + keys.keys.length;
       w?.dbStart(db);
       const digest = new DbDigest();
-      const batches = read.store ? storeBatches(read.store) : readKeys(topo, read.keys!, policy, { signal: o.signal });
-      for await (const batch of batches) {
-        const { kinds, values, expireAt, keys } = batch;
+      for await (const batch of readKeys(topo, keys, policy, { signal: o.signal })) {
+        const { kinds, values, expireAt } = batch;
         for (let j = 0; j < kinds.length; j++) {
           const kind = kinds[j];
           if (kind === Kind.vanished) {
             result.vanished++;
             continue;
           }
-          const key = keys[j];
+          const key = keys.keys[batch.from + j];
           const value = values[j]!;
           const exp = expireAt[j];
-          w?.key(kind === Kind.string ? STRING : DUMP, key, exp, value);
+          w?.key(kind === Kind.string ? RecordTag.STRING : RecordTag.DUMP, key, exp, value);
           result.keys++;
           if (kind === Kind.dump) result.dumped++;
           if (exp && exp < minExpireAt) continue;
           if (kind === Kind.string) digest.addString(key, exp, value);
           else digest.add(key, exp, decodeDump(value));
         }
-        done += kinds.length;
+        done += batch.to - batch.from;
         yield w ? w.take() : [];
         o.onProgress?.({ bytes: w?.total ?? 0, items: done, totalItems });
       }

@@ -1,8 +1,5 @@
 import { FORMAT_VERSION, Flag, MAGIC, RecordTag, type StreamHeader } from './constants';
-import * as bytes from '../wire/bytes';
-
-// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
-const { putLatin1, putU32, putU64 } = bytes;
+import { putLatin1, putU32, putU64 } from '../wire/bytes';
 
 /** Values at least this big are emitted as their own chunk instead of being copied. */
 const BIG = 64 * 1024;
