@@ -31,7 +31,6 @@ function findTests(dir: string): string[] {
 
 async function main(): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // --test-force-exit: a client left reconnecting by a failed test must not keep its file running until the timeout.
   // Arguments starting with -- go to node's test runner (e.g. --test-name-pattern=...), the rest are files.
   const args = process.argv.slice(2);
   const flags = args.filter((a) => a.startsWith('--'));
@@ -61,6 +60,7 @@ async function main(): Promise<number> {
     console.log(`# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, redis ${redis.url}, cluster ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}, qdrant stand-in ${qdrant.url}`);
 
     const concurrency = process.env.LIFEBOAT_TEST_CONCURRENCY ?? '2';
+    // --test-force-exit: a client left reconnecting by a failed test must not keep its file running until the timeout.
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', '--test-force-exit', ...flags, ...files], {
       stdio: 'inherit',
       env: { LIFEBOAT_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, LIFEBOAT_TEST_ENV: envFile },
