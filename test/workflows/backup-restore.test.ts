@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { backupWorkflow, restoreWorkflow } from '../../workflows';
 import { progressQuery } from '../../workflows/progress';
 import type { RestoreResult } from '../../workflows/types';
-import { historyText, makeStores, qdrantSnapshot, redisSnapshot, seedQdrant, seedRedis, sha256, startWorkerFor, writeFaissIndex, type Stores } from './helpers';
+import { historyText, makeStores, qdrantSnapshot, redisSnapshot, seedQdrant, seedRedis, sha256, snapshotDiff, startWorkerFor, writeFaissIndex, type Stores } from './helpers';
 
 let stores: Stores;
 let w: Awaited<ReturnType<typeof startWorkerFor>>;
@@ -62,7 +62,7 @@ test('backup of all three stores, then restore after changes brings every store 
   assert.ok(res.safetyRecoveryPointId, 'a safety backup was taken');
   assert.deepEqual(res.sources.map((s) => [s.source, s.status]), [['meta', 'verified'], ['docs', 'verified'], ['vectors', 'verified']]);
 
-  assert.deepEqual(await redisSnapshot(stores.redis.url), redisBefore);
+  assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), redisBefore), []);
   assert.equal(sha256(readFileSync(stores.faissFile)), sha256(faissBytes));
   assert.equal(await qdrantSnapshot(stores.qdrant, stores.collection), qdrantBefore);
   // Confirmed: no kept previous file or journal left beside the index.
@@ -106,7 +106,7 @@ test('a restore whose verification fails rolls every target back to exactly what
   assert.deepEqual(summary.rolledBack.sort(), ['docs', 'meta', 'vectors']);
   assert.deepEqual(summary.rollbackFailures, []);
 
-  assert.deepEqual(await redisSnapshot(stores.redis.url), redisV2);
+  assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), redisV2), []);
   assert.equal(sha256(readFileSync(stores.faissFile)), sha256(faissV2));
   assert.equal(await qdrantSnapshot(stores.qdrant, stores.collection), qdrantV2);
   assert.deepEqual(readdirSync(stores.faissDir).filter((f) => f.includes('lifeboat')), []);
@@ -131,7 +131,7 @@ test('restoring into other targets leaves the originals untouched', async () => 
     args: [{ recoveryPointId: b.recoveryPointId, targets: { meta: { redisUrl: stores.redis.url, redisDb: 5 }, vectors: { path: otherPath }, docs: { collection: otherCollection } } }],
   });
   assert.equal(res.ok, true);
-  assert.deepEqual(await redisSnapshot(stores.redis.url), liveRedis);
+  assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), liveRedis), []);
   assert.equal(sha256(readFileSync(stores.faissFile)), sha256(liveFaiss));
   assert.equal(await qdrantSnapshot(stores.qdrant, stores.collection), liveQdrant);
   // And the copies hold the backup.

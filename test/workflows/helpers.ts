@@ -103,7 +103,8 @@ export async function redisSnapshot(url: string, db = 0): Promise<Map<string, st
       const [type, expireAt] = await Promise.all([r.type(k), r.call('PEXPIRETIME', k) as Promise<number>]);
       let value: unknown;
       if (type === 'string') value = (await r.getBuffer(k))?.toString('hex');
-      else if (type === 'hash') value = await r.hgetall(k);
+      // A hashtable-encoded hash has no defined field order (it follows the server's random hash seed), so compare fields sorted.
+      else if (type === 'hash') value = Object.entries(await r.hgetall(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       else if (type === 'list') value = await r.lrange(k, 0, -1);
       else if (type === 'set') value = (await r.smembers(k)).sort();
       else if (type === 'zset') value = await r.zrange(k, '0', '-1', 'WITHSCORES');
@@ -114,6 +115,26 @@ export async function redisSnapshot(url: string, db = 0): Promise<Map<string, st
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * The keys whose (type, value, expiry) differ between two snapshots, as
+ * readable lines (at most `max`): a failed comparison names the keys
+ * instead of printing two 300k-entry maps.
+ */
+export function snapshotDiff(actual: Map<string, string>, expected: Map<string, string>, max = 10): string[] {
+  const out: string[] = [];
+  const show = (hex: string) => JSON.stringify(Buffer.from(hex, 'hex').toString('latin1'));
+  for (const [k, want] of expected) {
+    const got = actual.get(k);
+    if (got !== want) out.push(`${show(k)}: ${got === undefined ? 'missing' : `${got.slice(0, 200)}`}, expected ${want.slice(0, 200)}`);
+    if (out.length >= max) return out;
+  }
+  for (const k of actual.keys()) {
+    if (!expected.has(k)) out.push(`${show(k)}: present, but not in the expected data`);
+    if (out.length >= max) return out;
+  }
+  return out;
 }
 
 /** Writes a FAISS HNSW index of `n` vectors (d=16) seeded by `seed` (trusted input, so built in-process). */
