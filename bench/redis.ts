@@ -185,6 +185,14 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-redis-'));
   const servers: RedisServer[] = [];
+  // Interrupted: stop the servers and remove the data rather than leave them behind.
+  const interrupted = () => {
+    void Promise.allSettled(servers.map((s) => s.stop())).then(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     const [src, dst] = await Promise.all([startRedis(path.join(dir, 'src')), startRedis(path.join(dir, 'dst'))]);
     servers.push(src, dst);

@@ -1,6 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { LogicalValue } from './rdb/value';
-import { putLatin1, putU32, putU64 } from './wire/bytes';
+import * as bytes from './wire/bytes';
+
+// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
+const { putLatin1, putU32, putU64 } = bytes;
 
 /**
  * Content digest of one db, fed key by key in the stream's canonical order
@@ -14,10 +17,19 @@ import { putLatin1, putU32, putU64 } from './wire/bytes';
  * expiry is derived from PTTL and the server clock and may be a few ms off.
  */
 export class DbDigest {
-  private readonly hash: Hash = createHash('sha256');
   private buf = Buffer.allocUnsafe(1 << 16);
   private len = 0;
   count = 0;
+
+  constructor(private readonly hash: Hash = createHash('sha256')) {}
+
+  /** A digest that has seen everything this one has; both go on independently. */
+  fork(): DbDigest {
+    this.flush();
+    const copy = new DbDigest(this.hash.copy());
+    copy.count = this.count;
+    return copy;
+  }
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;

@@ -1,8 +1,12 @@
 import { CommandBuilder } from './wire/command-builder';
-import { ReplyError, type Reply } from './wire/resp-parser';
+import * as resp from './wire/resp-parser';
+import type { Reply } from './wire/resp-parser';
 import { RedisClusterError, RedisCommandError } from './errors';
 import type { OrderedKeys } from './keyspace';
 import type { Topology } from './topology';
+
+// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
+const { ReplyError } = resp;
 
 /**
  * Reads the values and expiries of a db's keys, batch by batch, in key order.
@@ -22,6 +26,8 @@ export interface KeyBatch {
   /** Index in OrderedKeys of the first key. */
   from: number;
   to: number;
+  /** The batch's key names (latin1 strings). */
+  keys: string[];
   kinds: Uint8Array;
   /** Value bytes (string) or DUMP payload, per key. */
   values: (Buffer | null)[];
@@ -50,7 +56,7 @@ export interface ExpiryPolicy {
 
 export interface ReadOptions {
   signal?: AbortSignal;
-  /** Batches in flight at once. @default 3 */
+  /** Batches in flight at once. @default 6 */
   depth?: number;
   /** Most keys per batch. @default 2000 */
   maxBatch?: number;
@@ -60,7 +66,7 @@ export interface ReadOptions {
 
 const REDIRECT = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
 
-function replyFailure(address: string, command: string, e: ReplyError): Error {
+function replyFailure(address: string, command: string, e: resp.ReplyError): Error {
   if (REDIRECT.test(e.message)) {
     return new RedisClusterError(address, `slot ownership changed while reading (${command}: ${e.message}); retry once resharding or failover is over`, true);
   }
@@ -94,6 +100,7 @@ function volatileIn(info: Reply, db: number): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** Reads keys[from, to): values (MGET, then DUMP for the rest) and expiries, in one or two round trips per master. */
 async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: number, policy: ExpiryPolicy): Promise<KeyBatch> {
   const n = to - from;
   const kinds = new Uint8Array(n);
@@ -229,7 +236,7 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
   }
   let bytes = 0;
   for (let j = 0; j < n; j++) if (values[j]) bytes += values[j]!.length;
-  return { from, to, kinds, values, expireAt, bytes };
+  return { from, to, keys: keys.keys.slice(from, to), kinds, values, expireAt, bytes };
 }
 
 /**
@@ -240,7 +247,7 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
  * time.
  */
 export async function* readKeys(topo: Topology, keys: OrderedKeys, policy: ExpiryPolicy, o: ReadOptions = {}): AsyncGenerator<KeyBatch> {
-  const depth = o.depth ?? 3;
+  const depth = o.depth ?? 6;
   const maxBatch = o.maxBatch ?? 2000;
   const target = o.batchBytes ?? 4 * 1024 * 1024;
   const total = keys.keys.length;

@@ -24,7 +24,7 @@ export interface OrderedKeys {
 /** SCAN COUNT: keys the server looks at per call. */
 const SCAN_COUNT = 2000;
 
-export async function collectKeys(topo: Topology, pattern: Buffer | undefined, signal?: AbortSignal): Promise<OrderedKeys> {
+export async function collectKeys(topo: Topology, pattern: Buffer | undefined, o: { signal?: AbortSignal; onKeys?: (listed: number) => void } = {}): Promise<OrderedKeys> {
   const buckets: (string[] | undefined)[] = new Array(SLOTS);
   let total = 0;
   await Promise.all(
@@ -43,7 +43,7 @@ export async function collectKeys(topo: Topology, pattern: Buffer | undefined, s
         const [cursor, keys] = reply as unknown as [string, (string | Buffer)[]];
         // Ask for the next page before sorting this one into buckets, so the server works meanwhile.
         if (cursor !== '0') {
-          signal?.throwIfAborted();
+          o.signal?.throwIfAborted();
           next = scan(cursor);
           next.catch(() => undefined);
         }
@@ -56,6 +56,7 @@ export async function collectKeys(topo: Topology, pattern: Buffer | undefined, s
           else buckets[slot] = [s];
         }
         total += keys.length;
+        o.onKeys?.(total);
         if (cursor === '0') break;
       }
     }),

@@ -1,5 +1,5 @@
 import { CommandBuilder } from './wire/command-builder';
-import { ReplyError } from './wire/resp-parser';
+import * as resp from './wire/resp-parser';
 import { dumpTrailer } from './rdb/crc64';
 import {
   RedisBackupFormatError,
@@ -9,12 +9,15 @@ import {
   RedisRestoreRejectedError,
   printableKey,
 } from './errors';
+import { keySlot } from './slot';
 import type { Topology } from './topology';
 
-/** One key to write. */
+// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
+const { ReplyError } = resp;
+
+/** One key to write (a decoded key record as is: no copy per key). */
 export interface RestoreEntry {
   key: Buffer;
-  slot: number;
   dump: boolean;
   /** Absolute unix ms, 0 = none. */
   expireAt: number;
@@ -47,11 +50,15 @@ type CmdKind = (typeof Cmd)[keyof typeof Cmd];
 export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Promise<void> {
   const { topo } = ctx;
   const perNode = new Map<number, number[]>();
-  for (let i = 0; i < entries.length; i++) {
-    const n = topo.cluster ? topo.slotNode[entries[i].slot] : 0;
-    const list = perNode.get(n);
-    if (list) list.push(i);
-    else perNode.set(n, [i]);
+  const slots = topo.cluster ? entries.map((e) => keySlot(e.key)) : undefined;
+  if (!slots) perNode.set(0, Array.from({ length: entries.length }, (_, i) => i));
+  else {
+    for (let i = 0; i < entries.length; i++) {
+      const n = topo.slotNode[slots[i]];
+      const list = perNode.get(n);
+      if (list) list.push(i);
+      else perNode.set(n, [i]);
+    }
   }
   const sent = [...perNode].map(([node, idx]) => {
     const b = new CommandBuilder();
@@ -83,7 +90,7 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
     // MSET takes keys of one slot only in a cluster; entries arrive slot-ordered, so runs are contiguous.
     let start = 0;
     for (let j = 1; j <= plain.length; j++) {
-      if (j === plain.length || (topo.cluster && entries[plain[j]].slot !== entries[plain[start]].slot)) {
+      if (j === plain.length || (slots && slots[plain[j]] !== slots[plain[start]])) {
         b.begin(1 + 2 * (j - start)).str('MSET');
         for (let x = start; x < j; x++) b.buf(entries[plain[x]].key).buf(entries[plain[x]].value);
         kinds.push(Cmd.mset);

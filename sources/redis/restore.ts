@@ -5,16 +5,15 @@ import { writeBatch, type BatchContext, type RestoreEntry } from './restore-batc
 import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
 import { globMatch } from './glob';
-import { keySlot } from './slot';
 import { RedisBackupFormatError, RedisOptionsError, RedisUnsupportedVersionError } from './errors';
 import type { SourceFingerprint, StreamOptions } from '../types';
 import type { RedisConnectionOptions, RedisRestoreResult, RestoreRedisOptions } from './types';
 
 /** Keys per write batch, and value bytes per batch. */
-const BATCH_KEYS = 1000;
+const BATCH_KEYS = 2000;
 const BATCH_BYTES = 8 * 1024 * 1024;
 /** Write batches in flight before reading more of the stream. */
-const DEPTH = 4;
+const DEPTH = 6;
 
 /** Source db → target db (undefined: db not restored), validated against the header before anything is written. */
 function mapDbs(header: StreamHeader, target: RedisConnectionOptions, o: RestoreRedisOptions, topo: Topology): Map<number, number | undefined> {
@@ -129,7 +128,12 @@ export async function restoreRedis(
       while (inflight.length >= DEPTH) await inflight.shift();
     };
 
-    let db: { from: number; to: number | undefined; check: DbDigest; out?: DbDigest } | undefined;
+    /**
+     * `check` digests every record (to verify DB_END); `out` what is written.
+     * They see the same keys until the first one is left out, so `out` is
+     * forked from `check` only then — one hash per key in the common case.
+     */
+    let db: { from: number; to: number | undefined; check: DbDigest; out?: DbDigest; forked: boolean } | undefined;
     let dbIndex = 0;
     let total = 0;
     for (;;) {
@@ -146,18 +150,20 @@ export async function restoreRedis(
           } catch (e) {
             throw new RedisBackupFormatError(rec.offset, `key record holds an unusable DUMP payload (${(e as Error).message})`);
           }
+          const out = written(rec) ? db.out : undefined;
           db.check.add(key, expireAt, decoded);
-          if (wanted(key) && add(rec) && !(expireAt && expireAt < minExpireAt)) db.out!.add(key, expireAt, decoded);
+          out?.add(key, expireAt, decoded);
         } else {
+          const out = written(rec) ? db.out : undefined;
           db.check.addString(key, expireAt, value);
-          if (wanted(key) && add(rec) && !(expireAt && expireAt < minExpireAt)) db.out!.addString(key, expireAt, value);
+          out?.addString(key, expireAt, value);
         }
         if (batch.length >= BATCH_KEYS || batchBytes >= BATCH_BYTES) await flush();
       } else if (rec.tag === 'dbStart') {
         if (db) throw new RedisBackupFormatError(rec.offset, `db ${rec.db} starts inside db ${db.from}`);
         if (header.dbs[dbIndex] !== rec.db) throw new RedisBackupFormatError(rec.offset, `db section ${rec.db} where the header lists ${header.dbs[dbIndex] ?? 'no more dbs'}`);
         const to = dbMap.get(rec.db);
-        db = { from: rec.db, to, check: new DbDigest(), out: to === undefined ? undefined : new DbDigest() };
+        db = { from: rec.db, to, check: new DbDigest(), forked: false };
         if (to !== undefined) {
           await flush();
           await select(to);
@@ -174,9 +180,10 @@ export async function restoreRedis(
         }
         result.source.counts[dbLabel(rec.db)] = rec.keys;
         result.source.digests[dbLabel(rec.db)] = rec.digest;
-        if (db.out && db.to !== undefined) {
-          result.fingerprint.counts[dbLabel(db.to)] = db.out.count;
-          result.fingerprint.digests[dbLabel(db.to)] = db.out.digest();
+        if (db.to !== undefined) {
+          const out = db.forked ? db.out : undefined;
+          result.fingerprint.counts[dbLabel(db.to)] = out ? out.count : db.check.count;
+          result.fingerprint.digests[dbLabel(db.to)] = out ? out.digest() : hex;
         }
         total += rec.keys;
         await flush();
@@ -197,23 +204,28 @@ export async function restoreRedis(
     onProgress?.({ bytes: result.bytes, items: records, totalItems: records });
     return result;
 
-    /** False (and counted as filtered) when the key's db is not restored or the pattern leaves it out. */
-    function wanted(key: Buffer): boolean {
-      if (!db?.out || (pattern && !globMatch(pattern, key))) {
-        result.filtered++;
-        return false;
+    /**
+     * Queues the key unless its db is not restored, the pattern leaves it out
+     * or it has expired (each counted); true when it goes into the
+     * fingerprint of what was written (written, and not expiring before
+     * minExpireAt). Call before adding the record to db.check.
+     */
+    function written(rec: Extract<DecodedRecord, { tag: 'key' }>): boolean {
+      const d = db!;
+      let queued = false;
+      if (d.to === undefined || (pattern && !globMatch(pattern, rec.key))) result.filtered++;
+      else if (rec.expireAt && rec.expireAt <= now()) result.expired++;
+      else {
+        batch.push(rec);
+        batchBytes += rec.key.length + rec.value.length;
+        queued = true;
       }
-      return true;
-    }
-    /** Queues a key unless already expired; true when queued. */
-    function add(rec: Extract<DecodedRecord, { tag: 'key' }>): boolean {
-      if (rec.expireAt && rec.expireAt <= now()) {
-        result.expired++;
-        return false;
+      const counted = queued && !(rec.expireAt && rec.expireAt < minExpireAt);
+      if (!counted && !d.forked && d.to !== undefined) {
+        d.out = d.check.fork();
+        d.forked = true;
       }
-      batch.push({ key: rec.key, slot: topo.cluster ? keySlot(rec.key) : 0, dump: rec.dump, expireAt: rec.expireAt, value: rec.value, offset: rec.offset });
-      batchBytes += rec.key.length + rec.value.length;
-      return true;
+      return counted && d.forked;
     }
   } catch (e) {
     await Promise.allSettled(inflight);

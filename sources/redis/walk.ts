@@ -1,13 +1,18 @@
 import { openTopology, dbsToRead, keyspace, versionNumber, type Topology } from './topology';
 import { collectKeys } from './keyspace';
-import { readKeys, Kind, type ExpiryMode, type ExpiryPolicy } from './key-reader';
+import * as reader from './key-reader';
+import type { ExpiryMode, ExpiryPolicy } from './key-reader';
 import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
 import { RecordWriter } from './format/writer';
-import { RecordTag } from './format/constants';
+import * as C from './format/constants';
 import { RedisOptionsError } from './errors';
 import type { SourceFingerprint, SourceProgress } from '../types';
 import type { RedisConnectionOptions } from './types';
+
+// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
+const { readKeys, Kind } = reader;
+const { STRING, DUMP } = C.RecordTag;
 
 export interface WalkOptions {
   signal?: AbortSignal;
@@ -62,7 +67,11 @@ export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, 
       await selectDb(topo, db);
       const volatile = await Promise.all(topo.nodes.map(async (n) => (await keyspace(n.wire)).get(db)?.expires ?? 0));
       const policy: ExpiryPolicy = { mode, db, skip: volatile.every((v) => v === 0) };
-      const keys = await collectKeys(topo, pattern, o.signal);
+      const keys = await collectKeys(topo, pattern, {
+        signal: o.signal,
+        // Heartbeat while listing: nothing is emitted until the db's keys are sorted.
+        onKeys: (n) => o.onProgress?.({ bytes: w?.total ?? 0, items: done, totalItems: done + n }),
+      });
       const totalItems = done + keys.keys.length;
       w?.dbStart(db);
       const digest = new DbDigest();
@@ -74,10 +83,10 @@ export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, 
             result.vanished++;
             continue;
           }
-          const key = keys.keys[batch.from + j];
+          const key = batch.keys[j];
           const value = values[j]!;
           const exp = expireAt[j];
-          w?.key(kind === Kind.string ? RecordTag.STRING : RecordTag.DUMP, key, exp, value);
+          w?.key(kind === Kind.string ? STRING : DUMP, key, exp, value);
           result.keys++;
           if (kind === Kind.dump) result.dumped++;
           if (exp && exp < minExpireAt) continue;

@@ -1,5 +1,10 @@
 import { RedisBackupFormatError } from '../errors';
-import { FORMAT_VERSION, Limits, MAGIC, RecordTag, type StreamHeader } from './constants';
+import * as C from './constants';
+import type { StreamHeader } from './constants';
+
+// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
+const { FORMAT_VERSION, Limits, MAGIC } = C;
+const { STRING, DUMP, DB_START, DB_END, END } = C.RecordTag;
 
 export type DecodedRecord =
   | { tag: 'dbStart'; offset: number; db: number }
@@ -137,8 +142,8 @@ export class RecordDecoder {
     const tag = b[p0];
     const offset = this.base + p0;
     switch (tag) {
-      case RecordTag.STRING:
-      case RecordTag.DUMP: {
+      case STRING:
+      case DUMP: {
         if (avail < 5) return this.short(5);
         const klen = b.readUInt32BE(p0 + 1);
         if (klen > Limits.keyBytes) this.fail(p0 + 1, `key length ${klen} exceeds the format's limit`);
@@ -154,18 +159,18 @@ export class RecordDecoder {
         return {
           tag: 'key',
           offset,
-          dump: tag === RecordTag.DUMP,
+          dump: tag === DUMP,
           key: b.subarray(p0 + 5, p0 + 5 + klen),
           expireAt: hi * 0x100000000 + lo,
           value: b.subarray(vOff + 4, end),
         };
       }
-      case RecordTag.DB_START:
+      case DB_START:
         if (avail < 5) return this.short(5);
         this.pos = p0 + 5;
         this.want = 1;
         return { tag: 'dbStart', offset, db: b.readUInt32BE(p0 + 1) };
-      case RecordTag.DB_END:
+      case DB_END:
         if (avail < 45) return this.short(45);
         this.pos = p0 + 45;
         this.want = 1;
@@ -176,7 +181,7 @@ export class RecordDecoder {
           keys: b.readUInt32BE(p0 + 5) * 0x100000000 + b.readUInt32BE(p0 + 9),
           digest: b.toString('hex', p0 + 13, p0 + 45),
         };
-      case RecordTag.END: {
+      case END: {
         if (avail < 13) return this.short(13);
         this.pos = p0 + 13;
         this.finished = true;

@@ -1,5 +1,8 @@
 import { FORMAT_VERSION, Flag, MAGIC, RecordTag, type StreamHeader } from './constants';
-import { putLatin1, putU32, putU64 } from '../wire/bytes';
+import * as bytes from '../wire/bytes';
+
+// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
+const { putLatin1, putU32, putU64 } = bytes;
 
 /** Values at least this big are emitted as their own chunk instead of being copied. */
 const BIG = 64 * 1024;

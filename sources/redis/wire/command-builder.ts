@@ -5,7 +5,10 @@
  * written straight into the buffer; large values are kept as their own
  * segment instead of being copied.
  */
-import { putBulkHeader, putDecimal, putLatin1 } from './bytes';
+import * as bytes from './bytes';
+
+// Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
+const { putBulkHeader, putDecimal, putLatin1 } = bytes;
 
 const SEGMENT = 256 * 1024;
 /** Arguments this big are sent as their own segment (no copy). */
