@@ -48,7 +48,8 @@ export function desiredSchedules(config: LifeboatConfig, prefix = 'lifeboat-'): 
   for (const name of SCHEDULE_NAMES) {
     const cfg = config.schedules[name];
     if (!cfg) continue;
-    const workflowType = types[name];
+    // A backup schedule starts the scheduled-backup workflow, which runs the backup under the id a manual backup of the same sources uses.
+    const workflowType = name === 'backup' ? WORKFLOW_TYPES.scheduledBackup : types[name];
     if (!workflowType) {
       skipped.push({ name, reason: `this version of Lifeboat has no ${name} workflow, so no ${name} schedule was created; it will be once the workflow exists` });
       continue;
@@ -67,8 +68,8 @@ export function desiredSchedules(config: LifeboatConfig, prefix = 'lifeboat-'): 
     } else if (name === 'backup') {
       const input: BackupInput = { ...(chosen ? { sources: chosen } : {}), trigger: 'schedule' };
       args = [input];
-      workflowId = backupWorkflowId(chosen);
-      summary = `Scheduled backup of ${sources.join(', ')}`;
+      workflowId = `${prefix}scheduled-backup${chosen ? `-${chosen.join('+')}` : ''}`;
+      summary = `Scheduled backup of ${sources.join(', ')} (runs as ${backupWorkflowId(chosen)})`;
     } else {
       args = [{ ...(chosen ? { sources: chosen } : {}), trigger: 'schedule' }];
       workflowId = `${prefix}${name}`;
@@ -92,7 +93,8 @@ export function desiredSchedules(config: LifeboatConfig, prefix = 'lifeboat-'): 
           args,
           staticSummary: summary,
           typedSearchAttributes: [
-            { key: SA.kind, value: name },
+            // The backup itself (the child) carries kind "backup"; the scheduled run is told apart so lists of backups are not doubled.
+            { key: SA.kind, value: name === 'backup' ? 'scheduled-backup' : name },
             ...(name === 'verify' || name === 'prune' ? [] : [{ key: SA.source, value: sources }]),
           ],
         },

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-/**
- * Workflow ids readable in the Temporal UI. A backup's id is derived from its
- * sources only, so Temporal itself refuses a second backup of the same
- * sources while the first runs (conflict policy FAIL).
- */
-export function backupWorkflowId(sources?: readonly string[]): string {
-  if (!sources?.length) return 'lifeboat-backup-all';
-  return `lifeboat-backup-${[...new Set(sources)].sort().join('+')}`;
-}
+/** Workflow ids readable in the Temporal UI; the backup id lives with the workflows, which use it too. */
+export { backupWorkflowId } from '../workflows/ids';
 
 /** A recovery point id as it appears in workflow ids: whole (`<time>-<random>`, 25 characters) unless unusually long. */
 export function shortRecoveryPointId(id: string): string {

@@ -2,6 +2,7 @@
 // Nothing imported from this file tree may have side effects or use Node APIs.
 export * from './roundtrip';
 export * from './backup';
+export * from './scheduled-backup';
 export * from './restore';
 export { progressQuery } from './progress';
 export * from './verify';

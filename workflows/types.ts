@@ -8,6 +8,8 @@
 /** Workflow type names, stable: schedules and tooling start workflows by them. */
 export const WORKFLOW_TYPES = {
   backup: 'backupWorkflow',
+  /** What the backup schedule starts: runs backupWorkflow as a child under the sources-derived id. */
+  scheduledBackup: 'scheduledBackupWorkflow',
   restore: 'restoreWorkflow',
   verify: 'verifyWorkflow',
 } as const;
@@ -42,6 +44,11 @@ export interface BackupResult {
   durationMs: number;
   verified: 'none' | 'structure' | 'read-data';
 }
+
+/** Outcome of a scheduled backup run. */
+export type ScheduledBackupResult =
+  | { status: 'completed'; /** The backup workflow (a child of the scheduled run). */ workflowId: string; result: BackupResult }
+  | { status: 'skipped'; /** The backup of the same sources that was already running. */ workflowId: string; reason: string };
 
 /** Where to restore a source instead of its configured location. */
 export interface RestoreTargetOverride {

@@ -21,15 +21,16 @@ test('schedules from the config: workflow types, SKIP overlap, explicit catch-up
   assert.match(skipped[0].reason, /no drill workflow/);
 
   const [backup, verify] = desired;
-  assert.equal(backup.options.action.workflowType, 'backupWorkflow');
+  assert.equal(backup.options.action.workflowType, 'scheduledBackupWorkflow');
   assert.equal(backup.options.action.taskQueue, 'lq');
   assert.deepEqual(backup.options.action.args, [{ sources: ['docs', 'sessions'], trigger: 'schedule' }]);
-  assert.equal(backup.options.action.workflowId, 'lifeboat-backup-docs+sessions');
+  assert.equal(backup.options.action.workflowId, 'lb-scheduled-backup-docs+sessions');
+  assert.equal(backup.options.action.staticSummary, 'Scheduled backup of docs, sessions (runs as lifeboat-backup-docs+sessions)');
   assert.deepEqual(backup.options.spec, { intervals: [{ every: 3_600_000 }] });
   assert.deepEqual(backup.options.policies, { overlap: 'SKIP', catchupWindow: 300_000, pauseOnFailure: false });
   assert.equal(backup.options.state?.paused, false);
   assert.deepEqual(backup.options.action.typedSearchAttributes, [
-    { key: SA.kind, value: 'backup' },
+    { key: SA.kind, value: 'scheduled-backup' },
     { key: SA.source, value: ['docs', 'sessions'] },
   ]);
 

@@ -216,7 +216,8 @@ describe('schedules', () => {
       assert.deepEqual(first.skipped.map((s) => s.name), ['drill']);
 
       const b = await temporal.schedule.getHandle(`${prefix}backup`).describe();
-      assert.equal(b.action.workflowType, 'backupWorkflow');
+      assert.equal(b.action.workflowType, 'scheduledBackupWorkflow');
+      assert.equal(b.action.workflowId, `${prefix}scheduled-backup-${SESS}`);
       assert.equal(b.action.taskQueue, opts().taskQueue);
       assert.deepEqual(b.action.args, [{ sources: [SESS], trigger: 'schedule' }]);
       assert.equal(b.policies.overlap, 'SKIP');
@@ -231,7 +232,7 @@ describe('schedules', () => {
       assert.equal((await temporal.schedule.getHandle(`${prefix}backup`).describe()).state.paused, true);
       const listed = await lb.schedules.list();
       const row = listed.find((s) => s.scheduleId === `${prefix}backup`);
-      assert.ok(row && row.paused && row.applied && row.inConfig && row.workflowType === 'backupWorkflow', JSON.stringify(listed));
+      assert.ok(row && row.paused && row.applied && row.inConfig && row.workflowType === 'scheduledBackupWorkflow', JSON.stringify(listed));
       await lb.schedules.unpause('backup');
       assert.equal((await temporal.schedule.getHandle(`${prefix}backup`).describe()).state.paused, false);
       await assert.rejects(lb.schedules.pause('bakup'), UnknownScheduleError);
