@@ -3,6 +3,7 @@ import { ParentClosePolicy, setCurrentDetails, startChild } from '@temporalio/wo
 import { backupWorkflow } from './backup';
 import { backupWorkflowId } from './ids';
 import { SA } from './search-attributes';
+import { trackProgress } from './progress';
 import type { BackupInput, ScheduledBackupResult } from './types';
 
 /**
@@ -15,6 +16,7 @@ import type { BackupInput, ScheduledBackupResult } from './types';
  */
 export async function scheduledBackupWorkflow(input: BackupInput = {}): Promise<ScheduledBackupResult> {
   const workflowId = backupWorkflowId(input.sources);
+  const t = trackProgress(`starting backup ${workflowId}`);
   let child;
   try {
     child = await startChild(backupWorkflow, {
@@ -29,10 +31,14 @@ export async function scheduledBackupWorkflow(input: BackupInput = {}): Promise<
     if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     const reason = `a backup of the same sources is already running as ${workflowId}; this scheduled run was skipped`;
     setCurrentDetails(`Skipped: ${reason}`);
+    t.phase(`skipped: ${reason}`);
     return { status: 'skipped', workflowId, reason };
   }
+  // The backup's own progress query has the detail; this one says where to look.
   setCurrentDetails(`Backup running as ${workflowId}`);
+  t.phase(`backup running as ${workflowId}`);
   const result = await child.result();
   setCurrentDetails(`Recovery point ${result.recoveryPointId} (backup ${workflowId})`);
+  t.phase('done');
   return { status: 'completed', workflowId, result };
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { backupWorkflow, scheduledBackupWorkflow } from '../../workflows';
+import { backupWorkflow, progressQuery, scheduledBackupWorkflow } from '../../workflows';
 import type { ScheduledBackupResult } from '../../workflows/types';
 import { createLifeboatClient, type LifeboatClient } from '../../client';
 import { BackupAlreadyRunningError } from '../../client/errors';
@@ -95,6 +95,7 @@ test('while a manual backup of the same sources runs, a scheduled run is skipped
   cleanup.push(blocker);
   const skipped = await w.client.workflow.execute(scheduledBackupWorkflow, { taskQueue: cfg.taskQueue, workflowId: `${PREFIX}sched-run-${uid}`, args: [{ sources: [SOURCE], trigger: 'schedule' }] });
   assert.equal(skipped.status, 'skipped');
+  assert.match((await w.client.workflow.getHandle(`${PREFIX}sched-run-${uid}`).query(progressQuery)).phase, /^skipped: a backup of the same sources is already running/);
   assert.equal(skipped.workflowId, BACKUP_ID);
   assert.match(skipped.status === 'skipped' ? skipped.reason : '', new RegExp(`already running as ${BACKUP_ID}`));
   assert.equal((await blocker.describe()).status.name, 'RUNNING', 'the running backup was left alone');
