@@ -59,25 +59,33 @@ async function clearScope(opts: RedisConnectionOptions, dbs: number[], signal?: 
       }
     } while (cursor !== '0');
   };
-  if (opts.cluster) {
-    const cluster = new Cluster(opts.cluster, { redisOptions: common, lazyConnect: true });
+  /** Runs `work` on `client`, dropping the connection on cancellation: a stalled server must not hold a cancelled activity. */
+  const guarded = async <C extends Redis | Cluster>(client: C, work: (c: C) => Promise<void>) => {
+    const drop = () => client.disconnect();
+    signal?.addEventListener('abort', drop, { once: true });
     try {
+      await work(client);
+    } catch (e) {
+      signal?.throwIfAborted();
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', drop);
+      client.disconnect();
+    }
+  };
+  if (opts.cluster) {
+    await guarded(new Cluster(opts.cluster, { redisOptions: common, lazyConnect: true }), async (cluster) => {
       await cluster.connect();
       for (const node of cluster.nodes('master')) await sweep(node);
-    } finally {
-      cluster.disconnect();
-    }
+    });
     return deleted;
   }
   for (const db of dbs) {
     const u = new URL(opts.url!);
-    const node = new Redis({ ...common, host: u.hostname, port: Number(u.port || 6379), db });
-    try {
+    await guarded(new Redis({ ...common, host: u.hostname, port: Number(u.port || 6379), db }), async (node) => {
       await node.connect();
       await sweep(node);
-    } finally {
-      node.disconnect();
-    }
+    });
   }
   return deleted;
 }

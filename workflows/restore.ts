@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { LifeboatActivities, RestorePlan } from '../activities/types';
 import type { RestoreInput, RestoreResult, SourceRestoreResult } from './types';
 import { trackProgress } from './progress';
@@ -14,6 +14,9 @@ const long = proxyActivities<LifeboatActivities>({
   startToCloseTimeout: '12 hours',
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  // On cancellation, wait until the activity has stopped (or its worker is declared dead) before
+  // going on: a compensation must never write a target while the cancelled restore still does.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 const errMsg = (e: unknown): string => {
@@ -85,6 +88,8 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     setCurrentDetails(`Restoring ${plan.recoveryPointId}`);
     const checks: (Record<string, unknown> | undefined)[] = [];
     for (const [i, s] of plan.sources.entries()) {
+      // Cancelled while the previous source was finishing: stop here, so only targets a restore touched are rolled back.
+      if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('restore was cancelled');
       const common = { source: s.name, target: targetOf(s.name), restoreId };
       compensations.unshift({ index: i, run: () => long.compensateRestore.executeWithOptions({ summary: `Roll back ${s.name}` }, [{ ...common, recoveryPointId: plan.recoveryPointId, safetyRecoveryPointId, check: checks[i] }]) });
       mark(i, 'restoring');

@@ -1,9 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { backupWorkflow, restoreWorkflow } from '../../workflows';
 import { progressQuery } from '../../workflows/progress';
@@ -28,7 +28,6 @@ const tq = () => stores.cfg.taskQueue;
 
 test('backup of all three stores, then restore after changes brings every store back exactly', async () => {
   await seedRedis(stores.redis.url, 'orig');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(stores.faissDir, { recursive: true });
   const faissBytes = writeFaissIndex(stores.faissFile, 1);
   await seedQdrant(stores.qdrant, stores.collection, 1);
@@ -149,6 +148,57 @@ test('an unknown recovery point fails at once with a message naming it, changing
   assert.ok(err instanceof WorkflowFailedError);
   assert.match(rootMessage(err), /no recovery point "nosuchpoint"/);
   assert.deepEqual(await redisSnapshot(stores.redis.url), before);
+});
+
+test('a restore cancelled while it writes rolls back what it changed; the other targets are never touched', async () => {
+  await seedRedis(stores.redis.url, 'c1');
+  mkdirSync(stores.faissDir, { recursive: true });
+  writeFaissIndex(stores.faissFile, 21);
+  await seedQdrant(stores.qdrant, stores.collection, 21);
+  const b = await w.client.workflow.execute(backupWorkflow, { taskQueue: tq(), workflowId: id('backup'), args: [{}] });
+
+  await seedRedis(stores.redis.url, 'c2');
+  const faissC2 = writeFaissIndex(stores.faissFile, 22);
+  await seedQdrant(stores.qdrant, stores.collection, 22, 90);
+  const redisC2 = await redisSnapshot(stores.redis.url);
+  const qdrantC2 = await qdrantSnapshot(stores.qdrant, stores.collection);
+
+  // Writes to Redis are held (reads are not, so the safety backup runs): the Redis restore, first in order, is caught mid-way.
+  const ctl = new Redis(stores.redis.url);
+  try {
+    await ctl.call('CLIENT', 'PAUSE', '90000', 'WRITE');
+    const handle = await w.client.workflow.start(restoreWorkflow, { taskQueue: tq(), workflowId: id('restore-cancel'), args: [{ recoveryPointId: b.recoveryPointId }] });
+    for (let i = 0; ; i++) {
+      const d = await handle.describe();
+      if (d.raw.pendingActivities?.some((a) => a.activityType?.name === 'restoreSource' && a.lastStartedTime)) break;
+      if (i > 600) assert.fail('the restore never reached restoreSource');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await handle.cancel();
+    // The cancellation reaches the blocked activity with a heartbeat; once it has stopped, the rollback (which writes) may go on.
+    for (let i = 0; (await handle.query(progressQuery)).phase !== 'rolling back'; i++) {
+      if (i > 1200) assert.fail('the cancelled restore never started rolling back');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await ctl.call('CLIENT', 'UNPAUSE');
+    const err = await handle.result().then(
+      () => assert.fail('a cancelled restore must not complete'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure, String(err));
+    const p = await handle.query(progressQuery);
+    assert.equal(p.phase, 'rolled back');
+    assert.equal(p.sources.meta.status, 'rolled-back');
+    // Their safety backups were taken, but their restores never started, so nothing of theirs was rolled back.
+    assert.equal(p.sources.vectors.status, 'safety-backup');
+    assert.equal(p.sources.docs.status, 'safety-backup');
+  } finally {
+    await ctl.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+    ctl.disconnect();
+  }
+  assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), redisC2), []);
+  assert.equal(sha256(readFileSync(stores.faissFile)), sha256(faissC2));
+  assert.equal(await qdrantSnapshot(stores.qdrant, stores.collection), qdrantC2);
 });
 
 function rootMessage(e: unknown): string {
