@@ -104,11 +104,13 @@ test('while a manual backup of the same sources runs, a scheduled run is skipped
   // Now the other way round. Redis is paused, so the scheduled run's backup (its child) stays running while a manual one is asked for.
   const ctl = new Redis(redis.url);
   try {
-    await ctl.call('CLIENT', 'PAUSE', '8000', 'ALL');
+    // Reads are held too (ALL), for 15 s: margin for a slow machine to start the child; it cannot be lifted early (UNPAUSE is held as well).
+    await ctl.call('CLIENT', 'PAUSE', '15000', 'ALL');
     const run = await w.client.workflow.start(scheduledBackupWorkflow, { taskQueue: cfg.taskQueue, workflowId: `${PREFIX}sched-run2-${uid}`, args: [{ sources: [SOURCE], trigger: 'schedule' }] });
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; ; i++) {
       const child = await w.client.workflow.getHandle(BACKUP_ID).describe().catch(() => undefined);
       if (child?.status.name === 'RUNNING' && child.runId !== blocker.firstExecutionRunId) break;
+      if (i > 200) assert.fail('the scheduled run never started its backup');
       await new Promise((r) => setTimeout(r, 50));
     }
     await assert.rejects(lb.backup({ sources: [SOURCE] }), (e: unknown) => e instanceof BackupAlreadyRunningError && e.workflowId === BACKUP_ID);
