@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { backupWorkflow, restoreWorkflow } from '../../workflows';
 import { progressQuery } from '../../workflows/progress';
 import type { RestoreResult } from '../../workflows/types';
-import { historyText, makeStores, qdrantSnapshot, redisSnapshot, seedQdrant, seedRedis, sha256, snapshotDiff, startWorkerFor, writeFaissIndex, type Stores } from './helpers';
+import { historyText, makeStores, qdrantSnapshot, redisSnapshot, seedQdrant, seedRedis, rootMessage, sha256, snapshotDiff, startWorkerFor, writeFaissIndex, type Stores } from './helpers';
 
 let stores: Stores;
 let w: Awaited<ReturnType<typeof startWorkerFor>>;
@@ -200,9 +200,3 @@ test('a restore cancelled while it writes rolls back what it changed; the other 
   assert.equal(sha256(readFileSync(stores.faissFile)), sha256(faissC2));
   assert.equal(await qdrantSnapshot(stores.qdrant, stores.collection), qdrantC2);
 });
-
-function rootMessage(e: unknown): string {
-  let cur = e as { cause?: unknown; message?: string };
-  while (cur.cause) cur = cur.cause as typeof cur;
-  return String(cur.message);
-}

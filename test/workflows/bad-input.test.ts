@@ -15,7 +15,7 @@ import { freePort } from '../../devservers/process';
 import { initRepository, openRepository } from '../../repository';
 import { makeTestConfig } from '../harness/config';
 import { scratchDir } from '../harness/env';
-import { historyText, seedRedis, sha256, startWorkerFor, writeFaissIndex } from './helpers';
+import { historyText, rootMessage, seedRedis, sha256, startWorkerFor, writeFaissIndex } from './helpers';
 
 let redis: RedisServer;
 let dir: string;
@@ -30,12 +30,6 @@ before(async () => {
 after(async () => {
   await redis?.stop();
 });
-
-function rootMessage(e: unknown): string {
-  let cur = e as { cause?: unknown; message?: string };
-  while (cur.cause) cur = cur.cause as typeof cur;
-  return String(cur.message);
-}
 
 /** Attempts of every activity in the history, by type. */
 async function attempts(h: WorkflowHandle): Promise<Record<string, number>> {

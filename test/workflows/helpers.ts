@@ -34,6 +34,13 @@ export async function startWorkerFor(config: LifeboatConfig) {
   };
 }
 
+/** The innermost message of a failure chain (workflow → activity → the adapter's own error). */
+export function rootMessage(e: unknown): string {
+  let cur = e as { cause?: unknown; message?: string };
+  while (cur.cause) cur = cur.cause as typeof cur;
+  return String(cur.message);
+}
+
 /** Every string in a workflow's history, for secret checks. */
 export async function historyText(handle: WorkflowHandle): Promise<string> {
   const h = await handle.fetchHistory();
