@@ -4,6 +4,7 @@ import * as reader from './key-reader';
 import type { ExpiryMode, ExpiryPolicy } from './key-reader';
 import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
+import { canonicalDump } from './rdb/canonical';
 import { RecordWriter } from './format/writer';
 import * as C from './format/constants';
 import { RedisOptionsError } from './errors';
@@ -84,7 +85,8 @@ export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, 
             continue;
           }
           const key = batch.keys[j];
-          const value = values[j]!;
+          // Hash-table hashes and sets dump in an order set by the server's random seed: put them in canonical order so unchanged data gives unchanged bytes.
+          const value = kind === Kind.dump && w ? canonicalDump(values[j]!) : values[j]!;
           const exp = expireAt[j];
           w?.key(kind === Kind.string ? STRING : DUMP, key, exp, value);
           result.keys++;
