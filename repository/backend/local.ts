@@ -205,14 +205,15 @@ export class LocalBackend implements Backend {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    yield* this.walk(prefix.replace(/\/$/, ''), false);
+    yield* this.withStats(this.walk(prefix.replace(/\/$/, ''), false));
   }
 
   async *listKeys(prefix: string): AsyncIterable<string> {
-    yield* this.walkNames(prefix.replace(/\/$/, ''));
+    yield* this.walk(prefix.replace(/\/$/, ''), false);
   }
 
-  private async *walkNames(rel: string): AsyncIterable<string> {
+  /** Keys of the files below `rel`: finished objects, or (`partials`) temp files of unfinished writes. No stat: the dedup listing only needs names. */
+  private async *walk(rel: string, partials: boolean): AsyncIterable<string> {
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(path.join(this.root, rel), { withFileTypes: true });
@@ -222,27 +223,16 @@ export class LocalBackend implements Backend {
     }
     for (const ent of entries) {
       const key = rel ? `${rel}/${ent.name}` : ent.name;
-      if (ent.isDirectory()) yield* this.walkNames(key);
-      else if (ent.isFile() && !ent.name.startsWith(TMP_PREFIX)) yield key;
+      if (ent.isDirectory()) yield* this.walk(key, partials);
+      else if (ent.isFile() && ent.name.startsWith(TMP_PREFIX) === partials) yield key;
     }
   }
 
-  private async *walk(rel: string, partials: boolean): AsyncIterable<ObjectInfo> {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await fs.readdir(path.join(this.root, rel), { withFileTypes: true });
-    } catch (e) {
-      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return;
-      throw new BackendError(this.location, 'list', `${rel}/`, e);
-    }
-    for (const ent of entries) {
-      const key = rel ? `${rel}/${ent.name}` : ent.name;
-      if (ent.isDirectory()) {
-        yield* this.walk(key, partials);
-      } else if (ent.isFile() && ent.name.startsWith(TMP_PREFIX) === partials) {
-        const st = await fs.stat(path.join(this.root, key)).catch((e) => (errCode(e) === 'ENOENT' ? undefined : Promise.reject(new BackendError(this.location, 'stat', key, e))));
-        if (st) yield { key, size: st.size, mtime: st.mtimeMs };
-      }
+  /** Size and mtime of each key; a file gone in between (deleted by a concurrent prune) is left out. */
+  private async *withStats(keys: AsyncIterable<string>): AsyncIterable<ObjectInfo> {
+    for await (const key of keys) {
+      const st = await fs.stat(path.join(this.root, key)).catch((e) => (errCode(e) === 'ENOENT' ? undefined : Promise.reject(new BackendError(this.location, 'stat', key, e))));
+      if (st) yield { key, size: st.size, mtime: st.mtimeMs };
     }
   }
 
@@ -275,7 +265,7 @@ export class LocalBackend implements Backend {
 
   async cleanupPartial(before: number): Promise<number> {
     let n = 0;
-    for await (const o of this.walk('', true)) {
+    for await (const o of this.withStats(this.walk('', true))) {
       if (o.mtime < before) {
         await this.delete(o.key);
         n++;

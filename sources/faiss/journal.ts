@@ -1,7 +1,7 @@
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FaissInvalidArgumentError } from './errors';
-import type { FaissHeader, FaissProbeComparison, FaissProbes, FaissRestoreJournal, FaissStructure } from './types';
+import type { FaissRestoreHandle, FaissRestoreJournal } from './types';
 
 /**
  * The restore journal: a small JSON file beside the target that records
@@ -40,16 +40,10 @@ export function restorePaths(targetPath: string, restoreId: string): RestorePath
 }
 
 /** What a restore found, kept in the journal so a retried restore can return the same handle. */
-export interface JournalResult {
-  size: number;
-  sha256: string;
-  header: FaissHeader;
-  structure: FaissStructure;
-  probes: FaissProbes;
-  probeComparison?: FaissProbeComparison;
+export type JournalResult = Pick<FaissRestoreHandle, 'size' | 'sha256' | 'header' | 'structure' | 'probes' | 'probeComparison'> & {
   /** Inode of the kept previous file, to recognise a rollback that already happened. */
   prevIno?: number;
-}
+};
 
 /** `result` is present from state 'prepared' on. */
 export type StoredJournal = FaissRestoreJournal & { result?: JournalResult };

@@ -1,6 +1,5 @@
 import { crc64 } from './crc64';
-import { lzfDecompress } from './lzf';
-import { DUMP_TRAILER, RdbType } from './value';
+import { DUMP_TRAILER, RdbType, Reader } from './value';
 
 /**
  * A DUMP payload whose bytes depend on the value alone.
@@ -31,7 +30,8 @@ export function canonicalDump(payload: Buffer): Buffer {
 /** Element spans sorted by their first string; undefined when already in order. */
 function reorder(payload: Buffer, stringsPerElement: number): Buffer | undefined {
   const end = payload.length - DUMP_TRAILER;
-  const s = new Scanner(payload, 1, end);
+  const s = new Reader(payload, end);
+  s.pos = 1;
   const n = s.count();
   const headerEnd = s.pos;
   const starts = new Array<number>(n + 1);
@@ -39,7 +39,8 @@ function reorder(payload: Buffer, stringsPerElement: number): Buffer | undefined
   const keys = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     starts[i] = s.pos;
-    keys[i] = s.key();
+    // Integers compare as their decimal text and compressed strings by their decompressed bytes: fields and members are unique by value.
+    keys[i] = s.string().toString('latin1');
     for (let j = 1; j < stringsPerElement; j++) s.skipString();
   }
   starts[n] = s.pos;
@@ -63,76 +64,4 @@ function copy(src: Buffer, dst: Buffer, at: number, from: number, to: number): n
   if (to - from > 64) return at + src.copy(dst, at, from, to);
   for (let i = from; i < to; i++) dst[at++] = src[i];
   return at;
-}
-
-/** Just enough of the RDB string encoding to find element boundaries and compare fields. */
-class Scanner {
-  constructor(
-    private readonly b: Buffer,
-    public pos: number,
-    private readonly end: number,
-  ) {}
-
-  private take(n: number): number {
-    const at = this.pos;
-    if (at + n > this.end) throw new Error('payload ends early');
-    this.pos += n;
-    return at;
-  }
-
-  /** A length, or -1-enc for a special string encoding. */
-  private len(): number {
-    const first = this.b[this.take(1)];
-    const t = first >> 6;
-    if (t === 0) return first & 0x3f;
-    if (t === 1) return ((first & 0x3f) << 8) | this.b[this.take(1)];
-    if (t === 3) return -1 - (first & 0x3f);
-    if (first === 0x80) return this.b.readUInt32BE(this.take(4));
-    if (first === 0x81) return Number(this.b.readBigUInt64BE(this.take(8)));
-    throw new Error(`bad length byte 0x${first.toString(16)}`);
-  }
-
-  count(): number {
-    const n = this.len();
-    if (n < 0) throw new Error('special encoding where a count was expected');
-    return n;
-  }
-
-  /**
-   * The string's value as a latin1 string (one char per byte, so it compares
-   * in byte order): integers as their decimal text, compressed strings
-   * decompressed. Fields and members are unique by it.
-   */
-  key(): string {
-    const n = this.len();
-    if (n >= 0) {
-      const at = this.take(n);
-      return this.b.toString('latin1', at, at + n);
-    }
-    const enc = -1 - n;
-    if (enc === 0) return String(this.b.readInt8(this.take(1)));
-    if (enc === 1) return String(this.b.readInt16LE(this.take(2)));
-    if (enc === 2) return String(this.b.readInt32LE(this.take(4)));
-    if (enc === 3) {
-      const clen = this.count();
-      const ulen = this.count();
-      const at = this.take(clen);
-      return lzfDecompress(this.b.subarray(at, at + clen), ulen).toString('latin1');
-    }
-    throw new Error(`unknown string encoding ${enc}`);
-  }
-
-  /** Steps over a string without decoding it. */
-  skipString(): void {
-    const n = this.len();
-    if (n >= 0) this.take(n);
-    else if (n === -1) this.take(1);
-    else if (n === -2) this.take(2);
-    else if (n === -3) this.take(4);
-    else if (n === -4) {
-      const clen = this.count();
-      this.count();
-      this.take(clen);
-    } else throw new Error(`unknown string encoding ${-1 - n}`);
-  }
 }

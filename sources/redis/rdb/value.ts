@@ -42,7 +42,8 @@ export const RdbType = {
 /** DUMP trailer: 2-byte RDB version + 8-byte CRC64. */
 export const DUMP_TRAILER = 10;
 
-class Reader {
+/** Reads RDB lengths and strings (rdb.c) from a DUMP payload. */
+export class Reader {
   pos = 0;
   constructor(
     readonly b: Buffer,
@@ -106,6 +107,20 @@ class Reader {
       return lzfDecompress(this.bytes(clen), ulen);
     }
     throw new Error(`unknown string encoding ${enc}`);
+  }
+
+  /** Steps over a string without decoding (or decompressing) it. */
+  skipString(): void {
+    const n = this.len();
+    if (n >= 0) this.bytes(n);
+    else if (n === -1) this.bytes(1);
+    else if (n === -2) this.bytes(2);
+    else if (n === -3) this.bytes(4);
+    else if (n === -4) {
+      const clen = this.count();
+      this.count();
+      this.bytes(clen);
+    } else throw new Error(`unknown string encoding ${-1 - n}`);
   }
 
   doubleText(): number {
