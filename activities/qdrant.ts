@@ -33,7 +33,7 @@ function targetCollection(s: QdrantSourceConfig, o: RestoreTargetOverride | unde
   return backedUp;
 }
 
-function checkOverride(s: QdrantSourceConfig, o: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[]): string | undefined {
+function checkOverride(o: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[]): string | undefined {
   if (o?.collection && artifacts.length > 1) return `--to-collection names one collection but the backup holds ${artifacts.length} (${artifacts.map((a) => a.name).join(', ')})`;
   return undefined;
 }
@@ -61,7 +61,7 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
   backup: (s, ctx) => backupCollections(s, s.collections, ctx),
 
   async preflight(s, o, artifacts) {
-    const bad = checkOverride(s, o, artifacts);
+    const bad = checkOverride(o, artifacts);
     if (bad) return [bad];
     const conn = await connection(s);
     const problems: string[] = [];

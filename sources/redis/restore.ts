@@ -6,7 +6,7 @@ import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
 import { globMatch } from './glob';
 import { RedisBackupFormatError, RedisOptionsError, RedisUnsupportedVersionError } from './errors';
-import type { SourceFingerprint, StreamOptions } from '../types';
+import type { StreamOptions } from '../types';
 import type { RedisConnectionOptions, RedisRestoreResult, RestoreRedisOptions } from './types';
 
 /** Keys per write batch, and value bytes per batch. */

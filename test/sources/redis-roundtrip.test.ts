@@ -139,7 +139,7 @@ test('determinism: the same data gives byte-identical streams; one changed key c
   const ra = rawRecords(a.bytes);
   const rc = rawRecords(c.bytes);
   assert.equal(ra.length, rc.length);
-  const differing = ra.map((x, i) => i).filter((i) => !ra[i].equals(rc[i]));
+  const differing = ra.map((_, i) => i).filter((i) => !ra[i].equals(rc[i]));
   // Only the changed key's record and the db's end record (its digest) differ; every other record is the same bytes at the same place.
   assert.equal(differing.length, 2, `differing records: ${differing.length}`);
   assert.ok(rc[differing[0]].includes(Buffer.from('value-5000-changed')));
