@@ -16,11 +16,19 @@ import type { RestoreTargetOverride } from '../workflows/types';
 
 export class PlanError extends LifeboatError {
   constructor(readonly problems: string[]) {
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems:\n- ${problems.join('\n- ')}`, 'PLAN_INVALID');
+    super(
+      problems.length === 1 ? problems[0] : `${problems.length} problems:\n- ${problems.join('\n- ')}`,
+      'PLAN_INVALID',
+    );
   }
 }
 
-const HANDLERS: Record<SourceType, StoreHandler<any>> = { redis: redisHandler, faiss: faissHandler, qdrant: qdrantHandler };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed end to end in a follow-up (issue 17 item 4)
+const HANDLERS: Record<SourceType, StoreHandler<any>> = {
+  redis: redisHandler,
+  faiss: faissHandler,
+  qdrant: qdrantHandler,
+};
 
 export interface ActivityDeps {
   config: LifeboatConfig;
@@ -41,11 +49,18 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
 
   const sourceNamed = (name: string): SourceConfig => {
     const s = config.sources.find((x) => x.name === name);
-    if (!s) throw new PlanError([`unknown source "${name}"; configured sources: ${config.sources.map((x) => x.name).join(', ')}`]);
+    if (!s)
+      throw new PlanError([
+        `unknown source "${name}"; configured sources: ${config.sources.map((x) => x.name).join(', ')}`,
+      ]);
     return s;
   };
   const handlerFor = (s: SourceConfig) => HANDLERS[s.type as SourceType];
-  const planned = (s: SourceConfig): PlannedSource => ({ name: s.name, type: s.type as SourceType, restoreOrder: s.restoreOrder ?? handlerFor(s).defaultRestoreOrder });
+  const planned = (s: SourceConfig): PlannedSource => ({
+    name: s.name,
+    type: s.type as SourceType,
+    restoreOrder: s.restoreOrder ?? handlerFor(s).defaultRestoreOrder,
+  });
   const ctxFor = async (hb: StoreContext['hb']): Promise<StoreContext> => ({ repo: await repos.get(), hb, scratchDir });
   const noHb: StoreContext['hb'] = { signal: new AbortController().signal, onProgress: () => {} };
   const resolvePoint = async (idOrPrefix: string): Promise<RecoveryPoint> => {
@@ -57,15 +72,22 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
     }
     return repo.getRecoveryPoint(idOrPrefix);
   };
-  const findByLabel = async (key: string, value: string) => (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
+  const findByLabel = async (key: string, value: string) =>
+    (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
 
   return {
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);
-        const problems = names.filter((n) => !config.sources.some((s) => s.name === n)).map((n) => `unknown source "${n}"; configured sources: ${config.sources.map((s) => s.name).join(', ')}`);
+        const problems = names
+          .filter((n) => !config.sources.some((s) => s.name === n))
+          .map((n) => `unknown source "${n}"; configured sources: ${config.sources.map((s) => s.name).join(', ')}`);
         if (problems.length) throw new PlanError(problems);
-        return { sources: names.map((n) => planned(sourceNamed(n))), parallelism: config.backup.parallelism, verify: config.backup.verify };
+        return {
+          sources: names.map((n) => planned(sourceNamed(n))),
+          parallelism: config.backup.parallelism,
+          verify: config.backup.verify,
+        };
       }),
 
     backupSource: ({ source }) =>
@@ -81,7 +103,10 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
               type: s.type as SourceType,
               artifacts: out.artifacts.length,
               bytes: out.artifacts.reduce((a, x) => a + x.size, 0),
-              newBytes: out.artifacts.reduce((a, x) => a + Number((x.metadata?.newBytes as number | undefined) ?? 0), 0),
+              newBytes: out.artifacts.reduce(
+                (a, x) => a + Number((x.metadata?.newBytes as number | undefined) ?? 0),
+                0,
+              ),
               items: out.items,
               durationMs: Date.now() - started,
             },
@@ -94,7 +119,14 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         // A retry after a commit whose reply was lost must not create a second point.
         const existing = input.labels.runId ? await findByLabel('runId', input.labels.runId) : undefined;
         if (existing) return { id: existing.id };
-        const rp = await (await repos.get()).commitRecoveryPoint({ artifacts: input.artifacts, tags: input.tags, labels: input.labels, host: os.hostname() });
+        const rp = await (
+          await repos.get()
+        ).commitRecoveryPoint({
+          artifacts: input.artifacts,
+          tags: input.tags,
+          labels: input.labels,
+          host: os.hostname(),
+        });
         return { id: rp.id };
       }),
 
@@ -102,8 +134,21 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
       asActivity(() =>
         withHeartbeat(`verify ${input.id ?? 'repository'}`, async (hb) => {
           const repo = await repos.get();
-          const report = await repo.verify({ recoveryPointId: input.id, readData: input.readData, subsetPercent: input.subsetPercent, signal: hb.signal, onProgress: (p: { bytes?: number; objects?: number }) => hb.onProgress({ bytes: p.bytes ?? 0, items: p.objects }) });
-          return { ok: report.ok, problems: report.problems.map((p: { message?: string; object?: string } | string) => (typeof p === 'string' ? p : `${p.object ?? ''}: ${p.message ?? ''}`)), checkedObjects: report.checkedObjects ?? 0 };
+          const report = await repo.verify({
+            recoveryPointId: input.id,
+            readData: input.readData,
+            subsetPercent: input.subsetPercent,
+            signal: hb.signal,
+            onProgress: (p: { bytes?: number; objects?: number }) =>
+              hb.onProgress({ bytes: p.bytes ?? 0, items: p.objects }),
+          });
+          return {
+            ok: report.ok,
+            problems: report.problems.map((p: { message?: string; object?: string } | string) =>
+              typeof p === 'string' ? p : `${p.object ?? ''}: ${p.message ?? ''}`,
+            ),
+            checkedObjects: report.checkedObjects ?? 0,
+          };
         }),
       ),
 
@@ -114,21 +159,37 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         const names = input.sources?.length ? input.sources : inPoint;
         const problems: string[] = [];
         for (const n of names) {
-          if (!inPoint.includes(n)) problems.push(`source "${n}" is not in recovery point ${rp.id} (it holds: ${inPoint.join(', ') || 'nothing'})`);
-          else if (!config.sources.some((s) => s.name === n)) problems.push(`source "${n}" is in recovery point ${rp.id} but not in the config: add it to sources so Lifeboat knows where to restore it`);
+          if (!inPoint.includes(n))
+            problems.push(
+              `source "${n}" is not in recovery point ${rp.id} (it holds: ${inPoint.join(', ') || 'nothing'})`,
+            );
+          else if (!config.sources.some((s) => s.name === n))
+            problems.push(
+              `source "${n}" is in recovery point ${rp.id} but not in the config: add it to sources so Lifeboat knows where to restore it`,
+            );
         }
-        for (const n of Object.keys(input.targets ?? {})) if (!names.includes(n)) problems.push(`a target override names "${n}", which is not being restored`);
+        for (const n of Object.keys(input.targets ?? {}))
+          if (!names.includes(n)) problems.push(`a target override names "${n}", which is not being restored`);
         if (problems.length) throw new PlanError(problems);
         const ctx = await ctxFor(noHb);
         const structure = await ctx.repo.verify({ recoveryPointId: rp.id, readData: false });
-        if (!structure.ok) problems.push(`recovery point ${rp.id} is damaged: ${structure.problems.slice(0, 3).map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p))).join('; ')}`);
+        if (!structure.ok)
+          problems.push(
+            `recovery point ${rp.id} is damaged: ${structure.problems
+              .slice(0, 3)
+              .map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p)))
+              .join('; ')}`,
+          );
         const sources = names.map((n) => sourceNamed(n));
         for (const s of sources) {
           const found = await handlerFor(s).preflight(s, input.targets?.[s.name], artifactsOf(rp, s.name), ctx);
           problems.push(...found.map((p) => `${s.name}: ${p}`));
         }
         if (problems.length) throw new PlanError(problems);
-        const ordered = sources.map((s) => ({ ...planned(s), target: handlerFor(s).describeTarget(s, input.targets?.[s.name]) }));
+        const ordered = sources.map((s) => ({
+          ...planned(s),
+          target: handlerFor(s).describeTarget(s, input.targets?.[s.name]),
+        }));
         ordered.sort((a, b) => a.restoreOrder - b.restoreOrder || a.name.localeCompare(b.name));
         return { recoveryPointId: rp.id, sources: ordered };
       }),
@@ -147,7 +208,11 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           const rp = await ctx.repo.commitRecoveryPoint({
             artifacts,
             tags: ['safety'],
-            labels: { safetyFor: input.restoreId, restoring: input.recoveryPointId, sources: input.sources.map((x) => x.source).join(',') },
+            labels: {
+              safetyFor: input.restoreId,
+              restoring: input.recoveryPointId,
+              sources: input.sources.map((x) => x.source).join(','),
+            },
             host: os.hostname(),
           });
           return { recoveryPointId: rp.id };
@@ -172,7 +237,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           const ctx = await ctxFor(hb);
           const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
           const v = await handlerFor(s).verify(s, input.target, artifactsOf(rp, s.name), input.check, ctx);
-          if (input.injectFailure) return { ok: false, detail: `injected verification failure (test hook); real check said: ${v.detail}` };
+          if (input.injectFailure)
+            return { ok: false, detail: `injected verification failure (test hook); real check said: ${v.detail}` };
           return v;
         }),
       ),
@@ -181,7 +247,13 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
       asActivity(async () => {
         const s = sourceNamed(input.source);
         const ctx = await ctxFor(noHb);
-        await handlerFor(s).confirm(s, input.target, artifactsOf(await ctx.repo.getRecoveryPoint(input.recoveryPointId), s.name), input.restoreId, ctx);
+        await handlerFor(s).confirm(
+          s,
+          input.target,
+          artifactsOf(await ctx.repo.getRecoveryPoint(input.recoveryPointId), s.name),
+          input.restoreId,
+          ctx,
+        );
       }),
 
     compensateRestore: (input) =>
@@ -189,7 +261,9 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         withHeartbeat(`roll back ${input.source}`, async (hb) => {
           const s = sourceNamed(input.source);
           const ctx = await ctxFor(hb);
-          const safety = input.safetyRecoveryPointId ? artifactsOf(await ctx.repo.getRecoveryPoint(input.safetyRecoveryPointId), s.name) : undefined;
+          const safety = input.safetyRecoveryPointId
+            ? artifactsOf(await ctx.repo.getRecoveryPoint(input.safetyRecoveryPointId), s.name)
+            : undefined;
           const restoring = artifactsOf(await ctx.repo.getRecoveryPoint(input.recoveryPointId), s.name);
           await handlerFor(s).compensate(s, input.target, restoring, input.restoreId, safety, input.check, ctx);
         }),

@@ -27,23 +27,35 @@ const infoOf = (a: ArtifactHandle) => a.metadata?.qdrant as QdrantBackupInfo;
  * writes a new collection and switches the alias to it, so readers never see
  * a half-restored collection and the old one stays until confirmed.
  */
-function targetCollection(s: QdrantSourceConfig, o: RestoreTargetOverride | undefined, backedUp: string, restoreId: string): string {
+function targetCollection(
+  s: QdrantSourceConfig,
+  o: RestoreTargetOverride | undefined,
+  backedUp: string,
+  restoreId: string,
+): string {
   if (o?.collection) return o.collection;
   if (s.alias) return `${backedUp}-restore-${restoreId}`;
   return backedUp;
 }
 
 function checkOverride(o: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[]): string | undefined {
-  if (o?.collection && artifacts.length > 1) return `--to-collection names one collection but the backup holds ${artifacts.length} (${artifacts.map((a) => a.name).join(', ')})`;
+  if (o?.collection && artifacts.length > 1)
+    return `--to-collection names one collection but the backup holds ${artifacts.length} (${artifacts.map((a) => a.name).join(', ')})`;
   return undefined;
 }
 
-async function backupCollections(s: QdrantSourceConfig, collections: readonly string[], ctx: StoreContext): Promise<StoreBackup> {
+async function backupCollections(
+  s: QdrantSourceConfig,
+  collections: readonly string[],
+  ctx: StoreContext,
+): Promise<StoreBackup> {
   const conn = await connection(s);
   const artifacts: ArtifactHandle[] = [];
   for (const c of collections) {
     const b = await backupQdrant(conn, c, s.mode, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress });
-    artifacts.push(await storeStream(ctx, { source: s.name, kind: `qdrant-${s.mode}`, name: c }, b, (info) => ({ qdrant: info })));
+    artifacts.push(
+      await storeStream(ctx, { source: s.name, kind: `qdrant-${s.mode}`, name: c }, b, (info) => ({ qdrant: info })),
+    );
   }
   return { artifacts, items: artifacts.reduce((n, a) => n + (infoOf(a).meta.pointsCount ?? 0), 0) };
 }
@@ -66,7 +78,11 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
     const conn = await connection(s);
     const problems: string[] = [];
     for (const a of artifacts) {
-      const r = await preflightQdrantRestore(conn, { info: infoOf(a), collection: targetCollection(s, o, a.name, 'preflight'), ifExists: 'replace' });
+      const r = await preflightQdrantRestore(conn, {
+        info: infoOf(a),
+        collection: targetCollection(s, o, a.name, 'preflight'),
+        ifExists: 'replace',
+      });
       problems.push(...r.problems.map((p) => p.message));
     }
     return problems;
@@ -102,7 +118,13 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
     return {
       items: results.reduce((n, r) => n + r.points, 0),
       bytes: results.reduce((n, r) => n + r.bytes, 0),
-      check: { collections: results.map((r) => ({ collection: r.collection, created: r.createdCollection, alias: r.alias ?? null })) },
+      check: {
+        collections: results.map((r) => ({
+          collection: r.collection,
+          created: r.createdCollection,
+          alias: r.alias ?? null,
+        })),
+      },
     };
   },
 
@@ -117,7 +139,12 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
       problems.push(...report.problems.map((p) => `${collection}: ${p}`));
       points += report.count.actual;
     }
-    return problems.length ? { ok: false, detail: problems.join('; ') } : { ok: true, detail: `${points} points in ${artifacts.length} collection(s): counts, digests and probe queries match` };
+    return problems.length
+      ? { ok: false, detail: problems.join('; ') }
+      : {
+          ok: true,
+          detail: `${points} points in ${artifacts.length} collection(s): counts, digests and probe queries match`,
+        };
   },
 
   async confirm() {
@@ -126,7 +153,10 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
 
   async compensate(s, o, artifacts, restoreId, safety, check, ctx) {
     const conn = await connection(s);
-    const restored = (check?.collections as { collection: string; created: boolean; alias: { name: string; previousCollection: string | null } | null }[] | undefined) ?? [];
+    const restored =
+      (check?.collections as
+        | { collection: string; created: boolean; alias: { name: string; previousCollection: string | null } | null }[]
+        | undefined) ?? [];
     for (const [i, a] of artifacts.entries()) {
       const collection = restored[i]?.collection ?? targetCollection(s, o, a.name, restoreId);
       const aliasMove = restored[i]?.alias;
@@ -138,12 +168,20 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
       }
       const saved = safety?.find((x) => x.name === collection);
       if (saved) {
-        await restoreQdrant(conn, ctx.repo.readArtifact(saved, { signal: ctx.hb.signal }) as never, { info: infoOf(saved), collection, ifExists: 'replace', signal: ctx.hb.signal });
+        await restoreQdrant(conn, ctx.repo.readArtifact(saved, { signal: ctx.hb.signal }) as never, {
+          info: infoOf(saved),
+          collection,
+          ifExists: 'replace',
+          signal: ctx.hb.signal,
+        });
       } else if (safety) {
         // Not in the safety point: the collection did not exist before the restore.
         await dropQdrantCollection(conn, collection);
       } else {
-        throw new LifeboatError(`no safety backup was taken of Qdrant collection ${collection}, so it cannot be rolled back`, 'NO_SAFETY_BACKUP');
+        throw new LifeboatError(
+          `no safety backup was taken of Qdrant collection ${collection}, so it cannot be rolled back`,
+          'NO_SAFETY_BACKUP',
+        );
       }
     }
   },

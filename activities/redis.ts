@@ -1,6 +1,12 @@
 import { Cluster, Redis } from 'ioredis';
 import { resolveSecret, type RedisSourceConfig } from '../config';
-import { backupRedis, fingerprintRedis, restoreRedis, type RedisBackupInfo, type RedisConnectionOptions } from '../sources/redis';
+import {
+  backupRedis,
+  fingerprintRedis,
+  restoreRedis,
+  type RedisBackupInfo,
+  type RedisConnectionOptions,
+} from '../sources/redis';
 import type { SourceFingerprint } from '../sources/types';
 import { LifeboatError } from '../lib/errors';
 import type { RestoreTargetOverride } from '../workflows/types';
@@ -13,8 +19,15 @@ const KIND = 'redis-logical';
 async function connection(s: RedisSourceConfig, o?: RestoreTargetOverride): Promise<RedisConnectionOptions> {
   const password = s.password ? await resolveSecret(s.password) : undefined;
   const base = { username: s.username, password, tls: s.tls, pattern: s.pattern };
-  if (o?.redisUrl) return { ...base, url: o.redisUrl, tls: o.redisUrl.startsWith('rediss:'), db: o.redisDb ?? (s.db === 'all' ? undefined : s.db) };
-  if (s.cluster) return { ...base, cluster: s.cluster.map((n) => ({ host: n.host, port: n.port })), db: o?.redisDb ?? s.db };
+  if (o?.redisUrl)
+    return {
+      ...base,
+      url: o.redisUrl,
+      tls: o.redisUrl.startsWith('rediss:'),
+      db: o.redisDb ?? (s.db === 'all' ? undefined : s.db),
+    };
+  if (s.cluster)
+    return { ...base, cluster: s.cluster.map((n) => ({ host: n.host, port: n.port })), db: o?.redisDb ?? s.db };
   return { ...base, url: s.url, db: o?.redisDb ?? s.db };
 }
 
@@ -26,7 +39,11 @@ const describe = (s: RedisSourceConfig, o?: RestoreTargetOverride) => {
 };
 
 function oneArtifact(artifacts: ArtifactHandle[]): ArtifactHandle {
-  if (artifacts.length !== 1) throw new LifeboatError(`expected one Redis artifact in the recovery point, found ${artifacts.length}`, 'REDIS_ARTIFACTS');
+  if (artifacts.length !== 1)
+    throw new LifeboatError(
+      `expected one Redis artifact in the recovery point, found ${artifacts.length}`,
+      'REDIS_ARTIFACTS',
+    );
   return artifacts[0];
 }
 
@@ -42,7 +59,13 @@ function targetDbs(opts: RedisConnectionOptions, info: RedisBackupInfo): number[
  * go too. Every master of a cluster is scanned.
  */
 async function clearScope(opts: RedisConnectionOptions, dbs: number[], signal?: AbortSignal): Promise<number> {
-  const common = { username: opts.username, password: opts.password, lazyConnect: true, maxRetriesPerRequest: 3, ...(opts.tls ? { tls: {} } : {}) };
+  const common = {
+    username: opts.username,
+    password: opts.password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    ...(opts.tls ? { tls: {} } : {}),
+  };
   let deleted = 0;
   const sweep = async (node: Redis) => {
     let cursor = '0';
@@ -92,8 +115,18 @@ async function clearScope(opts: RedisConnectionOptions, dbs: number[], signal?: 
 
 /** Connects and PINGs with the target's credentials; returns the problem, if any. */
 async function ping(opts: RedisConnectionOptions): Promise<string | undefined> {
-  const common = { username: opts.username, password: opts.password, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5000, retryStrategy: () => null, ...(opts.tls ? { tls: {} } : {}) };
-  const client = opts.cluster ? new Cluster(opts.cluster, { redisOptions: common, lazyConnect: true, clusterRetryStrategy: () => null }) : new Redis(opts.url!, common);
+  const common = {
+    username: opts.username,
+    password: opts.password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 5000,
+    retryStrategy: () => null,
+    ...(opts.tls ? { tls: {} } : {}),
+  };
+  const client = opts.cluster
+    ? new Cluster(opts.cluster, { redisOptions: common, lazyConnect: true, clusterRetryStrategy: () => null })
+    : new Redis(opts.url!, common);
   client.on('error', () => {});
   try {
     await client.connect();
@@ -110,8 +143,10 @@ function sameFingerprint(want: SourceFingerprint, got: SourceFingerprint): strin
   const keys = new Set([...Object.keys(want.counts), ...Object.keys(got.counts)]);
   const diffs: string[] = [];
   for (const k of [...keys].sort()) {
-    if ((want.counts[k] ?? 0) !== (got.counts[k] ?? 0)) diffs.push(`${k}: ${got.counts[k] ?? 0} keys, expected ${want.counts[k] ?? 0}`);
-    else if ((want.counts[k] ?? 0) > 0 && want.digests[k] !== got.digests[k]) diffs.push(`${k}: content digest differs (same key count ${want.counts[k]})`);
+    if ((want.counts[k] ?? 0) !== (got.counts[k] ?? 0))
+      diffs.push(`${k}: ${got.counts[k] ?? 0} keys, expected ${want.counts[k] ?? 0}`);
+    else if ((want.counts[k] ?? 0) > 0 && want.digests[k] !== got.digests[k])
+      diffs.push(`${k}: content digest differs (same key count ${want.counts[k]})`);
   }
   return diffs.length ? diffs.join('; ') : undefined;
 }
@@ -119,11 +154,17 @@ function sameFingerprint(want: SourceFingerprint, got: SourceFingerprint): strin
 async function restoreInto(opts: RedisConnectionOptions, a: ArtifactHandle, ctx: StoreContext) {
   const info = infoOf(a);
   await clearScope(opts, targetDbs(opts, info), ctx.hb.signal);
-  const dbMap = !opts.cluster && typeof opts.db === 'number' && info.dbs.length === 1 ? { [info.dbs[0]]: opts.db } : undefined;
-  return restoreRedis(ctx.repo.readArtifact(a, { signal: ctx.hb.signal }), { ...opts, db: dbMap ? undefined : opts.db }, { pattern: opts.pattern, dbMap }, {
-    signal: ctx.hb.signal,
-    onProgress: ctx.hb.onProgress,
-  });
+  const dbMap =
+    !opts.cluster && typeof opts.db === 'number' && info.dbs.length === 1 ? { [info.dbs[0]]: opts.db } : undefined;
+  return restoreRedis(
+    ctx.repo.readArtifact(a, { signal: ctx.hb.signal }),
+    { ...opts, db: dbMap ? undefined : opts.db },
+    { pattern: opts.pattern, dbMap },
+    {
+      signal: ctx.hb.signal,
+      onProgress: ctx.hb.onProgress,
+    },
+  );
 }
 
 /** Redis (single instance or cluster): logical backup with SCAN + DUMP, restore with RESTORE … ABSTTL. */
@@ -135,23 +176,37 @@ export const redisHandler: StoreHandler<RedisSourceConfig> = {
 
   async backup(s, ctx) {
     const opts = await connection(s);
-    const a = await storeStream(ctx, { source: s.name, kind: KIND, name: 'keyspace' }, backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }), (info) => ({ redis: info }));
+    const a = await storeStream(
+      ctx,
+      { source: s.name, kind: KIND, name: 'keyspace' },
+      backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }),
+      (info) => ({ redis: info }),
+    );
     return { artifacts: [a], items: infoOf(a).keys };
   },
 
   async preflight(s, o, artifacts) {
     if (artifacts.length !== 1) return [`expected one Redis artifact in the recovery point, found ${artifacts.length}`];
-    if (o?.redisUrl && /\/\/[^/]*@/.test(o.redisUrl)) return ['the target URL carries credentials: pass a URL without them; the source\'s configured password is used'];
+    if (o?.redisUrl && /\/\/[^/]*@/.test(o.redisUrl))
+      return ["the target URL carries credentials: pass a URL without them; the source's configured password is used"];
     const opts = await connection(s, o);
     const info = infoOf(artifacts[0]);
-    if (!opts.cluster && typeof opts.db === 'number' && info.dbs.length > 1) return [`the backup holds dbs ${info.dbs.join(', ')}; restoring into the single db ${opts.db} would merge them: restore without --to-redis-db`];
+    if (!opts.cluster && typeof opts.db === 'number' && info.dbs.length > 1)
+      return [
+        `the backup holds dbs ${info.dbs.join(', ')}; restoring into the single db ${opts.db} would merge them: restore without --to-redis-db`,
+      ];
     const problem = await ping(opts);
     return problem ? [`target ${describe(s, o)} is not usable: ${problem}`] : [];
   },
 
   async safetyBackup(s, o, ctx) {
     const opts = await connection(s, o);
-    const a = await storeStream(ctx, { source: s.name, kind: KIND, name: 'keyspace' }, backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }), (info) => ({ redis: info }));
+    const a = await storeStream(
+      ctx,
+      { source: s.name, kind: KIND, name: 'keyspace' },
+      backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }),
+      (info) => ({ redis: info }),
+    );
     return { artifacts: [a], items: infoOf(a).keys };
   },
 
@@ -169,13 +224,21 @@ export const redisHandler: StoreHandler<RedisSourceConfig> = {
     const dbs = targetDbs(opts, info);
     const got: SourceFingerprint = { counts: {}, digests: {} };
     for (const db of dbs) {
-      const fp = await fingerprintRedis({ ...opts, db: opts.cluster ? undefined : db }, { minExpireAt: check?.minExpireAt as number });
+      const fp = await fingerprintRedis(
+        { ...opts, db: opts.cluster ? undefined : db },
+        { minExpireAt: check?.minExpireAt as number },
+      );
       Object.assign(got.counts, fp.counts);
       Object.assign(got.digests, fp.digests);
     }
     const diff = sameFingerprint(want, got);
     const keys = Object.values(got.counts).reduce((a, b) => a + b, 0);
-    return diff ? { ok: false, detail: diff } : { ok: true, detail: `${keys} keys in ${dbs.map((d) => `db${d}`).join(', ')}: counts and content digests match` };
+    return diff
+      ? { ok: false, detail: diff }
+      : {
+          ok: true,
+          detail: `${keys} keys in ${dbs.map((d) => `db${d}`).join(', ')}: counts and content digests match`,
+        };
   },
 
   async confirm() {
@@ -183,7 +246,11 @@ export const redisHandler: StoreHandler<RedisSourceConfig> = {
   },
 
   async compensate(s, o, _artifacts, _restoreId, safety, _check, ctx) {
-    if (!safety) throw new LifeboatError(`no safety backup was taken of ${describe(s, o)}, so it cannot be rolled back`, 'NO_SAFETY_BACKUP');
+    if (!safety)
+      throw new LifeboatError(
+        `no safety backup was taken of ${describe(s, o)}, so it cannot be rolled back`,
+        'NO_SAFETY_BACKUP',
+      );
     const opts = await connection(s, o);
     if (!safety.length) return;
     await restoreInto(opts, oneArtifact(safety), ctx);

@@ -31,17 +31,48 @@ export interface StoreHandler<S> {
   /** Streams the source into the repository. */
   backup(source: S, ctx: StoreContext): Promise<StoreBackup>;
   /** Problems that make a restore of `artifacts` into the target impossible (unreachable, dimension mismatch...). */
-  preflight(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], ctx: StoreContext): Promise<string[]>;
+  preflight(
+    source: S,
+    override: RestoreTargetOverride | undefined,
+    artifacts: ArtifactHandle[],
+    ctx: StoreContext,
+  ): Promise<string[]>;
   /** Backs up the target's current state (empty list when the target does not exist yet). */
   safetyBackup(source: S, override: RestoreTargetOverride | undefined, ctx: StoreContext): Promise<StoreBackup>;
   /** Makes the target equal to `artifacts`. */
-  restore(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], restoreId: string, ctx: StoreContext): Promise<{ items: number; bytes: number; check?: Record<string, unknown> }>;
+  restore(
+    source: S,
+    override: RestoreTargetOverride | undefined,
+    artifacts: ArtifactHandle[],
+    restoreId: string,
+    ctx: StoreContext,
+  ): Promise<{ items: number; bytes: number; check?: Record<string, unknown> }>;
   /** Compares the target with what the artifacts recorded at backup (digests, counts, probes). */
-  verify(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], check: Record<string, unknown> | undefined, ctx: StoreContext): Promise<{ ok: boolean; detail: string }>;
+  verify(
+    source: S,
+    override: RestoreTargetOverride | undefined,
+    artifacts: ArtifactHandle[],
+    check: Record<string, unknown> | undefined,
+    ctx: StoreContext,
+  ): Promise<{ ok: boolean; detail: string }>;
   /** Drops what was kept for a rollback (previous files, old collections). */
-  confirm(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], restoreId: string, ctx: StoreContext): Promise<void>;
+  confirm(
+    source: S,
+    override: RestoreTargetOverride | undefined,
+    artifacts: ArtifactHandle[],
+    restoreId: string,
+    ctx: StoreContext,
+  ): Promise<void>;
   /** Puts the target back as it was before `restore` (from kept state or the safety point's artifacts). */
-  compensate(source: S, override: RestoreTargetOverride | undefined, artifacts: ArtifactHandle[], restoreId: string, safety: ArtifactHandle[] | undefined, check: Record<string, unknown> | undefined, ctx: StoreContext): Promise<void>;
+  compensate(
+    source: S,
+    override: RestoreTargetOverride | undefined,
+    artifacts: ArtifactHandle[],
+    restoreId: string,
+    safety: ArtifactHandle[] | undefined,
+    check: Record<string, unknown> | undefined,
+    ctx: StoreContext,
+  ): Promise<void>;
 }
 
 export function artifactsOf(rp: RecoveryPoint, source: string): ArtifactHandle[] {
@@ -61,7 +92,10 @@ export async function storeStream<I>(
   progress: { items?: number } = {},
 ): Promise<ArtifactHandle> {
   // Observe `done` at once: if the stream fails first, its rejection must not go unhandled.
-  const done = backup.done.then((info) => ({ ok: true as const, info }), (error: unknown) => ({ ok: false as const, error }));
+  const done = backup.done.then(
+    (info) => ({ ok: true as const, info }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
   const written = await ctx.repo.writeArtifact(backup.stream, meta, {
     signal: ctx.hb.signal,
     onProgress: (p) => ctx.hb.onProgress({ bytes: p.bytes, items: progress.items }),

@@ -96,13 +96,26 @@ export interface LifeboatActivities {
   /** Resolves source names against the config; unknown names fail, non-retryable. */
   planBackup(input: { sources?: string[] }): Promise<BackupPlan>;
   /** Pre-flight: the recovery point exists and its structure verifies, targets are reachable, dimensions compatible. All problems in one non-retryable error. */
-  planRestore(input: { recoveryPointId: string; sources?: string[]; targets?: Record<string, RestoreTargetOverride> }): Promise<RestorePlan>;
+  planRestore(input: {
+    recoveryPointId: string;
+    sources?: string[];
+    targets?: Record<string, RestoreTargetOverride>;
+  }): Promise<RestorePlan>;
   backupSource(input: { source: string; backupId: string }): Promise<SourceBackupOutput>;
   commitRecoveryPoint(input: CommitInput): Promise<{ id: string }>;
-  verifyRecoveryPoint(input: { id?: string; readData: boolean; subsetPercent?: number }): Promise<{ ok: boolean; problems: string[]; checkedObjects: number }>;
+  verifyRecoveryPoint(input: {
+    id?: string;
+    readData: boolean;
+    subsetPercent?: number;
+  }): Promise<{ ok: boolean; problems: string[]; checkedObjects: number }>;
   safetyBackup(input: SafetyBackupInput): Promise<{ recoveryPointId?: string }>;
   restoreSource(input: RestoreSourceInput): Promise<RestoreSourceOutput>;
   verifyRestoredSource(input: VerifyTargetInput): Promise<{ ok: boolean; detail: string }>;
-  confirmRestore(input: { source: string; target?: RestoreTargetOverride; restoreId: string; recoveryPointId: string }): Promise<void>;
+  confirmRestore(input: {
+    source: string;
+    target?: RestoreTargetOverride;
+    restoreId: string;
+    recoveryPointId: string;
+  }): Promise<void>;
   compensateRestore(input: CompensateInput): Promise<void>;
 }

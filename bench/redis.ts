@@ -94,7 +94,8 @@ async function writeDataset(file: string, keys: number, ttlShare: number): Promi
     else b.cmd('ZADD', k, 1, rnd(12), 2.5, rnd(12), 3, rnd(12), -4, rnd(12), 5e6, rnd(12));
     if (ttlEvery && i % ttlEvery === ttlEvery - 1) b.cmd('PEXPIREAT', k, now + 86_400_000 + i);
     if (b.count >= 10_000) {
-      for (const seg of b.take().segments) if (!out.write(seg)) await new Promise<void>((r) => out.once('drain', () => r()));
+      for (const seg of b.take().segments)
+        if (!out.write(seg)) await new Promise<void>((r) => out.once('drain', () => r()));
       b = new CommandBuilder();
     }
   }
@@ -115,7 +116,8 @@ function redisCli(args: string[], stdinFile?: string): Promise<number> {
     child.once('exit', (code) => {
       if (typeof fd === 'number') closeSync(fd);
       const ms = performance.now() - t0;
-      if (code !== 0 || /errors: [1-9]/.test(out)) reject(new Error(`redis-cli ${args.join(' ')} failed (${code}): ${out.slice(-500)}`));
+      if (code !== 0 || /errors: [1-9]/.test(out))
+        reject(new Error(`redis-cli ${args.join(' ')} failed (${code}): ${out.slice(-500)}`));
       else resolve(ms);
     });
   });
@@ -127,8 +129,8 @@ async function writeRestoreCommands(backupFile: string, perKeyFile: string, ourM
   const mix = createWriteStream(ourMixFile);
   const dec = new RecordDecoder();
   let header = false;
-  let pk = new CommandBuilder();
-  let mx = new CommandBuilder();
+  const pk = new CommandBuilder();
+  const mx = new CommandBuilder();
   let mset: { key: Buffer; value: Buffer }[] = [];
   const flushMset = () => {
     if (!mset.length) return;
@@ -138,8 +140,12 @@ async function writeRestoreCommands(backupFile: string, perKeyFile: string, ourM
   };
   const drain = async (force = false) => {
     if (force) flushMset();
-    if (pk.count >= 5000 || force) for (const s of pk.take().segments) if (!perKey.write(s)) await new Promise<void>((r) => perKey.once('drain', () => r()));
-    if (mx.count >= 50 || force) for (const s of mx.take().segments) if (!mix.write(s)) await new Promise<void>((r) => mix.once('drain', () => r()));
+    if (pk.count >= 5000 || force)
+      for (const s of pk.take().segments)
+        if (!perKey.write(s)) await new Promise<void>((r) => perKey.once('drain', () => r()));
+    if (mx.count >= 50 || force)
+      for (const s of mx.take().segments)
+        if (!mix.write(s)) await new Promise<void>((r) => mix.once('drain', () => r()));
   };
   for await (const chunk of createReadStream(backupFile, { highWaterMark: 1 << 20 })) {
     dec.push(chunk as Buffer);
@@ -162,7 +168,9 @@ async function writeRestoreCommands(backupFile: string, perKeyFile: string, ourM
     }
   }
   await drain(true);
-  await Promise.all([perKey, mix].map((s) => new Promise<void>((res, rej) => s.end((e?: Error | null) => (e ? rej(e) : res())))));
+  await Promise.all(
+    [perKey, mix].map((s) => new Promise<void>((res, rej) => s.end((e?: Error | null) => (e ? rej(e) : res())))),
+  );
 }
 
 async function flushAll(srv: RedisServer): Promise<void> {
@@ -200,13 +208,24 @@ async function main(): Promise<void> {
     await ctl.call('CONFIG', 'SET', 'repl-diskless-sync-delay', '0');
 
     const log = (s: string) => !args.json && console.log(s);
-    log(`# Redis adapter benchmark: ${args.keys.toLocaleString('en')} keys, ${Math.round(args.ttlShare * 100)}% with TTL, best of ${args.runs}`);
-    log(`# machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; redis-server ${String((await ctl.call('INFO', 'server')) ?? '').match(/redis_version:(\S+)/)?.[1]}`);
+    log(
+      `# Redis adapter benchmark: ${args.keys.toLocaleString('en')} keys, ${Math.round(args.ttlShare * 100)}% with TTL, best of ${args.runs}`,
+    );
+    log(
+      `# machine: ${os.cpus().length} CPUs, load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(
+          ' ',
+        )}; redis-server ${String((await ctl.call('INFO', 'server')) ?? '').match(/redis_version:(\S+)/)?.[1]}`,
+    );
     const dataFile = path.join(dir, 'dataset.resp');
     let t = performance.now();
     await writeDataset(dataFile, args.keys, args.ttlShare);
     await redisCli(['-p', String(src.port), '--pipe'], dataFile);
-    log(`# loaded in ${((performance.now() - t) / 1000).toFixed(1)} s (${(statSync(dataFile).size / MB).toFixed(0)} MB of commands)`);
+    log(
+      `# loaded in ${((performance.now() - t) / 1000).toFixed(1)} s (${(statSync(dataFile).size / MB).toFixed(0)} MB of commands)`,
+    );
     ctl.close();
 
     const rdbFile = path.join(dir, 'dump.rdb');
@@ -236,9 +255,15 @@ async function main(): Promise<void> {
     const ourRestore: Figure[] = [];
     for (let i = 0; i < args.runs; i++) {
       await flushAll(dst);
-      refRestore.push({ ms: await redisCli(['-p', String(dst.port), '--pipe'], perKeyFile), bytes: statSync(perKeyFile).size });
+      refRestore.push({
+        ms: await redisCli(['-p', String(dst.port), '--pipe'], perKeyFile),
+        bytes: statSync(perKeyFile).size,
+      });
       await flushAll(dst);
-      mixRestore.push({ ms: await redisCli(['-p', String(dst.port), '--pipe'], mixFile), bytes: statSync(mixFile).size });
+      mixRestore.push({
+        ms: await redisCli(['-p', String(dst.port), '--pipe'], mixFile),
+        bytes: statSync(mixFile).size,
+      });
       await flushAll(dst);
       const cpu0 = process.cpuUsage();
       t = performance.now();
@@ -272,19 +297,48 @@ async function main(): Promise<void> {
       restoreVsPipeSameCommands: +(best(mixRestore).ms / best(ourRestore).ms).toFixed(2),
     };
     if (args.json) {
-      console.log(JSON.stringify({ keys: args.keys, ttlShare: args.ttlShare, runs: args.runs, loadavg: os.loadavg(), rows, ratios, verified: exact }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            keys: args.keys,
+            ttlShare: args.ttlShare,
+            runs: args.runs,
+            loadavg: os.loadavg(),
+            rows,
+            ratios,
+            verified: exact,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       console.log('');
-      console.log(`${'what'.padEnd(50)} ${'s'.padStart(7)} ${'keys/s'.padStart(10)} ${'MB/s'.padStart(8)} ${'MB'.padStart(8)} ${'our CPU s'.padStart(10)}`);
+      console.log(
+        `${'what'.padEnd(50)} ${'s'.padStart(7)} ${'keys/s'.padStart(10)} ${'MB/s'.padStart(8)} ${'MB'.padStart(8)} ${'our CPU s'.padStart(10)}`,
+      );
       for (const r of rows) {
-        console.log(`${r.name.padEnd(50)} ${r.seconds.toFixed(2).padStart(7)} ${r.keysPerSec.toLocaleString('en').padStart(10)} ${r.mbPerSec.toFixed(1).padStart(8)} ${r.mb.toFixed(1).padStart(8)} ${(r.cpuSeconds?.toFixed(2) ?? '').padStart(10)}`);
+        console.log(
+          `${r.name.padEnd(50)} ${r.seconds.toFixed(2).padStart(7)} ${r.keysPerSec.toLocaleString('en').padStart(10)} ${r.mbPerSec.toFixed(1).padStart(8)} ${r.mb.toFixed(1).padStart(8)} ${(r.cpuSeconds?.toFixed(2) ?? '').padStart(10)}`,
+        );
       }
       console.log('');
-      console.log(`ratio backup  (ours vs redis-cli --rdb, by time):            ${ratios.backupVsRdb.toFixed(2)}x  (goal >= 0.5x)`);
-      console.log(`ratio restore (ours vs redis-cli --pipe per-key commands):   ${ratios.restoreVsPipePerKey.toFixed(2)}x  (goal >= 0.5x)`);
-      console.log(`ratio restore (ours vs redis-cli --pipe of the same mix):    ${ratios.restoreVsPipeSameCommands.toFixed(2)}x`);
+      console.log(
+        `ratio backup  (ours vs redis-cli --rdb, by time):            ${ratios.backupVsRdb.toFixed(2)}x  (goal >= 0.5x)`,
+      );
+      console.log(
+        `ratio restore (ours vs redis-cli --pipe per-key commands):   ${ratios.restoreVsPipePerKey.toFixed(2)}x  (goal >= 0.5x)`,
+      );
+      console.log(
+        `ratio restore (ours vs redis-cli --pipe of the same mix):    ${ratios.restoreVsPipeSameCommands.toFixed(2)}x`,
+      );
       console.log(`restored data verified against the backup fingerprint: ${exact ? 'equal' : 'DIFFERENT'}`);
-      console.log(`# load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+      console.log(
+        `# load average at the end: ${os
+          .loadavg()
+          .map((x) => x.toFixed(1))
+          .join(' ')}`,
+      );
     }
   } finally {
     await Promise.allSettled(servers.map((s) => s.stop()));
@@ -296,4 +350,3 @@ main().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
   process.exit(1);
 });
-

@@ -49,7 +49,8 @@ function parseArgs(argv: string[]): Args {
  * another keystream: "1% of the bytes changed in the middle".
  */
 async function* stream(size: number, seed: string, changed = false): AsyncGenerator<Buffer> {
-  const ks = (s: string) => createCipheriv('aes-128-ctr', createHash('sha256').update(s).digest().subarray(0, 16), Buffer.alloc(16));
+  const ks = (s: string) =>
+    createCipheriv('aes-128-ctr', createHash('sha256').update(s).digest().subarray(0, 16), Buffer.alloc(16));
   const main = ks(seed);
   const patch = ks(`${seed}/patch`);
   const from = Math.floor(size / 2);
@@ -118,7 +119,7 @@ async function runOn(backend: string, loc: RepositoryLocation, size: number): Pr
     out.push(
       await measure(backend, `write ${size / MiB} MiB`, size, async () => {
         first = await repo.writeArtifact(stream(size, 'bench'), { source: 'bench', kind: 'random', name: 'v1' });
-        return `${first.chunks} chunks, avg ${((first.size / Math.max(1, first.chunks)) / 1024).toFixed(0)} KiB`;
+        return `${first.chunks} chunks, avg ${(first.size / Math.max(1, first.chunks) / 1024).toFixed(0)} KiB`;
       }),
     );
     await repo.commitRecoveryPoint({ artifacts: [first] });
@@ -148,7 +149,17 @@ async function runOn(backend: string, loc: RepositoryLocation, size: number): Pr
 }
 
 function table(rows: Phase[]): string {
-  const head = ['backend', 'phase', 'MB/s', 'seconds', 'CPU ms/MB', 'JS-thread ms/MB', 'JS-thread MB/s', 'max RSS MiB', 'notes'];
+  const head = [
+    'backend',
+    'phase',
+    'MB/s',
+    'seconds',
+    'CPU ms/MB',
+    'JS-thread ms/MB',
+    'JS-thread MB/s',
+    'max RSS MiB',
+    'notes',
+  ];
   const body = rows.map((r) => [
     r.backend,
     r.phase,
@@ -161,8 +172,13 @@ function table(rows: Phase[]): string {
     r.note,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 7 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i >= 2 && i <= 7 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -178,7 +194,12 @@ async function main(): Promise<void> {
     if (args.only !== 'local') {
       const m = await startMinio(path.join(tmp, 'minio'));
       stopMinio = m.stop;
-      const s3 = { endpoint: m.endpoint, region: m.region, forcePathStyle: true, credentials: { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey } };
+      const s3 = {
+        endpoint: m.endpoint,
+        region: m.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey },
+      };
       rows.push(...(await runOn('MinIO (loopback)', { url: `s3://${m.bucket}/bench`, s3 }, size)));
     }
   } finally {
@@ -187,10 +208,16 @@ async function main(): Promise<void> {
   }
   const cpus = os.cpus();
   console.log(`\nLifeboat repository benchmark: ${args.sizeMiB} MiB of incompressible data per write`);
-  console.log(`machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${load0.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}\n`);
+  console.log(
+    `machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${load0.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}\n`,
+  );
   console.log(table(rows));
-  console.log(`\nCPU ms/MB: whole process, all threads (compression and I/O run on libuv threads). JS-thread MB/s: throughput per second of JS-thread CPU.`);
-  console.log(`Peak RSS over the whole run: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (the data written was ${(2 * args.sizeMiB * (args.only ? 1 : 2))} MiB).`);
+  console.log(
+    `\nCPU ms/MB: whole process, all threads (compression and I/O run on libuv threads). JS-thread MB/s: throughput per second of JS-thread CPU.`,
+  );
+  console.log(
+    `Peak RSS over the whole run: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (the data written was ${2 * args.sizeMiB * (args.only ? 1 : 2)} MiB).`,
+  );
   if (args.json) console.log(JSON.stringify({ sizeMiB: args.sizeMiB, rows }, null, 2));
 }
 

@@ -76,8 +76,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-workflow-'));
   const stops: (() => Promise<void>)[] = [];
   try {
-    const [temporal, redis] = await Promise.all([startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db') }), startRedis(path.join(dir, 'redis'))]);
-    stops.push(() => temporal.stop(), () => redis.stop());
+    const [temporal, redis] = await Promise.all([
+      startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db') }),
+      startRedis(path.join(dir, 'redis')),
+    ]);
+    stops.push(
+      () => temporal.stop(),
+      () => redis.stop(),
+    );
     process.env.LIFEBOAT_BENCH_PASSWORD = 'bench-password';
     const repoDir = path.join(dir, 'repo');
     await (await initRepository({ url: repoDir }, process.env.LIFEBOAT_BENCH_PASSWORD)).close();
@@ -94,7 +100,13 @@ async function main(): Promise<void> {
       '<bench>',
     );
     const activities = createActivities({ config });
-    const { worker, connection: nc } = await createLifeboatWorker({ address: temporal.address, namespace: temporal.namespace, taskQueue, activities, preferBundle: false });
+    const { worker, connection: nc } = await createLifeboatWorker({
+      address: temporal.address,
+      namespace: temporal.namespace,
+      taskQueue,
+      activities,
+      preferBundle: false,
+    });
     const running = worker.run();
     stops.unshift(async () => {
       worker.shutdown();
@@ -105,7 +117,12 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address: temporal.address });
     stops.unshift(() => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace });
-    console.log(`# Orchestration benchmark: Temporal dev server, in-process worker, local repository; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(
+      `# Orchestration benchmark: Temporal dev server, in-process worker, local repository; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
 
     // Tiny: first run warms the worker (workflow bundle, repository key), then measured runs.
     await seed(redis, 1, 100, 'tiny');
@@ -113,7 +130,11 @@ async function main(): Promise<void> {
     for (let i = 0; i <= args.runs; i++) {
       await seed(redis, 1, 100, `tiny-${i}`);
       const t = performance.now();
-      await client.workflow.execute(backupWorkflow, { taskQueue, workflowId: `bench-tiny-${i}`, args: [{ sources: ['tiny'] }] });
+      await client.workflow.execute(backupWorkflow, {
+        taskQueue,
+        workflowId: `bench-tiny-${i}`,
+        args: [{ sources: ['tiny'] }],
+      });
       if (i > 0) tiny.push(performance.now() - t);
     }
 
@@ -126,14 +147,22 @@ async function main(): Promise<void> {
         await seed(redis, 0, args.keys, `raw-${i}`);
         let t = performance.now();
         const b = backupRedis({ url: redis.url, db: 0 });
-        const { written: _written, ...artifact } = await repo.writeArtifact(b.stream, { source: 'big', kind: 'redis-logical', name: 'keyspace' });
+        const { written: _written, ...artifact } = await repo.writeArtifact(b.stream, {
+          source: 'big',
+          kind: 'redis-logical',
+          name: 'keyspace',
+        });
         await b.done;
         await repo.commitRecoveryPoint({ artifacts: [artifact], tags: ['bench-raw'] });
         raw.push(performance.now() - t);
 
         await seed(redis, 0, args.keys, `wf-${i}`);
         t = performance.now();
-        await client.workflow.execute(backupWorkflow, { taskQueue, workflowId: `bench-big-${i}`, args: [{ sources: ['big'], verify: 'none' }] });
+        await client.workflow.execute(backupWorkflow, {
+          taskQueue,
+          workflowId: `bench-big-${i}`,
+          args: [{ sources: ['big'], verify: 'none' }],
+        });
         wf.push(performance.now() - t);
       }
     } finally {
@@ -142,11 +171,22 @@ async function main(): Promise<void> {
 
     const overhead = (median(wf) - median(raw)) / median(raw);
     console.log('');
-    console.log(`tiny backup (100 keys, verify structure), end to end: median ${secs(median(tiny))} s, max ${secs(Math.max(...tiny))} s over ${tiny.length} runs  (goal < 2 s)`);
-    console.log(`${args.keys.toLocaleString('en')} keys, direct (adapter → repository → commit): median ${secs(median(raw))} s  [${raw.map(secs).join(', ')}]`);
-    console.log(`${args.keys.toLocaleString('en')} keys, backupWorkflow (verify off):             median ${secs(median(wf))} s  [${wf.map(secs).join(', ')}]`);
+    console.log(
+      `tiny backup (100 keys, verify structure), end to end: median ${secs(median(tiny))} s, max ${secs(Math.max(...tiny))} s over ${tiny.length} runs  (goal < 2 s)`,
+    );
+    console.log(
+      `${args.keys.toLocaleString('en')} keys, direct (adapter → repository → commit): median ${secs(median(raw))} s  [${raw.map(secs).join(', ')}]`,
+    );
+    console.log(
+      `${args.keys.toLocaleString('en')} keys, backupWorkflow (verify off):             median ${secs(median(wf))} s  [${wf.map(secs).join(', ')}]`,
+    );
     console.log(`workflow overhead on the large backup: ${(overhead * 100).toFixed(1)}%  (goal < 5%)`);
-    console.log(`# load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(
+      `# load average at the end: ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
   } finally {
     for (const s of stops) await s().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -154,6 +194,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -1,10 +1,22 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { UnknownSourceError } from '../config/errors';
 import type { LifeboatConfig } from '../config/types';
 import type { RecoveryPoint, Repository } from '../repository';
 import { SA, SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { WORKFLOW_TYPES, type BackupInput, type BackupResult, type RestoreInput, type RestoreResult, type WorkflowProgress } from '../workflows/types';
+import {
+  WORKFLOW_TYPES,
+  type BackupInput,
+  type BackupResult,
+  type RestoreInput,
+  type RestoreResult,
+  type WorkflowProgress,
+} from '../workflows/types';
 import type { VerifyInput, VerifyResult } from '../workflows/verify';
 import { connectTemporal, type TemporalHandle } from './connection';
 import { operationError } from './workflow-failures';
@@ -21,7 +33,16 @@ import {
 import { initConfiguredRepository, openConfiguredRepository } from '../lib/configured-repository';
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
-import type { ActivityProgress, BackupOptions, LifeboatClient, LifeboatClientOptions, OperationHandle, OperationProgress, RestoreOptions, VerifyOptions } from './types';
+import type {
+  ActivityProgress,
+  BackupOptions,
+  LifeboatClient,
+  LifeboatClientOptions,
+  OperationHandle,
+  OperationProgress,
+  RestoreOptions,
+  VerifyOptions,
+} from './types';
 import { backupWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
 
 /** Recovery points Lifeboat takes of restore targets before overwriting them; never what "latest" means. */
@@ -40,7 +61,13 @@ function checkSourceNames(config: LifeboatConfig, names: readonly string[]): voi
   if (unknown.length) throw new UnknownSourceError(unknown, known);
 }
 
-const PENDING_ACTIVITY_STATES: Record<number, string> = { 1: 'SCHEDULED', 2: 'STARTED', 3: 'CANCEL_REQUESTED', 4: 'PAUSED', 5: 'PAUSE_REQUESTED' };
+const PENDING_ACTIVITY_STATES: Record<number, string> = {
+  1: 'SCHEDULED',
+  2: 'STARTED',
+  3: 'CANCEL_REQUESTED',
+  4: 'PAUSED',
+  5: 'PAUSE_REQUESTED',
+};
 
 /**
  * The typed Lifeboat client: the CLI's operations as functions, for incident
@@ -78,7 +105,11 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
   const translate = (e: unknown): unknown => {
     if (!(e instanceof Error)) return e;
     if (/search attribute/i.test(e.message) && Object.keys(SEARCH_ATTRIBUTES).some((a) => e.message.includes(a))) {
-      return new SearchAttributesMissingError(tcfg.namespace, Object.entries(SEARCH_ATTRIBUTES).map(([n, t]) => `${n}=${t}`), e);
+      return new SearchAttributesMissingError(
+        tcfg.namespace,
+        Object.entries(SEARCH_ATTRIBUTES).map(([n, t]) => `${n}=${t}`),
+        e,
+      );
     }
     const code = (e.cause as { code?: unknown } | undefined)?.code;
     if (e.name === 'ServiceError' && code === 14) return new TemporalUnreachableError(tcfg.address, tcfg.namespace, e);
@@ -109,15 +140,21 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     let progress: WorkflowProgress | undefined;
     try {
       // Without a worker a query waits for one; the deadline keeps progress polling live.
-      progress = await client.connection.withDeadline(Date.now() + queryTimeoutMs, () => handle.query<WorkflowProgress>('progress'));
+      progress = await client.connection.withDeadline(Date.now() + queryTimeoutMs, () =>
+        handle.query<WorkflowProgress>('progress'),
+      );
     } catch {
       progress = undefined;
     }
     const converter = client.options.loadedDataConverter;
     const activities: ActivityProgress[] = [];
     for (const a of desc.raw.pendingActivities ?? []) {
-      const details = a.heartbeatDetails?.payloads?.length ? await decodeArrayFromPayloads(converter, a.heartbeatDetails.payloads).catch(() => []) : [];
-      const hb = (details[0] ?? {}) as Partial<Pick<ActivityProgress, 'label' | 'bytes' | 'items' | 'totalBytes' | 'totalItems'>>;
+      const details = a.heartbeatDetails?.payloads?.length
+        ? await decodeArrayFromPayloads(converter, a.heartbeatDetails.payloads).catch(() => [])
+        : [];
+      const hb = (details[0] ?? {}) as Partial<
+        Pick<ActivityProgress, 'label' | 'bytes' | 'items' | 'totalBytes' | 'totalItems'>
+      >;
       const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
       const entry: ActivityProgress = {
         activityType: a.activityType?.name ?? 'activity',
@@ -143,7 +180,13 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     };
   };
 
-  function wrap<T>(kind: OperationKind, h: WorkflowHandleWithFirstExecutionRunId, startedAt: Date, sources: readonly string[], recoveryPointId?: string): OperationHandle<T> {
+  function wrap<T>(
+    kind: OperationKind,
+    h: WorkflowHandleWithFirstExecutionRunId,
+    startedAt: Date,
+    sources: readonly string[],
+    recoveryPointId?: string,
+  ): OperationHandle<T> {
     const runId = h.firstExecutionRunId;
     return {
       kind,
@@ -164,7 +207,10 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     };
   }
 
-  const start = async (workflowType: string, options: Parameters<Client['workflow']['start']>[1]): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId; startedAt: Date }> => {
+  const start = async (
+    workflowType: string,
+    options: Parameters<Client['workflow']['start']>[1],
+  ): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId; startedAt: Date }> => {
     const client = await getClient();
     const startedAt = new Date();
     try {
@@ -206,12 +252,19 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
             { key: SA.source, value: sources },
           ],
           staticSummary: `Backup of ${sources.join(', ')}`,
-          staticDetails: [bullet('sources', sources.join(', ')), bullet('trigger', input.trigger ?? 'client'), ...(input.tags ? [bullet('tags', input.tags.join(', '))] : []), bullet('repository', config.repository.url)].join('\n'),
+          staticDetails: [
+            bullet('sources', sources.join(', ')),
+            bullet('trigger', input.trigger ?? 'client'),
+            ...(input.tags ? [bullet('tags', input.tags.join(', '))] : []),
+            bullet('repository', config.repository.url),
+          ].join('\n'),
         });
         return wrap<BackupResult>('backup', handle, startedAt, sources);
       } catch (e) {
         if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-        const running = await (await getClient()).workflow
+        const running = await (
+          await getClient()
+        ).workflow
           .getHandle(workflowId)
           .describe()
           .catch(() => undefined);
@@ -231,7 +284,12 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
       if (!requested) {
         const known = config.sources.map((s) => s.name);
         const gone = selected.filter((n) => !known.includes(n));
-        if (gone.length) throw new UnknownSourceError(gone, known, ` (recovery point ${rp.id} holds it but the config no longer declares it; restore the others with --source)`);
+        if (gone.length)
+          throw new UnknownSourceError(
+            gone,
+            known,
+            ` (recovery point ${rp.id} holds it but the config no longer declares it; restore the others with --source)`,
+          );
       }
       const targets = resolveRestoreTargets(config, selected, o);
       const input: RestoreInput = {
@@ -243,7 +301,11 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
       };
       const where = selected.map((n) => {
         const t = targets[n];
-        const to = t ? [t.redisUrl, t.redisDb !== undefined ? `db ${t.redisDb}` : undefined, t.collection, t.path].filter(Boolean).join(' ') : 'its configured location';
+        const to = t
+          ? [t.redisUrl, t.redisDb !== undefined ? `db ${t.redisDb}` : undefined, t.collection, t.path]
+              .filter(Boolean)
+              .join(' ')
+          : 'its configured location';
         return `${n} → ${to}`;
       });
       const { handle, startedAt } = await start(WORKFLOW_TYPES.restore, {
@@ -270,22 +332,37 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     async verify(id?: string, o: VerifyOptions = {}) {
       if (o.subsetPercent !== undefined) {
         if (!(Number.isFinite(o.subsetPercent) && o.subsetPercent > 0 && o.subsetPercent <= 100)) {
-          throw new UsageError(`--subset ${o.subsetPercent} is not a percentage; use a number above 0 and at most 100`, '--subset');
+          throw new UsageError(
+            `--subset ${o.subsetPercent} is not a percentage; use a number above 0 and at most 100`,
+            '--subset',
+          );
         }
-        if (o.readData === false) throw new UsageError('--subset reads a share of the data, so it needs --read-data', '--subset');
+        if (o.readData === false)
+          throw new UsageError('--subset reads a share of the data, so it needs --read-data', '--subset');
       }
       const readData = o.readData ?? o.subsetPercent !== undefined;
       const rp = id ? await resolvePoint(id) : undefined;
-      const input: VerifyInput = { ...(rp ? { recoveryPointId: rp.id } : {}), readData, ...(readData && o.subsetPercent !== undefined ? { subsetPercent: o.subsetPercent } : {}) };
+      const input: VerifyInput = {
+        ...(rp ? { recoveryPointId: rp.id } : {}),
+        readData,
+        ...(readData && o.subsetPercent !== undefined ? { subsetPercent: o.subsetPercent } : {}),
+      };
       const what = rp ? `recovery point ${rp.id}` : 'the whole repository';
       const { handle, startedAt } = await start(WORKFLOW_TYPES.verify, {
         taskQueue: tcfg.taskQueue,
         workflowId: verifyWorkflowId(rp?.id),
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
-        typedSearchAttributes: [{ key: SA.kind, value: 'verify' }, ...(rp ? [{ key: SA.recoveryPoint, value: rp.id }] : [])],
+        typedSearchAttributes: [
+          { key: SA.kind, value: 'verify' },
+          ...(rp ? [{ key: SA.recoveryPoint, value: rp.id }] : []),
+        ],
         staticSummary: `Verify ${what}${readData ? ` (read ${input.subsetPercent ?? 100}% of the data)` : ' (structure)'}`,
-        staticDetails: [bullet('what', what), bullet('read data', readData ? `${input.subsetPercent ?? 100}%` : 'no, structure only'), bullet('repository', config.repository.url)].join('\n'),
+        staticDetails: [
+          bullet('what', what),
+          bullet('read data', readData ? `${input.subsetPercent ?? 100}%` : 'no, structure only'),
+          bullet('repository', config.repository.url),
+        ].join('\n'),
       });
       return wrap<VerifyResult>('verify', handle, startedAt, rp ? sourcesOf(rp) : [], rp?.id);
     },
@@ -305,7 +382,11 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
       return rp;
     },
     async hold(id, reason) {
-      if (!reason?.trim()) throw new UsageError('a legal hold needs a reason (--reason TEXT), kept with the recovery point for the audit trail', '--reason');
+      if (!reason?.trim())
+        throw new UsageError(
+          'a legal hold needs a reason (--reason TEXT), kept with the recovery point for the audit trail',
+          '--reason',
+        );
       const rp = await resolvePoint(id);
       const repo = await getRepository();
       await repo.hold(rp.id, reason.trim());
@@ -318,13 +399,17 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
       return repo.getRecoveryPoint(rp.id);
     },
     progress: (workflowId) => progressOf(workflowId),
-    schedules: scheduleOperations(config, async () => {
-      try {
-        return await getClient();
-      } catch (e) {
-        throw translate(e);
-      }
-    }, opts.scheduleIdPrefix),
+    schedules: scheduleOperations(
+      config,
+      async () => {
+        try {
+          return await getClient();
+        } catch (e) {
+          throw translate(e);
+        }
+      },
+      opts.scheduleIdPrefix,
+    ),
 
     async close() {
       const t = temporal;

@@ -7,14 +7,20 @@ runCli(process.argv.slice(2), processIo(), {
   extend: (program) =>
     program
       .command('demo')
-      .description('run Lifeboat on embedded defaults: dev servers, a worker, a backup and a restore of all three stores; prints the Temporal UI address')
+      .description(
+        'run Lifeboat on embedded defaults: dev servers, a worker, a backup and a restore of all three stores; prints the Temporal UI address',
+      )
       .option('--keep', 'keep the servers running for the Temporal UI until Ctrl-C (default on a terminal)')
       .option('--no-keep', 'stop everything when the demo is done')
-      .option('--dir <path>', 'folder for the dev servers\' data')
+      .option('--dir <path>', "folder for the dev servers' data")
       .option('--qdrant-url <url>', 'use this Qdrant instead of the bundled stand-in')
       // Loaded on use: the demo pulls in the dev servers and the worker.
       .action(async (o: { keep?: boolean; dir?: string; qdrantUrl?: string }) =>
-        (require('./commands/demo') as typeof import('./commands/demo')).runDemo({ keep: o.keep ?? Boolean(process.stdout.isTTY), dir: o.dir, qdrantUrl: o.qdrantUrl }),
+        (require('./commands/demo') as typeof import('./commands/demo')).runDemo({
+          keep: o.keep ?? Boolean(process.stdout.isTTY),
+          dir: o.dir,
+          qdrantUrl: o.qdrantUrl,
+        }),
       ),
 }).then(
   (code) => {

@@ -25,19 +25,32 @@ async function readTlsFile(file: string, what: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (e) {
-    throw new UsageError(`temporal.tls.${what} ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix the path in the config`, `temporal.tls.${what}`);
+    throw new UsageError(
+      `temporal.tls.${what} ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix the path in the config`,
+      `temporal.tls.${what}`,
+    );
   }
 }
 
 /** Connection options from the config's `temporal:` section: TLS files read, API key resolved from its reference. */
-export async function temporalConnectionOptions(cfg: TemporalConfig, opts: TemporalConnectOptions = {}): Promise<ConnectionOptions> {
+export async function temporalConnectionOptions(
+  cfg: TemporalConfig,
+  opts: TemporalConnectOptions = {},
+): Promise<ConnectionOptions> {
   const options: ConnectionOptions = { address: cfg.address, connectTimeout: opts.connectTimeoutMs ?? 10_000 };
   if (cfg.tls) {
     const { serverName, caFile, certFile, keyFile } = cfg.tls;
     options.tls = {
       ...(serverName ? { serverNameOverride: serverName } : {}),
       ...(caFile ? { serverRootCACertificate: await readTlsFile(caFile, 'caFile') } : {}),
-      ...(certFile && keyFile ? { clientCertPair: { crt: await readTlsFile(certFile, 'certFile'), key: await readTlsFile(keyFile, 'keyFile') } } : {}),
+      ...(certFile && keyFile
+        ? {
+            clientCertPair: {
+              crt: await readTlsFile(certFile, 'certFile'),
+              key: await readTlsFile(keyFile, 'keyFile'),
+            },
+          }
+        : {}),
     };
   }
   if (cfg.apiKey) {

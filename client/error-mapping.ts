@@ -59,7 +59,11 @@ const EXIT_CODE_BY_NAME: Readonly<Record<string, ExitCode>> = {
 const GRPC_UNAVAILABLE = 14;
 
 function grpcCode(e: unknown): number | undefined {
-  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+  for (
+    let cur = e, depth = 0;
+    cur && typeof cur === 'object' && depth < 5;
+    cur = (cur as { cause?: unknown }).cause, depth++
+  ) {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === 'number' && 'details' in (cur as object)) return code;
   }
@@ -69,13 +73,15 @@ function grpcCode(e: unknown): number | undefined {
 /** The exit code that tells this failure's kind (see EXIT_CODES). */
 export function exitCodeFor(e: unknown): ExitCode {
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
-  if (e instanceof OperationCancelledError) return e.humanNeeded ? EXIT_CODES.rollbackFailed : EXIT_CODES.failedNothingChanged;
+  if (e instanceof OperationCancelledError)
+    return e.humanNeeded ? EXIT_CODES.rollbackFailed : EXIT_CODES.failedNothingChanged;
   if (e instanceof OperationFailedError && e.failureType) {
     const specific = EXIT_CODE_BY_ERROR_CODE[e.failureType];
     // A failed backup/verify that failed for a known reason (unknown id, wrong password) says so.
     if (specific !== undefined && specific !== EXIT_CODES.failedNothingChanged) return specific;
   }
-  if (e instanceof LifeboatError) return EXIT_CODE_BY_ERROR_CODE[e.code] ?? EXIT_CODE_BY_NAME[e.name] ?? EXIT_CODES.unexpected;
+  if (e instanceof LifeboatError)
+    return EXIT_CODE_BY_ERROR_CODE[e.code] ?? EXIT_CODE_BY_NAME[e.name] ?? EXIT_CODES.unexpected;
   if (e instanceof Error && EXIT_CODE_BY_NAME[e.name] !== undefined) return EXIT_CODE_BY_NAME[e.name];
   if (grpcCode(e) === GRPC_UNAVAILABLE) return EXIT_CODES.unreachable;
   return EXIT_CODES.unexpected;
@@ -94,9 +100,21 @@ export function errorDocument(e: unknown): ErrorDocument {
   if (!(e instanceof Error)) return { ok: false, exitCode, error: { name: 'Error', message: String(e) } };
   const ctx: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e)) {
-    if (k === 'cause' || k === 'stack' || k === 'message' || k === 'name' || k === 'retryable' || typeof v === 'function') continue;
+    if (
+      k === 'cause' ||
+      k === 'stack' ||
+      k === 'message' ||
+      k === 'name' ||
+      k === 'retryable' ||
+      typeof v === 'function'
+    )
+      continue;
     ctx[k] = v instanceof Date ? v.toISOString() : v;
   }
   const code = e instanceof LifeboatError ? e.code : (e as { code?: unknown }).code;
-  return { ok: false, exitCode, error: { name: e.name, ...(typeof code === 'string' ? { code } : {}), message: e.message, ...ctx } };
+  return {
+    ok: false,
+    exitCode,
+    error: { name: e.name, ...(typeof code === 'string' ? { code } : {}), message: e.message, ...ctx },
+  };
 }

@@ -53,7 +53,12 @@ export class SearchAttributesMissingError extends LifeboatError {
   ) {
     super(
       `Temporal namespace ${namespace} does not know Lifeboat's search attributes; register them once: ` +
-        attributes.map((a) => `temporal operator search-attribute create --namespace ${namespace} --name ${a.split('=')[0]} --type ${a.split('=')[1]}`).join(' && '),
+        attributes
+          .map(
+            (a) =>
+              `temporal operator search-attribute create --namespace ${namespace} --name ${a.split('=')[0]} --type ${a.split('=')[1]}`,
+          )
+          .join(' && '),
       'SEARCH_ATTRIBUTES_MISSING',
       { cause },
     );
@@ -100,7 +105,10 @@ export class UnknownScheduleError extends LifeboatError {
 /** No workflow with this id in the namespace. */
 export class OperationNotFoundError extends LifeboatError {
   constructor(readonly workflowId: string) {
-    super(`no Lifeboat operation with workflow id ${workflowId}; list them in the Temporal UI or with \`temporal workflow list\``, 'OPERATION_NOT_FOUND');
+    super(
+      `no Lifeboat operation with workflow id ${workflowId}; list them in the Temporal UI or with \`temporal workflow list\``,
+      'OPERATION_NOT_FOUND',
+    );
   }
 }
 

@@ -23,7 +23,12 @@ export function formatDuration(ms: number | undefined): string {
   if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
   const parts: string[] = [];
   let rest = Math.round(s);
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= size) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;

@@ -3,7 +3,12 @@
  * tooling and scripts. See docs/cli.md.
  */
 export { createLifeboatClient, sourcesOf } from './api';
-export { connectTemporal, temporalConnectionOptions, type TemporalConnectOptions, type TemporalHandle } from './connection';
+export {
+  connectTemporal,
+  temporalConnectionOptions,
+  type TemporalConnectOptions,
+  type TemporalHandle,
+} from './connection';
 export { EXIT_CODES, type ExitCode, type ExitCodeName } from './exit-codes';
 export { exitCodeFor, errorDocument, EXIT_CODE_BY_ERROR_CODE, type ErrorDocument } from './error-mapping';
 export { operationError, innermostApplicationFailure } from './workflow-failures';

@@ -63,7 +63,10 @@ function printError(io: CliIo, json: boolean, e: unknown): ExitCode {
   const code = exitCodeFor(e);
   if (e instanceof CommanderError) {
     // Commander already wrote its message (and help) to stderr.
-    if (json && code !== EXIT_CODES.ok) io.stdout.write(`${toJson({ ok: false, exitCode: code, error: { name: 'UsageError', code: 'USAGE', message: e.message } })}\n`);
+    if (json && code !== EXIT_CODES.ok)
+      io.stdout.write(
+        `${toJson({ ok: false, exitCode: code, error: { name: 'UsageError', code: 'USAGE', message: e.message } })}\n`,
+      );
     return code;
   }
   if (json) io.stdout.write(`${toJson(errorDocument(e))}\n`);
@@ -71,7 +74,8 @@ function printError(io: CliIo, json: boolean, e: unknown): ExitCode {
   io.stderr.write(`lifeboat: ${msg}\n`);
   if (!json && e instanceof RestoreFailedError) io.stderr.write(`${renderRestore(e.result)}\n`);
   if (!json && e instanceof VerificationFailedError) for (const p of e.problems) io.stderr.write(`  - ${p}\n`);
-  if (code === EXIT_CODES.unexpected && e instanceof Error && e.stack && io.env.LIFEBOAT_DEBUG) io.stderr.write(`${e.stack}\n`);
+  if (code === EXIT_CODES.unexpected && e instanceof Error && e.stack && io.env.LIFEBOAT_DEBUG)
+    io.stderr.write(`${e.stack}\n`);
   return code;
 }
 
@@ -80,7 +84,11 @@ function printError(io: CliIo, json: boolean, e: unknown): ExitCode {
  * exit code instead of exiting, so tests can call it in-process.
  * `extend` adds commands that print on their own (the demo).
  */
-export async function runCli(args: readonly string[], io: CliIo, opts: RunCliOptions & { extend?: (program: Command) => void } = {}): Promise<ExitCode> {
+export async function runCli(
+  args: readonly string[],
+  io: CliIo,
+  opts: RunCliOptions & { extend?: (program: Command) => void } = {},
+): Promise<ExitCode> {
   const json = args.includes('--json');
   let outcome: CommandOutcome | undefined;
   const run: CommandRunner = async (cmd, body) => {
@@ -92,12 +100,20 @@ export async function runCli(args: readonly string[], io: CliIo, opts: RunCliOpt
       json: Boolean(o.json),
       config: () =>
         (config ??= (async () => {
-          const c = opts.config ?? (await (require('../config/load') as typeof import('../config/load')).loadConfig(o.config ?? io.env.LIFEBOAT_CONFIG));
+          const c =
+            opts.config ??
+            (await (require('../config/load') as typeof import('../config/load')).loadConfig(
+              o.config ?? io.env.LIFEBOAT_CONFIG,
+            ));
           for (const w of c.warnings) io.stderr.write(`lifeboat: config warning: ${w}\n`);
           return c;
         })()),
       // Required on use (not imported): --help and usage errors stay fast, without the Temporal SDK and the repository.
-      client: async () => (client ??= (require('./api') as typeof import('./api')).createLifeboatClient(await ctx.config(), opts.clientOptions)),
+      client: async () =>
+        (client ??= (require('./api') as typeof import('./api')).createLifeboatClient(
+          await ctx.config(),
+          opts.clientOptions,
+        )),
       log: (line) => io.stderr.write(`${line}\n`),
     };
     try {

@@ -12,9 +12,13 @@ function bar(done: number, total: number): string {
 
 function activityText(a: ActivityProgress): string {
   const parts = [a.label ?? a.activityType];
-  if (a.totalBytes) parts.push(`${formatBytes(a.bytes ?? 0)}/${formatBytes(a.totalBytes)} ${bar(a.bytes ?? 0, a.totalBytes)}`);
+  if (a.totalBytes)
+    parts.push(`${formatBytes(a.bytes ?? 0)}/${formatBytes(a.totalBytes)} ${bar(a.bytes ?? 0, a.totalBytes)}`);
   else if (a.bytes !== undefined) parts.push(formatBytes(a.bytes));
-  if (a.totalItems) parts.push(`${formatCount(a.items ?? 0)}/${formatCount(a.totalItems)} items${a.totalBytes ? '' : ` ${bar(a.items ?? 0, a.totalItems)}`}`);
+  if (a.totalItems)
+    parts.push(
+      `${formatCount(a.items ?? 0)}/${formatCount(a.totalItems)} items${a.totalBytes ? '' : ` ${bar(a.items ?? 0, a.totalItems)}`}`,
+    );
   else if (a.items !== undefined) parts.push(`${formatCount(a.items)} items`);
   if (a.attempt > 1) parts.push(`attempt ${a.attempt}${a.lastFailure ? ` (last: ${a.lastFailure})` : ''}`);
   return parts.join(' ');
@@ -51,7 +55,11 @@ export interface WatchOptions {
  * one-line bar redrawn in place on a terminal, plain lines otherwise (logs,
  * CI). Progress polling errors are ignored: the result is what counts.
  */
-export async function watchOperation<T>(handle: OperationHandle<T>, out: OutStream, opts: WatchOptions = {}): Promise<T> {
+export async function watchOperation<T>(
+  handle: OperationHandle<T>,
+  out: OutStream,
+  opts: WatchOptions = {},
+): Promise<T> {
   const interval = opts.intervalMs ?? 500;
   const plainEvery = opts.plainEveryMs ?? 5000;
   let settled = false;
@@ -62,7 +70,9 @@ export async function watchOperation<T>(handle: OperationHandle<T>, out: OutStre
   let drawn = false;
   const onSigint = () => {
     if (drawn) out.write('\n');
-    out.write(`lifeboat: stopped watching; ${handle.kind} ${handle.workflowId} keeps running (cancel it in the Temporal UI)\n`);
+    out.write(
+      `lifeboat: stopped watching; ${handle.kind} ${handle.workflowId} keeps running (cancel it in the Temporal UI)\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onSigint);

@@ -14,7 +14,14 @@ export function renderPointList(points: readonly RecoveryPoint[]): string {
   if (!points.length) return 'no recovery points yet: run `lifeboat backup`';
   return formatTable(
     ['ID', 'TIME', 'SOURCES', 'SIZE', 'TAGS', 'HOLD'],
-    points.map((rp) => [rp.id, time(rp.time), sourcesOfPoint(rp).join(','), formatBytes(sizeOf(rp)), rp.tags.join(','), rp.hold ? `held: ${rp.hold.reason}` : '']),
+    points.map((rp) => [
+      rp.id,
+      time(rp.time),
+      sourcesOfPoint(rp).join(','),
+      formatBytes(sizeOf(rp)),
+      rp.tags.join(','),
+      rp.hold ? `held: ${rp.hold.reason}` : '',
+    ]),
   );
 }
 
@@ -29,14 +36,33 @@ export function renderPoint(rp: RecoveryPoint): string {
   if (rp.tags.length) lines.push(`  tags      ${rp.tags.join(', ')}`);
   if (rp.parent) lines.push(`  parent    ${rp.parent}`);
   for (const [k, v] of Object.entries(rp.labels)) lines.push(`  ${k.padEnd(9)} ${v}`);
-  if (rp.hold) lines.push(`  HOLD      ${rp.hold.reason} (since ${time(rp.hold.time)}): cannot be forgotten until \`lifeboat unhold ${rp.id}\``);
-  lines.push('', formatTable(['SOURCE', 'KIND', 'NAME', 'SIZE', 'CHUNKS', 'SHA256'], rp.artifacts.map((a) => [a.source, a.kind, a.name, formatBytes(a.size), String(a.chunks), a.sha256.slice(0, 16)])));
+  if (rp.hold)
+    lines.push(
+      `  HOLD      ${rp.hold.reason} (since ${time(rp.hold.time)}): cannot be forgotten until \`lifeboat unhold ${rp.id}\``,
+    );
+  lines.push(
+    '',
+    formatTable(
+      ['SOURCE', 'KIND', 'NAME', 'SIZE', 'CHUNKS', 'SHA256'],
+      rp.artifacts.map((a) => [a.source, a.kind, a.name, formatBytes(a.size), String(a.chunks), a.sha256.slice(0, 16)]),
+    ),
+  );
   return lines.join('\n');
 }
 
 export function renderStarted(h: OperationHandle<unknown>): string {
-  const what = h.kind === 'restore' ? `restore of ${h.recoveryPointId} (${h.sources.join(', ')})` : h.kind === 'verify' ? `verification of ${h.recoveryPointId ?? 'the repository'}` : `backup of ${h.sources.join(', ')}`;
-  return [`started ${what}`, `  workflow  ${h.workflowId}`, `  run       ${h.runId}`, `follow it in the Temporal UI, or: temporal workflow describe -w ${h.workflowId}`].join('\n');
+  const what =
+    h.kind === 'restore'
+      ? `restore of ${h.recoveryPointId} (${h.sources.join(', ')})`
+      : h.kind === 'verify'
+        ? `verification of ${h.recoveryPointId ?? 'the repository'}`
+        : `backup of ${h.sources.join(', ')}`;
+  return [
+    `started ${what}`,
+    `  workflow  ${h.workflowId}`,
+    `  run       ${h.runId}`,
+    `follow it in the Temporal UI, or: temporal workflow describe -w ${h.workflowId}`,
+  ].join('\n');
 }
 
 export function renderBackup(r: BackupResult): string {
@@ -44,7 +70,14 @@ export function renderBackup(r: BackupResult): string {
     `recovery point ${r.recoveryPointId}: ${formatBytes(r.bytes)} (${formatBytes(r.newBytes)} new) in ${formatDuration(r.durationMs)}, verified: ${r.verified}`,
     formatTable(
       ['SOURCE', 'TYPE', 'ITEMS', 'SIZE', 'NEW', 'TIME'],
-      r.sources.map((s) => [s.source, s.type, formatCount(s.items), formatBytes(s.bytes), formatBytes(s.newBytes), formatDuration(s.durationMs)]),
+      r.sources.map((s) => [
+        s.source,
+        s.type,
+        formatCount(s.items),
+        formatBytes(s.bytes),
+        formatBytes(s.newBytes),
+        formatDuration(s.durationMs),
+      ]),
     ),
   ].join('\n');
 }
@@ -53,8 +86,20 @@ export function renderRestore(r: RestoreResult): string {
   const head = r.ok
     ? `restored ${r.recoveryPointId} in ${formatDuration(r.durationMs)}`
     : `restore of ${r.recoveryPointId} FAILED: ${r.failure ?? 'unknown failure'}`;
-  const lines = [head, formatTable(['SOURCE', 'TARGET', 'STATUS', 'DETAIL'], r.sources.map((s) => [s.source, s.target, s.status, s.error ?? (s.durationMs !== undefined ? formatDuration(s.durationMs) : '')]))];
-  if (r.safetyRecoveryPointId) lines.push(`safety recovery point (the targets before the restore): ${r.safetyRecoveryPointId}`);
+  const lines = [
+    head,
+    formatTable(
+      ['SOURCE', 'TARGET', 'STATUS', 'DETAIL'],
+      r.sources.map((s) => [
+        s.source,
+        s.target,
+        s.status,
+        s.error ?? (s.durationMs !== undefined ? formatDuration(s.durationMs) : ''),
+      ]),
+    ),
+  ];
+  if (r.safetyRecoveryPointId)
+    lines.push(`safety recovery point (the targets before the restore): ${r.safetyRecoveryPointId}`);
   if (!r.ok) {
     if (r.rolledBack.length) lines.push(`rolled back: ${r.rolledBack.join(', ')}`);
     for (const f of r.rollbackFailures) lines.push(`ROLLBACK FAILED: ${f}`);
@@ -64,12 +109,18 @@ export function renderRestore(r: RestoreResult): string {
 
 export function renderVerify(r: VerifyResult, what: string): string {
   if (r.ok) return `${what}: OK, ${formatCount(r.checkedObjects)} objects checked`;
-  return [`${what}: ${r.problems.length} PROBLEM(S) in ${formatCount(r.checkedObjects)} objects checked`, ...r.problems.map((p) => `  - ${p}`)].join('\n');
+  return [
+    `${what}: ${r.problems.length} PROBLEM(S) in ${formatCount(r.checkedObjects)} objects checked`,
+    ...r.problems.map((p) => `  - ${p}`),
+  ].join('\n');
 }
 
 export function renderProgress(p: OperationProgress): string {
-  const lines = [`${p.workflowId}: ${p.status}${p.progress ? `, ${p.progress.phase}` : ''} (started ${time(p.startedAt)}${p.closedAt ? `, closed ${time(p.closedAt)}` : ''})`];
-  for (const [n, s] of Object.entries(p.progress?.sources ?? {})) lines.push(`  ${n}: ${s.status}${s.detail ? ` (${s.detail})` : ''}`);
+  const lines = [
+    `${p.workflowId}: ${p.status}${p.progress ? `, ${p.progress.phase}` : ''} (started ${time(p.startedAt)}${p.closedAt ? `, closed ${time(p.closedAt)}` : ''})`,
+  ];
+  for (const [n, s] of Object.entries(p.progress?.sources ?? {}))
+    lines.push(`  ${n}: ${s.status}${s.detail ? ` (${s.detail})` : ''}`);
   return lines.join('\n');
 }
 
@@ -90,7 +141,13 @@ export function renderSchedules(list: readonly ScheduleInfo[]): string {
       s.scheduleId,
       s.workflowType ?? '-',
       s.spec,
-      !s.applied ? 'not applied (run schedules apply)' : !s.inConfig ? 'not in config (apply deletes it)' : s.paused ? 'paused' : 'active',
+      !s.applied
+        ? 'not applied (run schedules apply)'
+        : !s.inConfig
+          ? 'not in config (apply deletes it)'
+          : s.paused
+            ? 'paused'
+            : 'active',
       s.nextRuns[0] ? time(s.nextRuns[0]) : '-',
     ]),
   );

@@ -1,4 +1,11 @@
-import { ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleOptionsStartWorkflowAction,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { LifeboatConfig, ScheduleConfig } from '../config/types';
 import { SA } from '../workflows/search-attributes';
@@ -27,7 +34,11 @@ export interface DesiredSchedule {
 }
 
 function specOf(cfg: ScheduleConfig): { spec: ScheduleSpec; text: string } {
-  if (cfg.cron !== undefined) return { spec: { cronExpressions: [cfg.cron], timezone: cfg.timezone }, text: `cron "${cfg.cron}" (${cfg.timezone})` };
+  if (cfg.cron !== undefined)
+    return {
+      spec: { cronExpressions: [cfg.cron], timezone: cfg.timezone },
+      text: `cron "${cfg.cron}" (${cfg.timezone})`,
+    };
   return { spec: { intervals: [{ every: cfg.every }] }, text: `every ${formatDuration(cfg.every)}` };
 }
 
@@ -40,7 +51,10 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  * ones this version cannot create (no workflow type for them yet). Pure: no
  * server involved, so it is easy to check.
  */
-export function desiredSchedules(config: LifeboatConfig, prefix = 'lifeboat-'): { desired: DesiredSchedule[]; skipped: ScheduleApplyReport['skipped'] } {
+export function desiredSchedules(
+  config: LifeboatConfig,
+  prefix = 'lifeboat-',
+): { desired: DesiredSchedule[]; skipped: ScheduleApplyReport['skipped'] } {
   const desired: DesiredSchedule[] = [];
   const skipped: ScheduleApplyReport['skipped'] = [];
   const allSources = config.sources.map((s) => s.name);
@@ -51,10 +65,16 @@ export function desiredSchedules(config: LifeboatConfig, prefix = 'lifeboat-'): 
     // A backup schedule starts the scheduled-backup workflow, which runs the backup under the id a manual backup of the same sources uses.
     const workflowType = name === 'backup' ? WORKFLOW_TYPES.scheduledBackup : types[name];
     if (!workflowType) {
-      skipped.push({ name, reason: `this version of Lifeboat has no ${name} workflow, so no ${name} schedule was created; it will be once the workflow exists` });
+      skipped.push({
+        name,
+        reason: `this version of Lifeboat has no ${name} workflow, so no ${name} schedule was created; it will be once the workflow exists`,
+      });
       continue;
     }
-    const chosen = 'sources' in cfg && cfg.sources?.length && !sameSet(cfg.sources, allSources) ? [...cfg.sources].sort() : undefined;
+    const chosen =
+      'sources' in cfg && cfg.sources?.length && !sameSet(cfg.sources, allSources)
+        ? [...cfg.sources].sort()
+        : undefined;
     const sources = chosen ?? allSources;
     let args: unknown[];
     let workflowId: string;
@@ -100,7 +120,10 @@ export function desiredSchedules(config: LifeboatConfig, prefix = 'lifeboat-'): 
         },
         // A run still going when the next one is due is not doubled up; an outage is caught up only this far back.
         policies: { overlap: 'SKIP', catchupWindow: config.schedules.catchupWindow, pauseOnFailure: false },
-        state: { paused: cfg.paused, note: cfg.paused ? 'paused in the Lifeboat config' : 'managed by lifeboat schedules apply' },
+        state: {
+          paused: cfg.paused,
+          note: cfg.paused ? 'paused in the Lifeboat config' : 'managed by lifeboat schedules apply',
+        },
         memo: { ...MANAGED_MEMO },
       },
     });
@@ -111,7 +134,11 @@ export function desiredSchedules(config: LifeboatConfig, prefix = 'lifeboat-'): 
 async function managedOnServer(client: Client, prefix: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const s of client.schedule.list()) {
-    if (s.scheduleId.startsWith(prefix) && (s.memo as { managedBy?: unknown } | undefined)?.managedBy === MANAGED_MEMO.managedBy) ids.push(s.scheduleId);
+    if (
+      s.scheduleId.startsWith(prefix) &&
+      (s.memo as { managedBy?: unknown } | undefined)?.managedBy === MANAGED_MEMO.managedBy
+    )
+      ids.push(s.scheduleId);
   }
   return ids;
 }
@@ -128,25 +155,37 @@ async function describeOrUndefined(client: Client, id: string): Promise<Schedule
 function describeSpec(d: ScheduleDescription): string {
   const iv = d.spec.intervals?.[0];
   if (iv) return `every ${formatDuration(Number(iv.every))}`;
-  return d.spec.calendars?.length ? `calendar (${d.spec.calendars.length} rule${d.spec.calendars.length > 1 ? 's' : ''})` : 'unknown';
+  return d.spec.calendars?.length
+    ? `calendar (${d.spec.calendars.length} rule${d.spec.calendars.length > 1 ? 's' : ''})`
+    : 'unknown';
 }
 
 /**
  * Schedule operations over a Temporal client. `getClient` is called lazily so
  * building a LifeboatClient never connects by itself.
  */
-export function scheduleOperations(config: LifeboatConfig, getClient: () => Promise<Client>, prefix = 'lifeboat-'): ScheduleOperations {
+export function scheduleOperations(
+  config: LifeboatConfig,
+  getClient: () => Promise<Client>,
+  prefix = 'lifeboat-',
+): ScheduleOperations {
   const plan = () => desiredSchedules(config, prefix);
   const idFor = (name: string): string => {
     const { desired } = plan();
     const hit = desired.find((d) => d.name === name || d.scheduleId === name);
-    if (!hit) throw new UnknownScheduleError(name, desired.map((d) => d.name));
+    if (!hit)
+      throw new UnknownScheduleError(
+        name,
+        desired.map((d) => d.name),
+      );
     return hit.scheduleId;
   };
 
   const setPaused = async (paused: boolean, name: string | undefined, note: string | undefined): Promise<string[]> => {
     const client = await getClient();
-    const ids = name ? [idFor(name)] : [...new Set([...plan().desired.map((d) => d.scheduleId), ...(await managedOnServer(client, prefix))])];
+    const ids = name
+      ? [idFor(name)]
+      : [...new Set([...plan().desired.map((d) => d.scheduleId), ...(await managedOnServer(client, prefix))])];
     const done: string[] = [];
     for (const id of ids) {
       const h = client.schedule.getHandle(id);
@@ -156,7 +195,12 @@ export function scheduleOperations(config: LifeboatConfig, getClient: () => Prom
         done.push(id);
       } catch (e) {
         if (!(e instanceof ScheduleNotFoundError)) throw e;
-        if (name) throw new UnknownScheduleError(name, plan().desired.map((d) => d.name), true);
+        if (name)
+          throw new UnknownScheduleError(
+            name,
+            plan().desired.map((d) => d.name),
+            true,
+          );
       }
     }
     return done;
@@ -212,7 +256,11 @@ export function scheduleOperations(config: LifeboatConfig, getClient: () => Prom
           inConfig: Boolean(want),
           applied: Boolean(d),
           nextRuns: d ? d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()) : [],
-          recentRuns: d ? d.info.recentActions.slice(-5).map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })) : [],
+          recentRuns: d
+            ? d.info.recentActions
+                .slice(-5)
+                .map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId }))
+            : [],
         });
       }
       return out;

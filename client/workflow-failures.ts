@@ -1,11 +1,28 @@
-import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+  WorkflowFailedError,
+} from '@temporalio/client';
 import type { RestoreResult } from '../workflows/types';
-import { OperationCancelledError, OperationFailedError, RestoreFailedError, RollbackFailedError, type OperationKind } from './errors';
+import {
+  OperationCancelledError,
+  OperationFailedError,
+  RestoreFailedError,
+  RollbackFailedError,
+  type OperationKind,
+} from './errors';
 
 /** The innermost ApplicationFailure of a Temporal failure chain: its type is the Lifeboat error code of the activity that failed. */
 export function innermostApplicationFailure(e: unknown): ApplicationFailure | undefined {
   let found: ApplicationFailure | undefined;
-  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 10; cur = (cur as { cause?: unknown }).cause, depth++) {
+  for (
+    let cur = e, depth = 0;
+    cur && typeof cur === 'object' && depth < 10;
+    cur = (cur as { cause?: unknown }).cause, depth++
+  ) {
     if (cur instanceof ApplicationFailure) found = cur;
   }
   return found;
@@ -13,8 +30,18 @@ export function innermostApplicationFailure(e: unknown): ApplicationFailure | un
 
 function innermostMessage(e: unknown): string {
   let msg = e instanceof Error ? e.message : String(e);
-  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 10; cur = (cur as { cause?: unknown }).cause, depth++) {
-    if (cur instanceof Error && cur.message && !(cur instanceof ActivityFailure) && !(cur instanceof WorkflowFailedError)) msg = cur.message;
+  for (
+    let cur = e, depth = 0;
+    cur && typeof cur === 'object' && depth < 10;
+    cur = (cur as { cause?: unknown }).cause, depth++
+  ) {
+    if (
+      cur instanceof Error &&
+      cur.message &&
+      !(cur instanceof ActivityFailure) &&
+      !(cur instanceof WorkflowFailedError)
+    )
+      msg = cur.message;
   }
   return msg;
 }
@@ -34,7 +61,9 @@ export function operationError(kind: OperationKind, workflowId: string, e: unkno
   if (cause instanceof ApplicationFailure && cause.type === 'RestoreFailed') {
     const result = cause.details?.[0] as RestoreResult | undefined;
     if (result && typeof result === 'object') {
-      return result.rollbackFailures?.length ? new RollbackFailedError(workflowId, result, cause.message) : new RestoreFailedError(workflowId, result, cause.message);
+      return result.rollbackFailures?.length
+        ? new RollbackFailedError(workflowId, result, cause.message)
+        : new RestoreFailedError(workflowId, result, cause.message);
     }
   }
   const app = innermostApplicationFailure(e);

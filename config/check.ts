@@ -53,9 +53,19 @@ export interface MappingOptions {
  * A mapping at `path`, with every key not in `known` reported (with the
  * closest known key as a suggestion, for typos).
  */
-export function mapping(c: Checker, v: unknown, p: string, known: readonly string[], opts: MappingOptions = {}): Record<string, unknown> | undefined {
+export function mapping(
+  c: Checker,
+  v: unknown,
+  p: string,
+  known: readonly string[],
+  opts: MappingOptions = {},
+): Record<string, unknown> | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    c.add(p || '(top level)', `must be a mapping (key: value lines), not ${describe(v)}${opts.example ? `; e.g. ${opts.example}` : ''}`, Array.isArray(v) || typeof v !== 'object' ? v : undefined);
+    c.add(
+      p || '(top level)',
+      `must be a mapping (key: value lines), not ${describe(v)}${opts.example ? `; e.g. ${opts.example}` : ''}`,
+      Array.isArray(v) || typeof v !== 'object' ? v : undefined,
+    );
     return undefined;
   }
   const o = v as Record<string, unknown>;
@@ -67,16 +77,28 @@ export function mapping(c: Checker, v: unknown, p: string, known: readonly strin
       continue;
     }
     const guess = closest(key, known);
-    c.add(at(p, key), guess ? `unknown option; did you mean '${guess}'?` : `unknown option; valid options here are ${quoteList(known)}`);
+    c.add(
+      at(p, key),
+      guess ? `unknown option; did you mean '${guess}'?` : `unknown option; valid options here are ${quoteList(known)}`,
+    );
   }
   return o;
 }
 
-export function str(c: Checker, v: unknown, p: string, opts: { pattern?: RegExp; hint?: string } = {}): string | undefined {
+export function str(
+  c: Checker,
+  v: unknown,
+  p: string,
+  opts: { pattern?: RegExp; hint?: string } = {},
+): string | undefined {
   if (isAbsent(v)) return undefined;
   if (typeof v !== 'string') {
     // Quoting fixes the usual cause: YAML reads `namespace: 123` or `name: yes` as a number or boolean.
-    c.add(p, `must be a string, not ${describe(v)}${typeof v === 'number' || typeof v === 'boolean' ? `; quote it: "${String(v)}"` : ''}`, v);
+    c.add(
+      p,
+      `must be a string, not ${describe(v)}${typeof v === 'number' || typeof v === 'boolean' ? `; quote it: "${String(v)}"` : ''}`,
+      v,
+    );
     return undefined;
   }
   const s = v.trim();
@@ -110,7 +132,13 @@ export function bool(c: Checker, v: unknown, p: string): boolean | undefined {
 }
 
 /** One of `values`; the message names the noun ("a source type") and lists the valid values. */
-export function choice<T extends string>(c: Checker, v: unknown, p: string, values: readonly T[], noun: string): T | undefined {
+export function choice<T extends string>(
+  c: Checker,
+  v: unknown,
+  p: string,
+  values: readonly T[],
+  noun: string,
+): T | undefined {
   if (isAbsent(v)) return undefined;
   if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
   const guess = typeof v === 'string' ? closest(v, values) : undefined;
@@ -165,7 +193,11 @@ export function list(c: Checker, v: unknown, p: string, example: string): unknow
   return v;
 }
 
-const secretFileExample = (env: string) => `/etc/lifeboat/${env.toLowerCase().replace(/^lifeboat_/, '').replace(/_/g, '-')}`;
+const secretFileExample = (env: string) =>
+  `/etc/lifeboat/${env
+    .toLowerCase()
+    .replace(/^lifeboat_/, '')
+    .replace(/_/g, '-')}`;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -178,7 +210,10 @@ export function secret(c: Checker, v: unknown, p: string, suggestedEnv: string):
   const key = p.slice(p.lastIndexOf('.') + 1);
   const example = `\`${key}: { env: ${suggestedEnv} }\``;
   if (typeof v !== 'object' || Array.isArray(v)) {
-    c.add(p, `is a literal secret; never write secrets into the config: put it in an environment variable or a file and write ${example} (or \`${key}: { file: ${secretFileExample(suggestedEnv)} }\`)`);
+    c.add(
+      p,
+      `is a literal secret; never write secrets into the config: put it in an environment variable or a file and write ${example} (or \`${key}: { file: ${secretFileExample(suggestedEnv)} }\`)`,
+    );
     return undefined;
   }
   const o = mapping(c, v, p, ['env', 'file']);
@@ -186,13 +221,19 @@ export function secret(c: Checker, v: unknown, p: string, suggestedEnv: string):
   const hasEnv = !isAbsent(o.env);
   const hasFile = !isAbsent(o.file);
   if (hasEnv === hasFile) {
-    c.add(p, `${hasEnv ? 'gives both env and file' : 'gives neither env nor file'}; write exactly one, e.g. ${example}`);
+    c.add(
+      p,
+      `${hasEnv ? 'gives both env and file' : 'gives neither env nor file'}; write exactly one, e.g. ${example}`,
+    );
     return undefined;
   }
   if (hasEnv) {
     if (typeof o.env !== 'string' || !ENV_NAME.test(o.env)) {
       // Not echoed: a value that is not a variable name may well be the secret itself.
-      c.add(at(p, 'env'), `is not an environment variable name (letters, digits and _, not starting with a digit); e.g. ${example}`);
+      c.add(
+        at(p, 'env'),
+        `is not an environment variable name (letters, digits and _, not starting with a digit); e.g. ${example}`,
+      );
       return undefined;
     }
     return { env: o.env };
@@ -213,7 +254,14 @@ export function redactUrl(u: string): string {
  * A URL with one of `schemes` and no credentials in it; credentials belong
  * in secret references (a URL is printed in logs and workflow histories).
  */
-export function url(c: Checker, v: unknown, p: string, schemes: readonly string[], credentialsFix: string, example: string): URL | undefined {
+export function url(
+  c: Checker,
+  v: unknown,
+  p: string,
+  schemes: readonly string[],
+  credentialsFix: string,
+  example: string,
+): URL | undefined {
   const s = str(c, v, p, { hint: `e.g. ${example}` });
   if (s === undefined) return undefined;
   let u: URL;
@@ -228,7 +276,11 @@ export function url(c: Checker, v: unknown, p: string, schemes: readonly string[
     return undefined;
   }
   if (!schemes.includes(u.protocol.slice(0, -1))) {
-    c.add(p, `"${u.protocol}//" is not supported here; use ${schemes.map((x) => `${x}://`).join(' or ')}, e.g. ${example}`, s);
+    c.add(
+      p,
+      `"${u.protocol}//" is not supported here; use ${schemes.map((x) => `${x}://`).join(' or ')}, e.g. ${example}`,
+      s,
+    );
     return undefined;
   }
   if (!u.hostname) {
@@ -239,7 +291,12 @@ export function url(c: Checker, v: unknown, p: string, schemes: readonly string[
 }
 
 /** `host:port`, as in `127.0.0.1:7233`, `temporal.example.com:7233` or `[::1]:7233`. */
-export function hostPort(c: Checker, v: unknown, p: string, example: string): { host: string; port: number } | undefined {
+export function hostPort(
+  c: Checker,
+  v: unknown,
+  p: string,
+  example: string,
+): { host: string; port: number } | undefined {
   const s = str(c, v, p, { hint: `write host:port, e.g. ${example}` });
   if (s === undefined) return undefined;
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$/.exec(s);

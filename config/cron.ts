@@ -2,11 +2,17 @@ const FIELDS = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+  },
   { name: 'day of week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ] as const;
 
-const FORM = 'five fields: minute hour day-of-month month day-of-week, e.g. "0 * * * *" (hourly) or "30 3 * * *" (03:30 daily)';
+const FORM =
+  'five fields: minute hour day-of-month month day-of-week, e.g. "0 * * * *" (hourly) or "30 3 * * *" (03:30 daily)';
 
 /**
  * Problems with a 5-field cron expression as Temporal Schedules read it
@@ -16,7 +22,8 @@ const FORM = 'five fields: minute hour day-of-month month day-of-week, e.g. "0 *
  */
 export function cronProblems(expr: string): string[] {
   const parts = expr.trim().split(/\s+/).filter(Boolean);
-  if (parts.length !== 5) return [`"${expr}" has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron needs ${FORM}`];
+  if (parts.length !== 5)
+    return [`"${expr}" has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron needs ${FORM}`];
   const problems: string[] = [];
   parts.forEach((part, i) => {
     const f = FIELDS[i];
@@ -29,7 +36,10 @@ export function cronProblems(expr: string): string[] {
     };
     for (const item of part.split(',')) {
       const m = /^([^/]+)(?:\/(\d+))?$/.exec(item);
-      const bad = () => problems.push(`"${expr}": ${f.name} "${part}" is not valid; use a number ${f.min}-${f.max}${names.length ? ` or ${names[0]}-${names[names.length - 1]}` : ''}, a range a-b, a list a,b, "*" or a step "*/n"`);
+      const bad = () =>
+        problems.push(
+          `"${expr}": ${f.name} "${part}" is not valid; use a number ${f.min}-${f.max}${names.length ? ` or ${names[0]}-${names[names.length - 1]}` : ''}, a range a-b, a list a,b, "*" or a step "*/n"`,
+        );
       if (!m) return bad();
       const [, range, step] = m;
       if (step !== undefined && (Number(step) < 1 || Number(step) > f.max)) return bad();

@@ -19,7 +19,8 @@ export function parseDuration(input: string): number {
   }
   const s = input.trim();
   if (s === '') throw new InvalidDurationError(input, `an empty string is not a duration; ${HELP}`);
-  if (/^\d+(\.\d+)?$/.test(s)) throw new InvalidDurationError(input, `"${input}" has no unit; write e.g. "${s}s" or "${s}m"`);
+  if (/^\d+(\.\d+)?$/.test(s))
+    throw new InvalidDurationError(input, `"${input}" has no unit; write e.g. "${s}s" or "${s}m"`);
   let total = 0;
   const seen = new Set<Unit>();
   PART.lastIndex = 0;
@@ -36,7 +37,8 @@ export function parseDuration(input: string): number {
     seen.add(unit);
     total += Number(m[1]) * UNIT_MS[unit];
   }
-  if (!Number.isFinite(total) || total > Number.MAX_SAFE_INTEGER) throw new InvalidDurationError(input, `"${input}" is too long`);
+  if (!Number.isFinite(total) || total > Number.MAX_SAFE_INTEGER)
+    throw new InvalidDurationError(input, `"${input}" is too long`);
   return Math.round(total);
 }
 

@@ -79,7 +79,10 @@ export class UnknownSourceError extends LifeboatError {
     readonly known: readonly string[],
     hint = '',
   ) {
-    const what = unknown.length === 1 ? `unknown source "${unknown[0]}"` : `unknown sources ${unknown.map((n) => `"${n}"`).join(', ')}`;
+    const what =
+      unknown.length === 1
+        ? `unknown source "${unknown[0]}"`
+        : `unknown sources ${unknown.map((n) => `"${n}"`).join(', ')}`;
     const known_ = known.length ? `configured sources: ${known.join(', ')}` : 'the config has no sources';
     super(`${what}${hint}; ${known_}`, 'SOURCE_UNKNOWN');
   }

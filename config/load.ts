@@ -7,7 +7,8 @@ import type { ConfigProblem, LifeboatConfig } from './types';
 
 /** A config is a page of YAML; a bigger file is the wrong file, and is not read. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
-const HOW_TO_SET = 'pass --config PATH or set LIFEBOAT_CONFIG=/etc/lifeboat/lifeboat.yaml (start from lifeboat.example.yaml)';
+const HOW_TO_SET =
+  'pass --config PATH or set LIFEBOAT_CONFIG=/etc/lifeboat/lifeboat.yaml (start from lifeboat.example.yaml)';
 
 function segments(p: string): (string | number)[] {
   return [...p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]));
@@ -39,26 +40,44 @@ function locate(doc: Document, p: string): number | undefined {
  */
 export async function loadConfig(file?: string): Promise<LifeboatConfig> {
   const given = file ?? process.env.LIFEBOAT_CONFIG;
-  if (!given) throw new ConfigError([{ path: '(config file)', message: `no config file given; ${HOW_TO_SET}` }], '(none)');
+  if (!given)
+    throw new ConfigError([{ path: '(config file)', message: `no config file given; ${HOW_TO_SET}` }], '(none)');
   const abs = path.resolve(given);
   const via = file ? '' : ' (from LIFEBOAT_CONFIG)';
   let text: string;
   try {
     const st = await stat(abs);
     if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError([{ path: '(config file)', message: `${abs} is ${st.size} bytes, too big for a config; is it the right file?` }], abs);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new ConfigError(
+        [{ path: '(config file)', message: `${abs} is ${st.size} bytes, too big for a config; is it the right file?` }],
+        abs,
+      );
     text = await readFile(abs, 'utf8');
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is not a file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? (e as Error).message})`;
-    throw new ConfigError([{ path: '(config file)', message: `${abs}${via} ${why}; ${HOW_TO_SET}` }], abs, { cause: e });
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is not a file'
+          : code === 'EACCES'
+            ? 'cannot be read (permission denied)'
+            : `cannot be read (${code ?? (e as Error).message})`;
+    throw new ConfigError([{ path: '(config file)', message: `${abs}${via} ${why}; ${HOW_TO_SET}` }], abs, {
+      cause: e,
+    });
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ConfigError(
-      doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), ...(e.linePos ? { line: e.linePos[0].line } : {}) })),
+      doc.errors.map((e) => ({
+        path: '(yaml)',
+        message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+        ...(e.linePos ? { line: e.linePos[0].line } : {}),
+      })),
       abs,
     );
   }

@@ -1,4 +1,4 @@
-import { at, Checker, duration, int, isAbsent, mapping } from './check';
+import { at, type Checker, duration, int, isAbsent, mapping } from './check';
 import type { Retention, Targets } from './types';
 
 const RETENTION_KEYS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
@@ -32,6 +32,9 @@ export function parsePartialRetention(c: Checker, raw: unknown, p: string): Part
 /** All rules at 0 would let prune delete every recovery point; restic refuses that too. */
 export function checkRetentionKeepsSomething(c: Checker, r: Retention, p: string): void {
   if (RETENTION_KEYS.every((k) => r[k] === 0)) {
-    c.add(p, 'keeps nothing: every rule is 0, so prune would delete every recovery point; keep at least one, e.g. keepLast: 3');
+    c.add(
+      p,
+      'keeps nothing: every rule is 0, so prune would delete every recovery point; keep at least one, e.g. keepLast: 3',
+    );
   }
 }

@@ -4,7 +4,7 @@ import {
   at,
   bool,
   choice,
-  Checker,
+  type Checker,
   hostPort,
   int,
   isAbsent,
@@ -46,7 +46,8 @@ function foreignKeys(type: SourceType): Record<string, string> {
   for (const other of SOURCE_TYPES) {
     if (other === type) continue;
     for (const k of TYPE_KEYS[other]) {
-      if (!TYPE_KEYS[type].includes(k)) out[k] = `'${k}' is an option of ${other} sources, and this source is type ${type}; remove it or change type`;
+      if (!TYPE_KEYS[type].includes(k))
+        out[k] = `'${k}' is an option of ${other} sources, and this source is type ${type}; remove it or change type`;
     }
   }
   return out;
@@ -80,11 +81,15 @@ export function parseSources(c: Checker, raw: unknown, defaults: SourceDefaults)
       example: '{ name: sessions, type: redis, url: "redis://127.0.0.1:6379" }',
     });
     if (!o) return;
-    const name = str(c, o.name, at(sp, 'name'), { pattern: NAME, hint: 'use lowercase letters, digits and -, starting with a letter or digit, at most 63 characters (it appears in workflow ids)' });
+    const name = str(c, o.name, at(sp, 'name'), {
+      pattern: NAME,
+      hint: 'use lowercase letters, digits and -, starting with a letter or digit, at most 63 characters (it appears in workflow ids)',
+    });
     if (isAbsent(o.name)) c.add(at(sp, 'name'), 'is required; give the source a name such as sessions or embeddings');
     if (name !== undefined) {
       const first = seen.get(name);
-      if (first !== undefined) c.add(at(sp, 'name'), `"${name}" is already the name of sources[${first}]; source names must be unique`, name);
+      if (first !== undefined)
+        c.add(at(sp, 'name'), `"${name}" is already the name of sources[${first}]; source names must be unique`, name);
       else seen.set(name, i);
     }
     if (isAbsent(o.type)) c.add(at(sp, 'type'), `is required; use one of ${SOURCE_TYPES.join(', ')}`);
@@ -97,7 +102,11 @@ export function parseSources(c: Checker, raw: unknown, defaults: SourceDefaults)
     if (!type || name === undefined) return;
     const common = { name, type, targets, retention, restoreOrder: restoreOrder ?? DEFAULT_RESTORE_ORDER[type] };
     const parsed =
-      type === 'redis' ? parseRedis(c, o, sp, common) : type === 'faiss' ? parseFaiss(c, o, sp, common) : parseQdrant(c, o, sp, common);
+      type === 'redis'
+        ? parseRedis(c, o, sp, common)
+        : type === 'faiss'
+          ? parseFaiss(c, o, sp, common)
+          : parseQdrant(c, o, sp, common);
     if (parsed) out.push(parsed);
   });
   return out;
@@ -110,18 +119,44 @@ function parseRedis(c: Checker, o: Record<string, unknown>, sp: string, common: 
   const pwEnv = envName(common.name, 'REDIS_PASSWORD');
   const hasUrl = !isAbsent(o.url);
   const hasCluster = !isAbsent(o.cluster);
-  if (hasUrl && hasCluster) c.add(sp, 'gives both url and cluster; use url for one Redis instance or cluster for the seed nodes of a Redis Cluster');
-  if (!hasUrl && !hasCluster) c.add(at(sp, 'url'), 'is required for a redis source; write url: redis://host:6379 (or cluster: ["host:7000", "host2:7000"] for a Redis Cluster)');
+  if (hasUrl && hasCluster)
+    c.add(
+      sp,
+      'gives both url and cluster; use url for one Redis instance or cluster for the seed nodes of a Redis Cluster',
+    );
+  if (!hasUrl && !hasCluster)
+    c.add(
+      at(sp, 'url'),
+      'is required for a redis source; write url: redis://host:6379 (or cluster: ["host:7000", "host2:7000"] for a Redis Cluster)',
+    );
 
   let redisUrl: string | undefined;
   let urlTls = false;
-  const u = url(c, o.url, at(sp, 'url'), ['redis', 'rediss'], `write password: { env: ${pwEnv} }`, 'redis://10.0.0.5:6379');
+  const u = url(
+    c,
+    o.url,
+    at(sp, 'url'),
+    ['redis', 'rediss'],
+    `write password: { env: ${pwEnv} }`,
+    'redis://10.0.0.5:6379',
+  );
   if (u) {
     urlTls = u.protocol === 'rediss:';
-    if (u.username) c.add(at(sp, 'url'), `contains a user name; remove it from the URL and write username: ${decodeURIComponent(u.username)}`, redactUrl(String(o.url)));
+    if (u.username)
+      c.add(
+        at(sp, 'url'),
+        `contains a user name; remove it from the URL and write username: ${decodeURIComponent(u.username)}`,
+        redactUrl(String(o.url)),
+      );
     const dbInPath = /^\/(\d+)$/.exec(u.pathname);
-    if (dbInPath) c.add(at(sp, 'url'), `ends in a db number; remove /${dbInPath[1]} from the URL and write db: ${dbInPath[1]}`, o.url);
-    else if (u.pathname && u.pathname !== '/') c.add(at(sp, 'url'), `has a path "${u.pathname}"; a redis URL is scheme://host:port`, o.url);
+    if (dbInPath)
+      c.add(
+        at(sp, 'url'),
+        `ends in a db number; remove /${dbInPath[1]} from the URL and write db: ${dbInPath[1]}`,
+        o.url,
+      );
+    else if (u.pathname && u.pathname !== '/')
+      c.add(at(sp, 'url'), `has a path "${u.pathname}"; a redis URL is scheme://host:port`, o.url);
     redisUrl = `${u.protocol}//${u.host}`;
   }
 
@@ -145,18 +180,22 @@ function parseRedis(c: Checker, o: Record<string, unknown>, sp: string, common: 
   if (o.db === 'all' || isAbsent(o.db)) db = 'all';
   else {
     const n = typeof o.db === 'number' ? int(c, o.db, at(sp, 'db'), 0, 15) : undefined;
-    if (typeof o.db !== 'number') c.add(at(sp, 'db'), `${JSON.stringify(o.db)} is not a db; use a number 0-15 or "all"`, o.db);
+    if (typeof o.db !== 'number')
+      c.add(at(sp, 'db'), `${JSON.stringify(o.db)} is not a db; use a number 0-15 or "all"`, o.db);
     if (n !== undefined) db = n;
   }
   // Redis Cluster has a single db, so "all" and 0 mean the same there.
   if (hasCluster) {
-    if (db !== 'all' && db !== 0) c.add(at(sp, 'db'), `Redis Cluster has only db 0; remove db: ${db} or write db: 0`, db);
+    if (db !== 'all' && db !== 0)
+      c.add(at(sp, 'db'), `Redis Cluster has only db 0; remove db: ${db} or write db: 0`, db);
     db = 0;
   }
 
   const tls = bool(c, o.tls, at(sp, 'tls'));
-  if (urlTls && tls === false) c.add(at(sp, 'tls'), 'is false but the URL is rediss:// (always TLS); remove tls: false or use redis://', false);
-  const pattern = str(c, o.pattern, at(sp, 'pattern'), { hint: 'give a SCAN pattern such as "*" or "session:*"' }) ?? '*';
+  if (urlTls && tls === false)
+    c.add(at(sp, 'tls'), 'is false but the URL is rediss:// (always TLS); remove tls: false or use redis://', false);
+  const pattern =
+    str(c, o.pattern, at(sp, 'pattern'), { hint: 'give a SCAN pattern such as "*" or "session:*"' }) ?? '*';
   const username = str(c, o.username, at(sp, 'username'));
   const password = secret(c, o.password, at(sp, 'password'), pwEnv);
   if (c.problems.length > before) return undefined;
@@ -175,13 +214,23 @@ function parseRedis(c: Checker, o: Record<string, unknown>, sp: string, common: 
 
 function parseFaiss(c: Checker, o: Record<string, unknown>, sp: string, common: Common): FaissSourceConfig | undefined {
   const before = c.problems.length;
-  if (isAbsent(o.path)) c.add(at(sp, 'path'), 'is required for a faiss source; give the absolute path of the index file or of its directory, e.g. /var/lib/app/index.faiss');
+  if (isAbsent(o.path))
+    c.add(
+      at(sp, 'path'),
+      'is required for a faiss source; give the absolute path of the index file or of its directory, e.g. /var/lib/app/index.faiss',
+    );
   const path = absPath(c, o.path, at(sp, 'path'), '/var/lib/app/index.faiss');
-  const probe: { -readonly [K in keyof FaissProbeOptions]: FaissProbeOptions[K] } = { maxBytes: 2 * 2 ** 30, queries: 8, k: 10 };
+  const probe: { -readonly [K in keyof FaissProbeOptions]: FaissProbeOptions[K] } = {
+    maxBytes: 2 * 2 ** 30,
+    queries: 8,
+    k: 10,
+  };
   const pp = at(sp, 'probe');
   if (o.probe === false) probe.queries = 0;
   else if (o.probe !== true && !isAbsent(o.probe)) {
-    const po = mapping(c, o.probe, pp, ['maxBytes', 'queries', 'k'], { example: '{ maxBytes: 2GiB, queries: 8, k: 10 } or false' });
+    const po = mapping(c, o.probe, pp, ['maxBytes', 'queries', 'k'], {
+      example: '{ maxBytes: 2GiB, queries: 8, k: 10 } or false',
+    });
     if (po) {
       probe.maxBytes = size(c, po.maxBytes, at(pp, 'maxBytes')) ?? probe.maxBytes;
       probe.queries = int(c, po.queries, at(pp, 'queries'), 0, 1000) ?? probe.queries;
@@ -202,7 +251,12 @@ function collectionName(c: Checker, v: unknown, p: string): string | undefined {
   return s;
 }
 
-function parseQdrant(c: Checker, o: Record<string, unknown>, sp: string, common: Common): QdrantSourceConfig | undefined {
+function parseQdrant(
+  c: Checker,
+  o: Record<string, unknown>,
+  sp: string,
+  common: Common,
+): QdrantSourceConfig | undefined {
   const before = c.problems.length;
   const keyEnv = envName(common.name, 'QDRANT_API_KEY');
   if (isAbsent(o.url)) c.add(at(sp, 'url'), 'is required for a qdrant source; write url: http://qdrant:6333');
@@ -211,8 +265,10 @@ function parseQdrant(c: Checker, o: Record<string, unknown>, sp: string, common:
   const hasOne = !isAbsent(o.collection);
   const hasMany = !isAbsent(o.collections);
   const collections: string[] = [];
-  if (hasOne && hasMany) c.add(sp, 'gives both collection and collections; use collection: NAME for one, collections: [a, b] for several');
-  else if (!hasOne && !hasMany) c.add(at(sp, 'collection'), 'is required for a qdrant source; write collection: NAME (or collections: [a, b])');
+  if (hasOne && hasMany)
+    c.add(sp, 'gives both collection and collections; use collection: NAME for one, collections: [a, b] for several');
+  else if (!hasOne && !hasMany)
+    c.add(at(sp, 'collection'), 'is required for a qdrant source; write collection: NAME (or collections: [a, b])');
   else if (hasOne) {
     const n = collectionName(c, o.collection, at(sp, 'collection'));
     if (n !== undefined) collections.push(n);
@@ -228,8 +284,17 @@ function parseQdrant(c: Checker, o: Record<string, unknown>, sp: string, common:
   }
   const mode = choice(c, o.mode, at(sp, 'mode'), QDRANT_MODES, 'a qdrant backup mode') ?? 'snapshot';
   const alias = collectionName(c, o.alias, at(sp, 'alias'));
-  if (alias !== undefined && hasMany) c.add(at(sp, 'alias'), 'works with a single collection only (restore into a new collection, then switch the alias); use collection: NAME, or one source per collection');
-  if (alias !== undefined && collections.includes(alias)) c.add(at(sp, 'alias'), `"${alias}" is also the collection's name; Qdrant needs the alias and the collection to differ`, alias);
+  if (alias !== undefined && hasMany)
+    c.add(
+      at(sp, 'alias'),
+      'works with a single collection only (restore into a new collection, then switch the alias); use collection: NAME, or one source per collection',
+    );
+  if (alias !== undefined && collections.includes(alias))
+    c.add(
+      at(sp, 'alias'),
+      `"${alias}" is also the collection's name; Qdrant needs the alias and the collection to differ`,
+      alias,
+    );
   if (c.problems.length > before || !u) return undefined;
   return {
     ...common,

@@ -1,7 +1,21 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { absPath, at, bool, choice, Checker, hostPort, int, isAbsent, mapping, redactUrl, secret, str, url } from './check';
+import {
+  absPath,
+  at,
+  bool,
+  choice,
+  Checker,
+  hostPort,
+  int,
+  isAbsent,
+  mapping,
+  redactUrl,
+  secret,
+  str,
+  url,
+} from './check';
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
 import { parseSchedules } from './parse-schedules';
@@ -20,7 +34,17 @@ import {
   type WorkerConfig,
 } from './types';
 
-const TOP_KEYS = ['profile', 'temporal', 'repository', 'sources', 'targets', 'retention', 'backup', 'schedules', 'worker'] as const;
+const TOP_KEYS = [
+  'profile',
+  'temporal',
+  'repository',
+  'sources',
+  'targets',
+  'retention',
+  'backup',
+  'schedules',
+  'worker',
+] as const;
 
 /** Default Temporal connection: the local dev server. */
 export const TEMPORAL_DEFAULTS = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'lifeboat' } as const;
@@ -33,24 +57,38 @@ function parseTemporal(c: Checker, raw: unknown): TemporalConfig {
   const p = 'temporal';
   const out: { -readonly [K in keyof TemporalConfig]: TemporalConfig[K] } = { ...TEMPORAL_DEFAULTS };
   if (isAbsent(raw)) return out;
-  const o = mapping(c, raw, p, ['address', 'namespace', 'taskQueue', 'tls', 'apiKey', 'payloadEncryption'], { example: '{ address: "127.0.0.1:7233" }' });
+  const o = mapping(c, raw, p, ['address', 'namespace', 'taskQueue', 'tls', 'apiKey', 'payloadEncryption'], {
+    example: '{ address: "127.0.0.1:7233" }',
+  });
   if (!o) return out;
-  if (hostPort(c, o.address, at(p, 'address'), '127.0.0.1:7233 or temporal.example.com:7233')) out.address = String(o.address).trim();
+  if (hostPort(c, o.address, at(p, 'address'), '127.0.0.1:7233 or temporal.example.com:7233'))
+    out.address = String(o.address).trim();
   out.namespace = str(c, o.namespace, at(p, 'namespace')) ?? out.namespace;
   out.taskQueue = str(c, o.taskQueue, at(p, 'taskQueue')) ?? out.taskQueue;
   if (o.tls === true) out.tls = {};
   else if (o.tls !== false && !isAbsent(o.tls)) {
     const tp = at(p, 'tls');
-    const t = mapping(c, o.tls, tp, ['serverName', 'caFile', 'certFile', 'keyFile'], { example: 'true or { caFile: /etc/lifeboat/ca.pem }' });
+    const t = mapping(c, o.tls, tp, ['serverName', 'caFile', 'certFile', 'keyFile'], {
+      example: 'true or { caFile: /etc/lifeboat/ca.pem }',
+    });
     if (t) {
       const tls: { -readonly [K in keyof TemporalTlsConfig]: TemporalTlsConfig[K] } = {};
       const serverName = str(c, t.serverName, at(tp, 'serverName'));
       if (serverName !== undefined) tls.serverName = serverName;
       for (const k of ['caFile', 'certFile', 'keyFile'] as const) {
-        const f = absPath(c, t[k], at(tp, k), `/etc/lifeboat/${k === 'caFile' ? 'ca.pem' : k === 'certFile' ? 'client.pem' : 'client.key'}`);
+        const f = absPath(
+          c,
+          t[k],
+          at(tp, k),
+          `/etc/lifeboat/${k === 'caFile' ? 'ca.pem' : k === 'certFile' ? 'client.pem' : 'client.key'}`,
+        );
         if (f !== undefined) tls[k] = f;
       }
-      if (isAbsent(t.certFile) !== isAbsent(t.keyFile)) c.add(tp, `gives ${isAbsent(t.certFile) ? 'keyFile without certFile' : 'certFile without keyFile'}; a client certificate (mTLS) needs both`);
+      if (isAbsent(t.certFile) !== isAbsent(t.keyFile))
+        c.add(
+          tp,
+          `gives ${isAbsent(t.certFile) ? 'keyFile without certFile' : 'certFile without keyFile'}; a client certificate (mTLS) needs both`,
+        );
       out.tls = tls;
     }
   }
@@ -58,7 +96,10 @@ function parseTemporal(c: Checker, raw: unknown): TemporalConfig {
   if (apiKey) out.apiKey = apiKey;
   if (!isAbsent(o.payloadEncryption)) {
     // Accepting the key without encrypting would be a silent lie; workflow payloads carry only references meanwhile.
-    c.add(at(p, 'payloadEncryption'), 'is not supported yet: remove it (Lifeboat never puts data or secrets in workflow inputs; only names, ids and paths)');
+    c.add(
+      at(p, 'payloadEncryption'),
+      'is not supported yet: remove it (Lifeboat never puts data or secrets in workflow inputs; only names, ids and paths)',
+    );
   }
   return out;
 }
@@ -80,18 +121,33 @@ function parseRepositoryUrl(c: Checker, v: unknown, p: string): { url: string; l
     // Parsed by hand: WHATWG URL would lowercase the bucket and hide a typo.
     const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(s)!;
     if (m[1].includes('@')) {
-      c.add(p, 'contains credentials; remove them from the URL and write repository.s3.accessKeyId / secretAccessKey as { env: NAME } references (or rely on the AWS credential chain)', shown);
+      c.add(
+        p,
+        'contains credentials; remove them from the URL and write repository.s3.accessKeyId / secretAccessKey as { env: NAME } references (or rely on the AWS credential chain)',
+        shown,
+      );
       return undefined;
     }
     if (!BUCKET.test(m[1])) {
-      c.add(p, `"${m[1]}" is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens); e.g. s3://my-bucket/lifeboat`, s);
+      c.add(
+        p,
+        `"${m[1]}" is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens); e.g. s3://my-bucket/lifeboat`,
+        s,
+      );
       return undefined;
     }
-    return { url: s, location: { kind: 's3', bucket: m[1], prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '').replace(/\/{2,}/g, '/') } };
+    return {
+      url: s,
+      location: { kind: 's3', bucket: m[1], prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '').replace(/\/{2,}/g, '/') },
+    };
   }
   if (s.startsWith('file:')) {
     if (!s.startsWith('file:///')) {
-      c.add(p, `"${s}" is not an absolute file URL; write file:///absolute/path (three slashes) or just the absolute path`, s);
+      c.add(
+        p,
+        `"${s}" is not an absolute file URL; write file:///absolute/path (three slashes) or just the absolute path`,
+        s,
+      );
       return undefined;
     }
     try {
@@ -107,7 +163,11 @@ function parseRepositoryUrl(c: Checker, v: unknown, p: string): { url: string; l
     return undefined;
   }
   if (!path.isAbsolute(s)) {
-    c.add(p, `"${s}" is a relative path; give an absolute path (the worker's working directory is not stable), e.g. /var/lib/lifeboat/repo`, s);
+    c.add(
+      p,
+      `"${s}" is a relative path; give an absolute path (the worker's working directory is not stable), e.g. /var/lib/lifeboat/repo`,
+      s,
+    );
     return undefined;
   }
   return { url: s, location: { kind: 'local', path: path.normalize(s) } };
@@ -120,20 +180,39 @@ function parseS3(c: Checker, raw: unknown, p: string): S3Options | undefined {
   const o = mapping(c, raw, p, keys, { example: '{ endpoint: "http://127.0.0.1:9000", forcePathStyle: true }' });
   if (!o) return undefined;
   const before = c.problems.length;
-  const endpoint = url(c, o.endpoint, at(p, 'endpoint'), ['http', 'https'], 'write accessKeyId / secretAccessKey as { env: NAME } references', 'http://127.0.0.1:9000');
+  const endpoint = url(
+    c,
+    o.endpoint,
+    at(p, 'endpoint'),
+    ['http', 'https'],
+    'write accessKeyId / secretAccessKey as { env: NAME } references',
+    'http://127.0.0.1:9000',
+  );
   if (endpoint) out.endpoint = String(o.endpoint).trim().replace(/\/+$/, '');
-  out.region = str(c, o.region, at(p, 'region'), { pattern: /^[a-z0-9-]+$/, hint: 'an S3 region such as us-east-1' }) ?? out.region;
+  out.region =
+    str(c, o.region, at(p, 'region'), { pattern: /^[a-z0-9-]+$/, hint: 'an S3 region such as us-east-1' }) ??
+    out.region;
   out.forcePathStyle = bool(c, o.forcePathStyle, at(p, 'forcePathStyle')) ?? false;
   const sse = choice(c, o.sse, at(p, 'sse'), SSE_MODES, 'an S3 server-side encryption mode');
   if (sse) out.sse = sse;
   const kmsKeyId = str(c, o.kmsKeyId, at(p, 'kmsKeyId'));
-  if (kmsKeyId !== undefined && !isAbsent(o.sse) && o.sse !== 'aws:kms') c.add(at(p, 'kmsKeyId'), `applies only with sse: aws:kms (sse is ${JSON.stringify(o.sse)}); remove kmsKeyId or set sse: aws:kms`);
-  else if (kmsKeyId !== undefined && isAbsent(o.sse)) c.add(at(p, 'kmsKeyId'), 'applies only with sse: aws:kms; add sse: aws:kms or remove kmsKeyId');
-  if (o.sse === 'aws:kms' && isAbsent(o.kmsKeyId)) c.add(at(p, 'kmsKeyId'), 'is required when sse is aws:kms; give the KMS key id or ARN');
+  if (kmsKeyId !== undefined && !isAbsent(o.sse) && o.sse !== 'aws:kms')
+    c.add(
+      at(p, 'kmsKeyId'),
+      `applies only with sse: aws:kms (sse is ${JSON.stringify(o.sse)}); remove kmsKeyId or set sse: aws:kms`,
+    );
+  else if (kmsKeyId !== undefined && isAbsent(o.sse))
+    c.add(at(p, 'kmsKeyId'), 'applies only with sse: aws:kms; add sse: aws:kms or remove kmsKeyId');
+  if (o.sse === 'aws:kms' && isAbsent(o.kmsKeyId))
+    c.add(at(p, 'kmsKeyId'), 'is required when sse is aws:kms; give the KMS key id or ARN');
   if (kmsKeyId !== undefined) out.kmsKeyId = kmsKeyId;
   const accessKeyId = secret(c, o.accessKeyId, at(p, 'accessKeyId'), 'AWS_ACCESS_KEY_ID');
   const secretAccessKey = secret(c, o.secretAccessKey, at(p, 'secretAccessKey'), 'AWS_SECRET_ACCESS_KEY');
-  if (isAbsent(o.accessKeyId) !== isAbsent(o.secretAccessKey)) c.add(p, 'gives only one of accessKeyId and secretAccessKey; give both, or neither to use the AWS credential chain');
+  if (isAbsent(o.accessKeyId) !== isAbsent(o.secretAccessKey))
+    c.add(
+      p,
+      'gives only one of accessKeyId and secretAccessKey; give both, or neither to use the AWS credential chain',
+    );
   if (accessKeyId) out.accessKeyId = accessKeyId;
   if (secretAccessKey) out.secretAccessKey = secretAccessKey;
   return c.problems.length > before ? undefined : out;
@@ -142,13 +221,22 @@ function parseS3(c: Checker, raw: unknown, p: string): S3Options | undefined {
 function parseRepository(c: Checker, raw: unknown): RepositoryConfig | undefined {
   const p = 'repository';
   if (isAbsent(raw)) {
-    c.add(p, 'is required; e.g. repository: { url: /var/lib/lifeboat/repo, password: { env: LIFEBOAT_REPO_PASSWORD } }');
+    c.add(
+      p,
+      'is required; e.g. repository: { url: /var/lib/lifeboat/repo, password: { env: LIFEBOAT_REPO_PASSWORD } }',
+    );
     return undefined;
   }
-  const o = mapping(c, raw, p, ['url', 'password', 's3'], { example: '{ url: /var/lib/lifeboat/repo, password: { env: LIFEBOAT_REPO_PASSWORD } }' });
+  const o = mapping(c, raw, p, ['url', 'password', 's3'], {
+    example: '{ url: /var/lib/lifeboat/repo, password: { env: LIFEBOAT_REPO_PASSWORD } }',
+  });
   if (!o) return undefined;
   const where = parseRepositoryUrl(c, o.url, at(p, 'url'));
-  if (isAbsent(o.password)) c.add(at(p, 'password'), 'is required (it encrypts the backups); write password: { env: LIFEBOAT_REPO_PASSWORD } or password: { file: /etc/lifeboat/repo.password }');
+  if (isAbsent(o.password))
+    c.add(
+      at(p, 'password'),
+      'is required (it encrypts the backups); write password: { env: LIFEBOAT_REPO_PASSWORD } or password: { file: /etc/lifeboat/repo.password }',
+    );
   const password = secret(c, o.password, at(p, 'password'), 'LIFEBOAT_REPO_PASSWORD');
   if (where?.location.kind === 'local' && !isAbsent(o.s3)) {
     c.add(at(p, 's3'), 'applies only to s3:// repositories; remove it, or use url: s3://bucket/prefix');
@@ -174,11 +262,15 @@ function parseBackup(c: Checker, raw: unknown): BackupConfig {
 function parseWorker(c: Checker, raw: unknown): WorkerConfig {
   const out = { ...WORKER_DEFAULTS, scratchDir: defaultScratchDir() };
   if (isAbsent(raw)) return out;
-  const o = mapping(c, raw, 'worker', ['maxConcurrentActivities', 'maxConcurrentWorkflows', 'scratchDir'], { example: '{ maxConcurrentActivities: 4 }' });
+  const o = mapping(c, raw, 'worker', ['maxConcurrentActivities', 'maxConcurrentWorkflows', 'scratchDir'], {
+    example: '{ maxConcurrentActivities: 4 }',
+  });
   if (!o) return out;
   return {
-    maxConcurrentActivities: int(c, o.maxConcurrentActivities, 'worker.maxConcurrentActivities', 1, 1000) ?? out.maxConcurrentActivities,
-    maxConcurrentWorkflows: int(c, o.maxConcurrentWorkflows, 'worker.maxConcurrentWorkflows', 1, 10_000) ?? out.maxConcurrentWorkflows,
+    maxConcurrentActivities:
+      int(c, o.maxConcurrentActivities, 'worker.maxConcurrentActivities', 1, 1000) ?? out.maxConcurrentActivities,
+    maxConcurrentWorkflows:
+      int(c, o.maxConcurrentWorkflows, 'worker.maxConcurrentWorkflows', 1, 10_000) ?? out.maxConcurrentWorkflows,
     scratchDir: absPath(c, o.scratchDir, 'worker.scratchDir', '/var/lib/lifeboat/tmp') ?? out.scratchDir,
   };
 }
@@ -186,7 +278,11 @@ function parseWorker(c: Checker, raw: unknown): WorkerConfig {
 /** Names written in `sources:`, even of sources with other problems, so schedules are not blamed for those. */
 function declaredSourceNames(raw: unknown): string[] | undefined {
   if (!Array.isArray(raw)) return undefined;
-  const names = raw.flatMap((s) => (typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' ? [(s as { name: string }).name.trim()] : []));
+  const names = raw.flatMap((s) =>
+    typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string'
+      ? [(s as { name: string }).name.trim()]
+      : [],
+  );
   return [...new Set(names)];
 }
 
@@ -209,7 +305,10 @@ function deepFreeze<T>(v: T): T {
 export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const c = new Checker();
   if (isAbsent(raw)) {
-    c.add('(top level)', 'the config is empty; start from lifeboat.example.yaml (a repository and at least one source are required)');
+    c.add(
+      '(top level)',
+      'the config is empty; start from lifeboat.example.yaml (a repository and at least one source are required)',
+    );
     throw new ConfigError(c.problems, origin);
   }
   const o = mapping(c, raw, '', TOP_KEYS, { example: 'the layout of lifeboat.example.yaml' });
@@ -228,5 +327,17 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const worker = parseWorker(c, o.worker);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
-  return deepFreeze({ origin, profile, temporal, repository, sources, targets, retention, backup, schedules, worker, warnings: c.warnings });
+  return deepFreeze({
+    origin,
+    profile,
+    temporal,
+    repository,
+    sources,
+    targets,
+    retention,
+    backup,
+    schedules,
+    worker,
+    warnings: c.warnings,
+  });
 }

@@ -23,7 +23,12 @@ export interface ResolvedSecret {
 export async function readSecret(ref: SecretRef): Promise<ResolvedSecret> {
   if (ref.env !== undefined) {
     const value = process.env[ref.env];
-    if (value === undefined) throw new SecretError(ref, SECRET_FAILURES.envUnset, `is not set; export ${ref.env}=... in the worker's environment (or use { file: PATH })`);
+    if (value === undefined)
+      throw new SecretError(
+        ref,
+        SECRET_FAILURES.envUnset,
+        `is not set; export ${ref.env}=... in the worker's environment (or use { file: PATH })`,
+      );
     if (value === '') throw new SecretError(ref, SECRET_FAILURES.empty, 'is set but empty; give it the secret');
     return { value, insecurePermissions: false };
   }
@@ -33,17 +38,42 @@ export async function readSecret(ref: SecretRef): Promise<ResolvedSecret> {
     handle = await open(file, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? "cannot be read by the worker's user (permission denied)" : `cannot be opened (${code ?? String(e)})`;
-    throw new SecretError(ref, SECRET_FAILURES.unreadable, `${why}; create it with the secret and chmod 600`, { cause: e });
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? "cannot be read by the worker's user (permission denied)"
+          : `cannot be opened (${code ?? String(e)})`;
+    throw new SecretError(ref, SECRET_FAILURES.unreadable, `${why}; create it with the secret and chmod 600`, {
+      cause: e,
+    });
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new SecretError(ref, SECRET_FAILURES.notAFile, 'is not a regular file; point file: at the file holding the secret');
-    if (st.size > MAX_SECRET_FILE_BYTES) throw new SecretError(ref, SECRET_FAILURES.tooLarge, `is ${st.size} bytes, more than a secret (${MAX_SECRET_FILE_BYTES} bytes at most); is it the right file?`);
+    if (!st.isFile())
+      throw new SecretError(
+        ref,
+        SECRET_FAILURES.notAFile,
+        'is not a regular file; point file: at the file holding the secret',
+      );
+    if (st.size > MAX_SECRET_FILE_BYTES)
+      throw new SecretError(
+        ref,
+        SECRET_FAILURES.tooLarge,
+        `is ${st.size} bytes, more than a secret (${MAX_SECRET_FILE_BYTES} bytes at most); is it the right file?`,
+      );
     const buf = Buffer.alloc(Math.min(st.size + 1, MAX_SECRET_FILE_BYTES + 1));
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    if (bytesRead > MAX_SECRET_FILE_BYTES) throw new SecretError(ref, SECRET_FAILURES.tooLarge, `is more than ${MAX_SECRET_FILE_BYTES} bytes; is it the right file?`);
-    const value = buf.subarray(0, bytesRead).toString('utf8').replace(/(\r?\n)+$/, '');
+    if (bytesRead > MAX_SECRET_FILE_BYTES)
+      throw new SecretError(
+        ref,
+        SECRET_FAILURES.tooLarge,
+        `is more than ${MAX_SECRET_FILE_BYTES} bytes; is it the right file?`,
+      );
+    const value = buf
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/(\r?\n)+$/, '');
     if (value === '') throw new SecretError(ref, SECRET_FAILURES.empty, 'is empty; write the secret into it');
     // Windows has no POSIX mode bits worth checking.
     const insecurePermissions = process.platform !== 'win32' && (st.mode & 0o044) !== 0;
@@ -51,7 +81,11 @@ export async function readSecret(ref: SecretRef): Promise<ResolvedSecret> {
     return {
       value,
       insecurePermissions,
-      ...(insecurePermissions ? { warning: `secret ${describeSecretRef(ref)} is readable by its group or by everyone (mode ${mode}); run chmod 600 ${file}` } : {}),
+      ...(insecurePermissions
+        ? {
+            warning: `secret ${describeSecretRef(ref)} is readable by its group or by everyone (mode ${mode}); run chmod 600 ${file}`,
+          }
+        : {}),
     };
   } finally {
     await handle.close();

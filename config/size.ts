@@ -11,7 +11,8 @@ const UNITS: Record<string, number> = {
   gib: 2 ** 30,
   tib: 2 ** 40,
 };
-const HELP = 'write bytes as a number, or with a unit B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. "2GiB", "500MB"';
+const HELP =
+  'write bytes as a number, or with a unit B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. "2GiB", "500MB"';
 
 /**
  * Bytes in a size such as 1048576, "500MB" or "2GiB". Bare "K"/"M"/"G" are
@@ -30,7 +31,9 @@ export function parseSize(input: string | number): number {
   const unit = m[2].toLowerCase() || 'b';
   const factor = UNITS[unit];
   if (factor === undefined) {
-    const guess = ['k', 'm', 'g', 't'].includes(unit) ? `; write "${m[1]}${m[2].toUpperCase()}iB" or "${m[1]}${m[2].toUpperCase()}B"` : '';
+    const guess = ['k', 'm', 'g', 't'].includes(unit)
+      ? `; write "${m[1]}${m[2].toUpperCase()}iB" or "${m[1]}${m[2].toUpperCase()}B"`
+      : '';
     throw new InvalidSizeError(input, `"${input}" has an unknown unit "${m[2]}"${guess}; ${HELP}`);
   }
   const bytes = Math.round(Number(m[1]) * factor);

@@ -30,7 +30,8 @@ export type SseMode = (typeof SSE_MODES)[number];
  * of a file. Never the secret itself, so configs, logs and workflow inputs
  * can carry it safely.
  */
-export type SecretRef = { readonly env: string; readonly file?: undefined } | { readonly file: string; readonly env?: undefined };
+export type SecretRef =
+  { readonly env: string; readonly file?: undefined } | { readonly file: string; readonly env?: undefined };
 
 /** Recovery objectives, in milliseconds. */
 export interface Targets {
@@ -193,7 +194,8 @@ export interface BackupConfig {
 }
 
 /** When a schedule fires: exactly one of `cron` and `every`. */
-export type ScheduleTrigger = { readonly cron: string; readonly every?: undefined } | { readonly every: number; readonly cron?: undefined };
+export type ScheduleTrigger =
+  { readonly cron: string; readonly every?: undefined } | { readonly every: number; readonly cron?: undefined };
 
 export type ScheduleConfig = ScheduleTrigger & {
   /** Created paused. @default false */

@@ -24,8 +24,21 @@ export async function startMinio(dir: string, bucket = 'lifeboat-test'): Promise
   const srv = await spawnServer({
     name: `minio:${port}`,
     command: toolPath('minio'),
-    args: ['server', path.join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-    env: { MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+    args: [
+      'server',
+      path.join(dir, 'data'),
+      '--address',
+      `127.0.0.1:${port}`,
+      '--console-address',
+      `127.0.0.1:${consolePort}`,
+      '--quiet',
+    ],
+    env: {
+      MINIO_ROOT_USER: accessKeyId,
+      MINIO_ROOT_PASSWORD: secretAccessKey,
+      MINIO_BROWSER: 'off',
+      MINIO_UPDATE: 'off',
+    },
     logFile: path.join(dir, 'minio.log'),
     ready: async () => (await fetch(`${endpoint}/minio/health/live`)).ok,
   });

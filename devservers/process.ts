@@ -75,7 +75,11 @@ export async function spawnServer(opts: SpawnOptions): Promise<RunningServer> {
   for (;;) {
     if (spawnError) throw new ServerStartError(opts.name, `could not spawn ${opts.command}: ${spawnError.message}`);
     if (exited) {
-      throw new ServerStartError(opts.name, `exited during start-up (code ${exited.code}, signal ${exited.signal})`, tail(opts.logFile));
+      throw new ServerStartError(
+        opts.name,
+        `exited during start-up (code ${exited.code}, signal ${exited.signal})`,
+        tail(opts.logFile),
+      );
     }
     if (await opts.ready().catch(() => false)) break;
     if (Date.now() > deadline) {

@@ -19,7 +19,15 @@ export async function startQdrantStandIn(dir: string): Promise<QdrantStandIn> {
   const srv = await spawnServer({
     name: `qdrant-standin:${port}`,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(projectRoot, 'test', 'qdrant-server', 'main.ts'), '--data', path.join(dir, 'data'), '--port', String(port)],
+    args: [
+      '--import',
+      'tsx',
+      path.join(projectRoot, 'test', 'qdrant-server', 'main.ts'),
+      '--data',
+      path.join(dir, 'data'),
+      '--port',
+      String(port),
+    ],
     cwd: projectRoot,
     logFile: path.join(dir, 'qdrant.log'),
     ready: async () => (await fetch(`${url}/`)).ok,

@@ -39,8 +39,31 @@ export interface RedisServer extends RunningServer {
 export async function startRedis(dir: string, opts: { cluster?: boolean; port?: number } = {}): Promise<RedisServer> {
   mkdirSync(dir, { recursive: true });
   const port = opts.port ?? (await freePort());
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--daemonize', 'no'];
-  if (opts.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', '5000');
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    '--daemonize',
+    'no',
+  ];
+  if (opts.cluster)
+    args.push(
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      path.join(dir, 'nodes.conf'),
+      '--cluster-node-timeout',
+      '5000',
+    );
   const srv = await spawnServer({
     name: `redis:${port}`,
     command: systemToolPath('redis-server'),
@@ -65,7 +88,14 @@ export async function startRedisCluster(dir: string, masters = 3): Promise<Redis
     for (let i = 0; i < masters; i++) nodes.push(await startRedis(path.join(dir, `node-${i}`), { cluster: true }));
     const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
     try {
-      await execFileP(systemToolPath('redis-cli'), ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes']);
+      await execFileP(systemToolPath('redis-cli'), [
+        '--cluster',
+        'create',
+        ...addrs,
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ]);
     } catch (e) {
       throw new ServerStartError('redis-cluster', `redis-cli --cluster create failed: ${(e as Error).message}`);
     }

@@ -26,7 +26,11 @@ export async function startDevStack(dir: string, opts: { qdrant?: boolean } = {}
   const track = <T extends { stop(): Promise<void> }>(s: T) => (stops.push(() => s.stop()), s);
   try {
     const [temporal, redis, minio, qdrant] = await Promise.all([
-      startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db'), ui: true, ...(preferred ? { port: 7233, uiPort: 8233 } : {}) }).then(track),
+      startTemporalDevServer({
+        dbFile: path.join(dir, 'temporal.db'),
+        ui: true,
+        ...(preferred ? { port: 7233, uiPort: 8233 } : {}),
+      }).then(track),
       startRedis(path.join(dir, 'redis')).then(track),
       startMinio(path.join(dir, 'minio'), 'lifeboat-demo').then(track),
       opts.qdrant === false ? Promise.resolve(undefined) : startQdrantStandIn(path.join(dir, 'qdrant')).then(track),

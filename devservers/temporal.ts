@@ -35,7 +35,20 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const port = opts.port ?? (await freePort());
   const namespace = opts.namespace ?? 'default';
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', opts.dbFile, '--namespace', namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db-filename',
+    opts.dbFile,
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+  ];
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   let uiUrl: string | undefined;
   if (opts.ui) {

@@ -8,7 +8,9 @@ export async function repositoryLocation(config: LifeboatConfig): Promise<Reposi
   if (r.kind === 'local') return { url: r.url };
   const { accessKeyId, secretAccessKey, ...rest } = r.s3;
   const credentials =
-    accessKeyId && secretAccessKey ? { accessKeyId: await resolveSecret(accessKeyId), secretAccessKey: await resolveSecret(secretAccessKey) } : undefined;
+    accessKeyId && secretAccessKey
+      ? { accessKeyId: await resolveSecret(accessKeyId), secretAccessKey: await resolveSecret(secretAccessKey) }
+      : undefined;
   return { url: r.url, s3: { ...rest, ...(credentials ? { credentials } : {}) } };
 }
 

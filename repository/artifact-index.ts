@@ -15,13 +15,22 @@ export async function loadArtifactIndex(ctx: RepoContext, indexId: string): Prom
     throw e;
   }
   const doc = await openJson<ArtifactIndexDoc>(ctx.keys, OBJECT_TYPES.artifactIndex, name, blob, 'artifact-index');
-  if (doc.id !== indexId || !Array.isArray(doc.chunks)) throw new CorruptObjectError(name, 'index document does not describe this artifact');
+  if (doc.id !== indexId || !Array.isArray(doc.chunks))
+    throw new CorruptObjectError(name, 'index document does not describe this artifact');
   let total = 0;
   for (const c of doc.chunks) {
-    if (!Array.isArray(c) || typeof c[0] !== 'string' || !CHUNK_ID_RE.test(c[0]) || !Number.isSafeInteger(c[1]) || c[1] <= 0) throw new CorruptObjectError(name, 'malformed chunk entry');
+    if (
+      !Array.isArray(c) ||
+      typeof c[0] !== 'string' ||
+      !CHUNK_ID_RE.test(c[0]) ||
+      !Number.isSafeInteger(c[1]) ||
+      c[1] <= 0
+    )
+      throw new CorruptObjectError(name, 'malformed chunk entry');
     total += c[1];
   }
-  if (total !== doc.size) throw new CorruptObjectError(name, `chunk sizes add up to ${total}, not the recorded ${doc.size}`);
+  if (total !== doc.size)
+    throw new CorruptObjectError(name, `chunk sizes add up to ${total}, not the recorded ${doc.size}`);
   return doc;
 }
 
@@ -35,5 +44,6 @@ export function checkRefMatches(ref: ArtifactRef, doc: ArtifactIndexDoc): void {
     ['sha256', doc.sha256, ref.sha256],
     ['chunks', doc.chunks.length, ref.chunks],
   ];
-  for (const [field, expected, actual] of pairs) if (expected !== actual) throw new ArtifactRefMismatchError(ref.indexId, field, expected, actual);
+  for (const [field, expected, actual] of pairs)
+    if (expected !== actual) throw new ArtifactRefMismatchError(ref.indexId, field, expected, actual);
 }

@@ -47,8 +47,18 @@ export class Chunker {
   constructor(p: ChunkerParams, gear: Uint32Array) {
     const bits = Math.log2(p.normalSize);
     const L = p.normalization;
-    if (!Number.isInteger(bits) || !(p.minSize > 0 && p.minSize < p.normalSize && p.normalSize < p.maxSize) || !Number.isInteger(L) || L < 0 || L > 4 || bits - L < 4 || bits + L > 30) {
-      throw new RangeError(`chunker parameters must satisfy 0 < min < normal < max, normal a power of two, normalization 0-4; got ${JSON.stringify(p)}`);
+    if (
+      !Number.isInteger(bits) ||
+      !(p.minSize > 0 && p.minSize < p.normalSize && p.normalSize < p.maxSize) ||
+      !Number.isInteger(L) ||
+      L < 0 ||
+      L > 4 ||
+      bits - L < 4 ||
+      bits + L > 30
+    ) {
+      throw new RangeError(
+        `chunker parameters must satisfy 0 < min < normal < max, normal a power of two, normalization 0-4; got ${JSON.stringify(p)}`,
+      );
     }
     this.min = p.minSize;
     this.normal = p.normalSize;
@@ -115,12 +125,30 @@ export class Chunker {
     let pos = this.scanned < this.min ? this.min : this.scanned;
     if (pos < this.normal) {
       const e = fill < this.normal ? fill : this.normal;
-      const r = gearScan(this.slab, base + pos, base + e, this.gear, this.gearShifted, this.maskS, this.maskS2, this.state);
+      const r = gearScan(
+        this.slab,
+        base + pos,
+        base + e,
+        this.gear,
+        this.gearShifted,
+        this.maskS,
+        this.maskS2,
+        this.state,
+      );
       if (r >= 0) return r - base;
       pos = e;
     }
     if (pos < fill) {
-      const r = gearScan(this.slab, base + pos, base + fill, this.gear, this.gearShifted, this.maskL, this.maskL2, this.state);
+      const r = gearScan(
+        this.slab,
+        base + pos,
+        base + fill,
+        this.gear,
+        this.gearShifted,
+        this.maskL,
+        this.maskL2,
+        this.state,
+      );
       if (r >= 0) return r - base;
       pos = fill;
     }
@@ -135,7 +163,16 @@ export class Chunker {
  * first byte h is kept shifted left by one, so it is tested against mask<<1.
  * A top-level function over typed arrays so V8 keeps it monomorphic.
  */
-function gearScan(d: Uint8Array, from: number, to: number, g: Uint32Array, gs: Uint32Array, mask: number, mask2: number, state: Int32Array): number {
+function gearScan(
+  d: Uint8Array,
+  from: number,
+  to: number,
+  g: Uint32Array,
+  gs: Uint32Array,
+  mask: number,
+  mask2: number,
+  state: Int32Array,
+): number {
   let h = state[0];
   let i = from;
   const end2 = to - 1;

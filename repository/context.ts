@@ -23,7 +23,11 @@ export interface RepoContext {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; rejects with the first failure. */
-export async function forEachLimit<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: Iterable<T>,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   const it = items[Symbol.iterator]();
   let failed: unknown;
   let hasFailed = false;

@@ -1,7 +1,17 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { compress, decompress } from '@mongodb-js/zstd';
 import { CorruptObjectError, UnsupportedVersionError } from './errors';
-import { FORMAT_VERSION, HEADER_BYTES, NONCE_BYTES, OBJECT_FLAGS, OBJECT_MAGIC, OBJECT_OVERHEAD, OBJECT_TYPES, TAG_BYTES, type ObjectType } from './format';
+import {
+  FORMAT_VERSION,
+  HEADER_BYTES,
+  NONCE_BYTES,
+  OBJECT_FLAGS,
+  OBJECT_MAGIC,
+  OBJECT_OVERHEAD,
+  OBJECT_TYPES,
+  TAG_BYTES,
+  type ObjectType,
+} from './format';
 
 /** The two secrets the password protects. */
 export interface MasterKeys {
@@ -47,13 +57,25 @@ const SAMPLE_BYTES = 64 * 1024;
  * first unless that does not make it smaller (large inputs whose first 64 KiB
  * do not compress by 3% at level 1 are not tried: compressed or random data).
  */
-export async function sealObject(keys: MasterKeys, type: ObjectType, name: string, plain: Buffer, level?: number): Promise<Buffer> {
+export async function sealObject(
+  keys: MasterKeys,
+  type: ObjectType,
+  name: string,
+  plain: Buffer,
+  level?: number,
+): Promise<Buffer> {
   const parts = await sealObjectParts(keys, type, name, plain, level);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 /** sealObject as parts (header+nonce, ciphertext, tag), saving a copy when the backend can write parts. */
-export async function sealObjectParts(keys: MasterKeys, type: ObjectType, name: string, plain: Buffer, level?: number): Promise<Buffer[]> {
+export async function sealObjectParts(
+  keys: MasterKeys,
+  type: ObjectType,
+  name: string,
+  plain: Buffer,
+  level?: number,
+): Promise<Buffer[]> {
   let body = plain;
   let flags = 0;
   if (level !== undefined && plain.length > 0) {
@@ -88,7 +110,11 @@ function encryptParts(key: Buffer, type: ObjectType, flags: number, name: string
 
 /** Authenticates, decrypts and decompresses object `name`; any failure is a CorruptObjectError naming it. */
 export async function openObject(keys: MasterKeys, type: ObjectType, name: string, blob: Buffer): Promise<Buffer> {
-  if (blob.length < OBJECT_OVERHEAD) throw new CorruptObjectError(name, `${blob.length} bytes is shorter than the ${OBJECT_OVERHEAD}-byte envelope (truncated)`);
+  if (blob.length < OBJECT_OVERHEAD)
+    throw new CorruptObjectError(
+      name,
+      `${blob.length} bytes is shorter than the ${OBJECT_OVERHEAD}-byte envelope (truncated)`,
+    );
   if (blob.readUInt16BE(0) !== OBJECT_MAGIC) throw new CorruptObjectError(name, 'bad magic: not a Lifeboat object');
   if (blob[2] > FORMAT_VERSION) throw new UnsupportedVersionError(name, blob[2], FORMAT_VERSION);
   if (blob[3] !== type) throw new CorruptObjectError(name, `object type ${blob[3]} where ${type} was expected`);
@@ -120,7 +146,8 @@ export async function openObject(keys: MasterKeys, type: ObjectType, name: strin
 export async function openChunk(keys: MasterKeys, name: string, id: string, blob: Buffer): Promise<Buffer> {
   const plain = await openObject(keys, OBJECT_TYPES.chunk, name, blob);
   const got = Buffer.from(chunkId(keys.idKey, plain), 'hex');
-  if (!timingSafeEqual(got, Buffer.from(id, 'hex'))) throw new CorruptObjectError(name, 'decrypted content does not hash to the chunk id');
+  if (!timingSafeEqual(got, Buffer.from(id, 'hex')))
+    throw new CorruptObjectError(name, 'decrypted content does not hash to the chunk id');
   return plain;
 }
 
@@ -129,7 +156,13 @@ export async function sealJson(keys: MasterKeys, type: ObjectType, name: string,
   return sealObject(keys, type, name, Buffer.from(JSON.stringify(doc), 'utf8'), 3);
 }
 
-export async function openJson<T>(keys: MasterKeys, type: ObjectType, name: string, blob: Buffer, expectedType: string): Promise<T> {
+export async function openJson<T>(
+  keys: MasterKeys,
+  type: ObjectType,
+  name: string,
+  blob: Buffer,
+  expectedType: string,
+): Promise<T> {
   const plain = await openObject(keys, type, name, blob);
   let doc: unknown;
   try {
@@ -138,8 +171,10 @@ export async function openJson<T>(keys: MasterKeys, type: ObjectType, name: stri
     throw new CorruptObjectError(name, 'authenticated but not valid JSON', e);
   }
   const d = doc as { v?: unknown; type?: unknown };
-  if (!d || typeof d !== 'object' || d.type !== expectedType) throw new CorruptObjectError(name, `document type ${JSON.stringify(d?.type)} where "${expectedType}" was expected`);
-  if (typeof d.v !== 'number' || d.v > FORMAT_VERSION) throw new UnsupportedVersionError(name, Number(d.v), FORMAT_VERSION);
+  if (!d || typeof d !== 'object' || d.type !== expectedType)
+    throw new CorruptObjectError(name, `document type ${JSON.stringify(d?.type)} where "${expectedType}" was expected`);
+  if (typeof d.v !== 'number' || d.v > FORMAT_VERSION)
+    throw new UnsupportedVersionError(name, Number(d.v), FORMAT_VERSION);
   return doc as T;
 }
 

@@ -41,19 +41,28 @@ export class InvalidLocationError extends LifeboatError {
     readonly url: string,
     problem: string,
   ) {
-    super(`repository location "${url}" is not usable: ${problem}. Use file:///abs/path, an absolute path, or s3://bucket/prefix`, C.invalidLocation);
+    super(
+      `repository location "${url}" is not usable: ${problem}. Use file:///abs/path, an absolute path, or s3://bucket/prefix`,
+      C.invalidLocation,
+    );
   }
 }
 
 export class RepositoryNotFoundError extends LifeboatError {
   constructor(readonly location: string) {
-    super(`no Lifeboat repository at ${location}: check the location, or create one with initRepository (lifeboat init)`, C.notFound);
+    super(
+      `no Lifeboat repository at ${location}: check the location, or create one with initRepository (lifeboat init)`,
+      C.notFound,
+    );
   }
 }
 
 export class RepositoryExistsError extends LifeboatError {
   constructor(readonly location: string) {
-    super(`a repository (or other data) already exists at ${location}: open it instead, or pick an empty location`, C.exists);
+    super(
+      `a repository (or other data) already exists at ${location}: open it instead, or pick an empty location`,
+      C.exists,
+    );
   }
 }
 
@@ -62,7 +71,10 @@ export class WrongPasswordError extends LifeboatError {
     readonly location: string,
     readonly keysTried: number,
   ) {
-    super(`wrong password for the repository at ${location} (tried ${keysTried} key file${keysTried === 1 ? '' : 's'}): check the password secret the config points at`, C.wrongPassword);
+    super(
+      `wrong password for the repository at ${location} (tried ${keysTried} key file${keysTried === 1 ? '' : 's'}): check the password secret the config points at`,
+      C.wrongPassword,
+    );
   }
 }
 
@@ -72,7 +84,10 @@ export class UnsupportedVersionError extends LifeboatError {
     readonly version: number,
     readonly supported: number,
   ) {
-    super(`${object} uses repository format version ${version}, this Lifeboat reads up to ${supported}: upgrade Lifeboat`, C.unsupportedVersion);
+    super(
+      `${object} uses repository format version ${version}, this Lifeboat reads up to ${supported}: upgrade Lifeboat`,
+      C.unsupportedVersion,
+    );
   }
 }
 
@@ -96,7 +111,10 @@ export class MissingObjectError extends LifeboatError {
     readonly location: string,
     detail = '',
   ) {
-    super(`object ${object} is missing from the repository at ${location}${detail ? ` (${detail})` : ''}: run verify to see which recovery points are affected`, C.missingObject);
+    super(
+      `object ${object} is missing from the repository at ${location}${detail ? ` (${detail})` : ''}: run verify to see which recovery points are affected`,
+      C.missingObject,
+    );
   }
 }
 
@@ -107,7 +125,11 @@ export class CorruptObjectError extends LifeboatError {
     readonly reason: string,
     cause?: unknown,
   ) {
-    super(`object ${object} is corrupt or was tampered with (${reason}): run verify --read-data to list every damaged object; recovery points that use it cannot be restored as they are`, C.corruptObject, { cause });
+    super(
+      `object ${object} is corrupt or was tampered with (${reason}): run verify --read-data to list every damaged object; recovery points that use it cannot be restored as they are`,
+      C.corruptObject,
+      { cause },
+    );
   }
 }
 
@@ -118,13 +140,19 @@ export class ArtifactIntegrityError extends LifeboatError {
     readonly expected: { size: number; sha256: string },
     readonly actual: { size: number; sha256: string },
   ) {
-    super(`artifact ${indexId} read back as ${actual.size} bytes with sha256 ${actual.sha256}, but ${expected.size} bytes with sha256 ${expected.sha256} were written: run verify --read-data`, C.integrity);
+    super(
+      `artifact ${indexId} read back as ${actual.size} bytes with sha256 ${actual.sha256}, but ${expected.size} bytes with sha256 ${expected.sha256} were written: run verify --read-data`,
+      C.integrity,
+    );
   }
 }
 
 export class ArtifactNotFoundError extends LifeboatError {
   constructor(readonly indexId: string) {
-    super(`artifact index artifacts/${indexId} does not exist: it was never written, or was pruned because it stayed uncommitted longer than the prune grace period; run the backup again`, C.artifactNotFound);
+    super(
+      `artifact index artifacts/${indexId} does not exist: it was never written, or was pruned because it stayed uncommitted longer than the prune grace period; run the backup again`,
+      C.artifactNotFound,
+    );
   }
 }
 
@@ -136,7 +164,10 @@ export class ArtifactRefMismatchError extends LifeboatError {
     readonly expected: unknown,
     readonly actual: unknown,
   ) {
-    super(`artifact reference ${indexId} says ${field}=${JSON.stringify(actual)} but the stored index says ${JSON.stringify(expected)}: pass the reference writeArtifact returned, unmodified`, C.artifactMismatch);
+    super(
+      `artifact reference ${indexId} says ${field}=${JSON.stringify(actual)} but the stored index says ${JSON.stringify(expected)}: pass the reference writeArtifact returned, unmodified`,
+      C.artifactMismatch,
+    );
   }
 }
 
@@ -146,13 +177,19 @@ export class ArtifactPrunedError extends LifeboatError {
     readonly indexId: string,
     readonly pruneLock: string,
   ) {
-    super(`artifact ${indexId} is being deleted by a running prune (${pruneLock}) because it stayed uncommitted past the grace period: run the backup again`, C.artifactPruned);
+    super(
+      `artifact ${indexId} is being deleted by a running prune (${pruneLock}) because it stayed uncommitted past the grace period: run the backup again`,
+      C.artifactPruned,
+    );
   }
 }
 
 export class RecoveryPointNotFoundError extends LifeboatError {
   constructor(readonly id: string) {
-    super(`no recovery point "${id}" in the repository: list them with \`lifeboat list\` (ids look like 20261123T120000Z-3f9a1c2b; a unique prefix works)`, C.recoveryPointNotFound);
+    super(
+      `no recovery point "${id}" in the repository: list them with \`lifeboat list\` (ids look like 20261123T120000Z-3f9a1c2b; a unique prefix works)`,
+      C.recoveryPointNotFound,
+    );
   }
 }
 
@@ -161,7 +198,10 @@ export class AmbiguousRecoveryPointIdError extends LifeboatError {
     readonly prefix: string,
     readonly matches: string[],
   ) {
-    super(`"${prefix}" matches ${matches.length} recovery points (${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}): give more characters of the id`, C.recoveryPointAmbiguous);
+    super(
+      `"${prefix}" matches ${matches.length} recovery points (${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}): give more characters of the id`,
+      C.recoveryPointAmbiguous,
+    );
   }
 }
 
@@ -171,7 +211,10 @@ export class LegalHoldError extends LifeboatError {
     readonly reason: string,
     readonly since: string,
   ) {
-    super(`recovery point ${id} is under legal hold since ${since} ("${reason}"): release the hold (unhold) before forgetting it`, C.legalHold);
+    super(
+      `recovery point ${id} is under legal hold since ${since} ("${reason}"): release the hold (unhold) before forgetting it`,
+      C.legalHold,
+    );
   }
 }
 
@@ -182,7 +225,10 @@ export class RepositoryLockedError extends LifeboatError {
     readonly holder: string,
     readonly operation: string,
   ) {
-    super(`cannot ${operation}: the repository is locked by ${holder} (${lock}); wait for it to finish, or if that process is gone, wait until the lock goes stale`, C.locked);
+    super(
+      `cannot ${operation}: the repository is locked by ${holder} (${lock}); wait for it to finish, or if that process is gone, wait until the lock goes stale`,
+      C.locked,
+    );
   }
 }
 
@@ -193,7 +239,11 @@ export class LockLostError extends LifeboatError {
     readonly sinceMs: number,
     cause?: unknown,
   ) {
-    super(`lock ${lock} was not refreshed for ${Math.round(sinceMs / 1000)} s, so a prune may treat this writer as crashed; the write was stopped to stay safe: run it again`, C.lockLost, { cause });
+    super(
+      `lock ${lock} was not refreshed for ${Math.round(sinceMs / 1000)} s, so a prune may treat this writer as crashed; the write was stopped to stay safe: run it again`,
+      C.lockLost,
+      { cause },
+    );
   }
 }
 

@@ -82,7 +82,14 @@ export interface ConfigDoc {
   type: 'config';
   id: string;
   created: string;
-  chunker: { algorithm: 'fastcdc-gear32-v1'; minSize: number; normalSize: number; maxSize: number; normalization: number; gearSeed: string };
+  chunker: {
+    algorithm: 'fastcdc-gear32-v1';
+    minSize: number;
+    normalSize: number;
+    maxSize: number;
+    normalization: number;
+    gearSeed: string;
+  };
   compression: { algorithm: 'zstd'; level: number };
 }
 

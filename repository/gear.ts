@@ -11,7 +11,12 @@ export function deriveGearTable(seed: Buffer): Uint32Array {
   const g = new Uint32Array(256);
   const prefix = Buffer.from('lifeboat-gear-v1', 'utf8');
   for (let i = 0; i < 256; i++) {
-    g[i] = createHash('sha256').update(prefix).update(seed).update(Buffer.from([i])).digest().readUInt32BE(0);
+    g[i] = createHash('sha256')
+      .update(prefix)
+      .update(seed)
+      .update(Buffer.from([i]))
+      .digest()
+      .readUInt32BE(0);
   }
   return g;
 }

@@ -74,7 +74,13 @@ export class LockManager {
   async condemnedObjects(object: string): Promise<string[]> {
     let list = this.condemnedCache.get(object);
     if (!list) {
-      const doc = await openJson<CondemnedDoc>(this.keys, OBJECT_TYPES.condemned, object, await this.backend.get(object), 'condemned');
+      const doc = await openJson<CondemnedDoc>(
+        this.keys,
+        OBJECT_TYPES.condemned,
+        object,
+        await this.backend.get(object),
+        'condemned',
+      );
       list = doc.objects;
       this.condemnedCache.set(object, list);
     }

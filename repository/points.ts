@@ -10,7 +10,17 @@ import {
   MissingObjectError,
   RecoveryPointNotFoundError,
 } from './errors';
-import { LOCK_KINDS, OBJECT_TYPES, PATHS, POINT_ID_RE, artifactObject, holdObject, pointObject, type HoldDoc, type ManifestDoc } from './format';
+import {
+  LOCK_KINDS,
+  OBJECT_TYPES,
+  PATHS,
+  POINT_ID_RE,
+  artifactObject,
+  holdObject,
+  pointObject,
+  type HoldDoc,
+  type ManifestDoc,
+} from './format';
 import type { CommitInput, RecoveryPoint } from './types';
 import { validateLabels, validateRef, validateTags, validateText } from './validate';
 
@@ -31,13 +41,18 @@ export class Points {
   constructor(private readonly ctx: RepoContext) {}
 
   async ids(): Promise<string[]> {
-    return (await collect(this.ctx.backend.listKeys(PATHS.points))).map((k) => k.slice(PATHS.points.length)).filter((id) => POINT_ID_RE.test(id));
+    return (await collect(this.ctx.backend.listKeys(PATHS.points)))
+      .map((k) => k.slice(PATHS.points.length))
+      .filter((id) => POINT_ID_RE.test(id));
   }
 
   /** Exact id or unique prefix -> id. */
   async resolve(idOrPrefix: string): Promise<string> {
     if (typeof idOrPrefix !== 'string' || !/^[0-9A-Za-z-]{1,64}$/.test(idOrPrefix)) {
-      throw new InvalidArgumentError('recovery point id', `${JSON.stringify(idOrPrefix)} is not an id like 20261123T120000Z-3f9a1c2b (or a prefix of one)`);
+      throw new InvalidArgumentError(
+        'recovery point id',
+        `${JSON.stringify(idOrPrefix)} is not an id like 20261123T120000Z-3f9a1c2b (or a prefix of one)`,
+      );
     }
     const ids = await this.ids();
     if (ids.includes(idOrPrefix)) return idOrPrefix;
@@ -80,7 +95,10 @@ export class Points {
       host: doc.host,
       tags: [...doc.tags],
       labels: { ...doc.labels },
-      artifacts: doc.artifacts.map((a) => ({ ...a, metadata: a.metadata === undefined ? undefined : structuredClone(a.metadata) })),
+      artifacts: doc.artifacts.map((a) => ({
+        ...a,
+        metadata: a.metadata === undefined ? undefined : structuredClone(a.metadata),
+      })),
     };
     if (doc.parent !== undefined) rp.parent = doc.parent;
     for (const a of rp.artifacts) if (a.metadata === undefined) delete a.metadata;
@@ -97,7 +115,9 @@ export class Points {
   /** Newest first. A manifest that fails authentication throws CorruptObjectError naming it. */
   async list(): Promise<RecoveryPoint[]> {
     const ids = await this.ids();
-    const held = new Set((await collect(this.ctx.backend.listKeys(PATHS.holds))).map((k) => k.slice(PATHS.holds.length)));
+    const held = new Set(
+      (await collect(this.ctx.backend.listKeys(PATHS.holds))).map((k) => k.slice(PATHS.holds.length)),
+    );
     const out: RecoveryPoint[] = [];
     await forEachLimit(ids, 8, async (id) => {
       const [doc, hold] = await Promise.all([this.manifest(id), held.has(id) ? this.holdOf(id) : undefined]);
@@ -113,8 +133,10 @@ export class Points {
    * reference; then the manifest is written in one atomic put.
    */
   async commit(input: CommitInput): Promise<RecoveryPoint> {
-    if (!input || typeof input !== 'object') throw new InvalidArgumentError('commit input', 'must be an object { artifacts, tags?, ... }');
-    if (!Array.isArray(input.artifacts)) throw new InvalidArgumentError('artifacts', 'must be an array of artifact references');
+    if (!input || typeof input !== 'object')
+      throw new InvalidArgumentError('commit input', 'must be an object { artifacts, tags?, ... }');
+    if (!Array.isArray(input.artifacts))
+      throw new InvalidArgumentError('artifacts', 'must be an array of artifact references');
     input.artifacts.forEach((a, i) => validateRef(a, `artifacts[${i}]`));
     const dup = input.artifacts.map((a) => a.indexId).find((id, i, all) => all.indexOf(id) !== i);
     if (dup) throw new InvalidArgumentError('artifacts', `artifact ${dup} is listed twice`);
@@ -122,9 +144,11 @@ export class Points {
     const labels = validateLabels(input.labels);
     const host = input.host ?? this.ctx.opts.host;
     validateText(host, 'host', { max: 256 });
-    if (input.parent !== undefined && (typeof input.parent !== 'string' || !POINT_ID_RE.test(input.parent))) throw new InvalidArgumentError('parent', `must be a recovery point id, got ${JSON.stringify(input.parent)}`);
+    if (input.parent !== undefined && (typeof input.parent !== 'string' || !POINT_ID_RE.test(input.parent)))
+      throw new InvalidArgumentError('parent', `must be a recovery point id, got ${JSON.stringify(input.parent)}`);
     const time = input.time ?? new Date();
-    if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new InvalidArgumentError('time', 'must be a valid Date');
+    if (!(time instanceof Date) || Number.isNaN(time.getTime()))
+      throw new InvalidArgumentError('time', 'must be a valid Date');
 
     const lock = await this.ctx.locks.startWriter(LOCK_KINDS.commit);
     try {
@@ -135,7 +159,9 @@ export class Points {
         const by = lock.excluded.get(artifactObject(a.indexId)) ?? lock.conflicts.get(artifactObject(a.indexId));
         if (by) throw new ArtifactPrunedError(a.indexId, by);
       }
-      await forEachLimit(input.artifacts, 8, async (a) => checkRefMatches(a, await loadArtifactIndex(this.ctx, a.indexId)));
+      await forEachLimit(input.artifacts, 8, async (a) =>
+        checkRefMatches(a, await loadArtifactIndex(this.ctx, a.indexId)),
+      );
       lock.check();
       for (let attempt = 0; ; attempt++) {
         const id = newPointId(time);
@@ -160,12 +186,17 @@ export class Points {
           })),
         };
         const name = pointObject(id);
-        if (await this.ctx.backend.put(name, await sealJson(this.ctx.keys, OBJECT_TYPES.manifest, name, doc), { ifAbsent: true })) {
+        if (
+          await this.ctx.backend.put(name, await sealJson(this.ctx.keys, OBJECT_TYPES.manifest, name, doc), {
+            ifAbsent: true,
+          })
+        ) {
           await this.ctx.backend.flush();
           this.cache.set(id, doc);
           return this.toPoint(doc, undefined);
         }
-        if (attempt > 5) throw new InvalidArgumentError('time', `could not find a free recovery point id for ${time.toISOString()}`);
+        if (attempt > 5)
+          throw new InvalidArgumentError('time', `could not find a free recovery point id for ${time.toISOString()}`);
       }
     } finally {
       await lock.release();

@@ -66,7 +66,8 @@ class Reachability {
 }
 
 /** Live locks other than prunes: the writers and commits a prune must coordinate with. */
-const writersOf = (locks: LockInfo[], self?: string) => locks.filter((l) => l.live && l.id !== self && l.doc?.kind !== LOCK_KINDS.prune);
+const writersOf = (locks: LockInfo[], self?: string) =>
+  locks.filter((l) => l.live && l.id !== self && l.doc?.kind !== LOCK_KINDS.prune);
 
 /**
  * Deletes unreferenced data, safely while backups run (protocol in
@@ -83,8 +84,10 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
   const graceMs = opts.graceMs ?? DAY;
   const waitMs = opts.waitMs ?? 5 * 60 * 1000;
   const dryRun = opts.dryRun === true;
-  if (typeof graceMs !== 'number' || !(graceMs >= 0)) throw new InvalidArgumentError('graceMs', `must be a number >= 0, got ${JSON.stringify(opts.graceMs)}`);
-  if (typeof waitMs !== 'number' || !(waitMs >= 0)) throw new InvalidArgumentError('waitMs', `must be a number >= 0, got ${JSON.stringify(opts.waitMs)}`);
+  if (typeof graceMs !== 'number' || !(graceMs >= 0))
+    throw new InvalidArgumentError('graceMs', `must be a number >= 0, got ${JSON.stringify(opts.graceMs)}`);
+  if (typeof waitMs !== 'number' || !(waitMs >= 0))
+    throw new InvalidArgumentError('waitMs', `must be a number >= 0, got ${JSON.stringify(opts.waitMs)}`);
   const { signal } = opts;
   const abortIfNeeded = () => {
     if (signal?.aborted) throw new OperationAbortedError('prune', signal.reason);
@@ -148,13 +151,16 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
         result = report(p, false, {
           deferred: {
             reason: `${unsafe.length} running writer(s) did not acknowledge this prune within ${waitMs} ms; nothing was deleted (run prune again when they are done)`,
-            locks: unsafe.map((l) => `${l.object}${l.doc ? ` (${l.doc.kind} on ${l.doc.host}, pid ${l.doc.pid})` : ''}`),
+            locks: unsafe.map(
+              (l) => `${l.object}${l.doc ? ` (${l.doc.kind} on ${l.doc.host}, pid ${l.doc.pid})` : ''}`,
+            ),
           },
         });
       } else {
         // Points committed while we waited may have made garbage reachable again.
         const again = await reach.compute(cutoff);
-        for (const key of [...p.indexes.keys()]) if (again.roots.has(key.slice(PATHS.artifacts.length))) p.indexes.delete(key);
+        for (const key of [...p.indexes.keys()])
+          if (again.roots.has(key.slice(PATHS.artifacts.length))) p.indexes.delete(key);
         for (const key of [...p.chunks.keys()]) if (again.reachable.has(chunkIdOf(key)!)) p.chunks.delete(key);
         // Indexes before chunks: an index that survives a crash here never points at deleted chunks.
         await forEachLimit(p.indexes.keys(), 8, async (key) => {
@@ -197,4 +203,3 @@ async function cleanupLocks(ctx: RepoContext): Promise<number> {
   }
   return n;
 }
-

@@ -25,7 +25,8 @@ export function readArtifact(ctx: RepoContext, ref: ArtifactRef, opts: ReadOptio
       const [id, len] = doc.chunks[i];
       const name = chunkObject(id);
       const plain = await openChunk(ctx.keys, name, id, await ctx.backend.get(name));
-      if (plain.length !== len) throw new CorruptObjectError(name, `holds ${plain.length} bytes where the index says ${len}`);
+      if (plain.length !== len)
+        throw new CorruptObjectError(name, `holds ${plain.length} bytes where the index says ${len}`);
       return plain;
     };
     const ahead: Promise<Buffer>[] = [];
@@ -49,7 +50,8 @@ export function readArtifact(ctx: RepoContext, ref: ArtifactRef, opts: ReadOptio
       yield chunk;
     }
     const digest = sha.digest('hex');
-    if (digest !== doc.sha256 || size !== doc.size) throw new ArtifactIntegrityError(ref.indexId, { size: doc.size, sha256: doc.sha256 }, { size, sha256: digest });
+    if (digest !== doc.sha256 || size !== doc.size)
+      throw new ArtifactIntegrityError(ref.indexId, { size: doc.size, sha256: doc.sha256 }, { size, sha256: digest });
   }
   return Readable.from(bytes(), { objectMode: false, highWaterMark: 1024 * 1024 });
 }

@@ -16,7 +16,15 @@ import {
 import { DEFAULTS, FORMAT_VERSION, OBJECT_TYPES, PATHS, RANDOM_ID_RE, keyObject, type ConfigDoc } from './format';
 import { Chunker } from './chunker';
 import { deriveGearTable } from './gear';
-import { createKeyFile, newMasterKeys, parseKeyFile, unlockKeyFile, validatePassword, validateScrypt, type KeyFileDoc } from './keys';
+import {
+  createKeyFile,
+  newMasterKeys,
+  parseKeyFile,
+  unlockKeyFile,
+  validatePassword,
+  validateScrypt,
+  type KeyFileDoc,
+} from './keys';
 import { LockManager } from './locks';
 import { Points } from './points';
 import { pruneRepository } from './prune';
@@ -52,9 +60,14 @@ function resolveOptions(backend: Backend, o: OpenOptions = {}): ResolvedOptions 
     host: o.host ?? os.hostname(),
   };
   for (const k of ['lockRefreshMs', 'lockStaleMs', 'writeConcurrency', 'readConcurrency'] as const) {
-    if (!Number.isInteger(r[k]) || r[k] < 1) throw new InvalidArgumentError(k, `must be a positive integer, got ${JSON.stringify(r[k])}`);
+    if (!Number.isInteger(r[k]) || r[k] < 1)
+      throw new InvalidArgumentError(k, `must be a positive integer, got ${JSON.stringify(r[k])}`);
   }
-  if (r.lockStaleMs < 3 * r.lockRefreshMs) throw new InvalidArgumentError('lockStaleMs', `must be at least 3 x lockRefreshMs (${3 * r.lockRefreshMs}), got ${r.lockStaleMs}`);
+  if (r.lockStaleMs < 3 * r.lockRefreshMs)
+    throw new InvalidArgumentError(
+      'lockStaleMs',
+      `must be at least 3 x lockRefreshMs (${3 * r.lockRefreshMs}), got ${r.lockStaleMs}`,
+    );
   return r;
 }
 
@@ -92,8 +105,19 @@ class RepositoryImpl implements Repository {
   ) {
     this.id = config.id;
     this.url = backend.location;
-    const locks = new LockManager(backend, keys, { refreshMs: opts.lockRefreshMs, staleMs: opts.lockStaleMs, host: opts.host });
-    this.ctx = { backend, keys, config, gear: deriveGearTable(Buffer.from(config.chunker.gearSeed, 'hex')), opts, locks };
+    const locks = new LockManager(backend, keys, {
+      refreshMs: opts.lockRefreshMs,
+      staleMs: opts.lockStaleMs,
+      host: opts.host,
+    });
+    this.ctx = {
+      backend,
+      keys,
+      config,
+      gear: deriveGearTable(Buffer.from(config.chunker.gearSeed, 'hex')),
+      opts,
+      locks,
+    };
     this.points = new Points(this.ctx);
   }
 
@@ -102,7 +126,11 @@ class RepositoryImpl implements Repository {
     return this.ctx;
   }
 
-  writeArtifact(input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, meta: ArtifactMeta, opts?: WriteOptions): Promise<WriteResult> {
+  writeArtifact(
+    input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+    meta: ArtifactMeta,
+    opts?: WriteOptions,
+  ): Promise<WriteResult> {
     return writeArtifact(this.live(), input, meta, opts);
   }
 
@@ -152,7 +180,11 @@ class RepositoryImpl implements Repository {
   async changePassword(newPassword: string): Promise<void> {
     const ctx = this.live();
     validatePassword(newPassword, 'new password');
-    const next = await createKeyFile(this.id, ctx.keys, newPassword, { N: this.keyFile.kdf.N, r: this.keyFile.kdf.r, p: this.keyFile.kdf.p });
+    const next = await createKeyFile(this.id, ctx.keys, newPassword, {
+      N: this.keyFile.kdf.N,
+      r: this.keyFile.kdf.r,
+      p: this.keyFile.kdf.p,
+    });
     await ctx.backend.put(keyObject(next.id), Buffer.from(JSON.stringify(next, null, 2)), { ifAbsent: true });
     await ctx.backend.flush();
     await ctx.backend.delete(keyObject(this.keyFile.id));
@@ -187,7 +219,11 @@ class RepositoryImpl implements Repository {
  * The config is written last, create-if-absent: its presence is what makes a
  * repository.
  */
-export async function initRepository(loc: RepositoryLocation, password: string, opts: InitOptions = {}): Promise<Repository> {
+export async function initRepository(
+  loc: RepositoryLocation,
+  password: string,
+  opts: InitOptions = {},
+): Promise<Repository> {
   validatePassword(password);
   const backend = openBackend(loc);
   try {
@@ -206,7 +242,8 @@ export async function initRepository(loc: RepositoryLocation, password: string, 
       throw new InvalidArgumentError('chunker', `${(e as Error).message}; got ${JSON.stringify(chunker)}`);
     }
     const level = opts.compressionLevel ?? DEFAULTS.compressionLevel;
-    if (!Number.isInteger(level) || level < 1 || level > 19) throw new InvalidArgumentError('compressionLevel', `must be an integer 1-19, got ${level}`);
+    if (!Number.isInteger(level) || level < 1 || level > 19)
+      throw new InvalidArgumentError('compressionLevel', `must be an integer 1-19, got ${level}`);
 
     // Only an empty location (or a missing folder) becomes a repository.
     for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
@@ -222,7 +259,9 @@ export async function initRepository(loc: RepositoryLocation, password: string, 
     };
     const keyFile = await createKeyFile(config.id, keys, password, scrypt);
     await backend.put(keyObject(keyFile.id), Buffer.from(JSON.stringify(keyFile, null, 2)), { ifAbsent: true });
-    const created = await backend.put(PATHS.config, await sealJson(keys, OBJECT_TYPES.config, PATHS.config, config), { ifAbsent: true });
+    const created = await backend.put(PATHS.config, await sealJson(keys, OBJECT_TYPES.config, PATHS.config, config), {
+      ifAbsent: true,
+    });
     if (!created) {
       await backend.delete(keyObject(keyFile.id));
       throw new RepositoryExistsError(backend.location);
@@ -239,7 +278,11 @@ export async function initRepository(loc: RepositoryLocation, password: string, 
  * Opens a repository: tries `password` on each key file until one unwraps a
  * master key that decrypts the config.
  */
-export async function openRepository(loc: RepositoryLocation, password: string, opts: OpenOptions = {}): Promise<Repository> {
+export async function openRepository(
+  loc: RepositoryLocation,
+  password: string,
+  opts: OpenOptions = {},
+): Promise<Repository> {
   validatePassword(password);
   const backend = openBackend(loc);
   try {
@@ -253,10 +296,19 @@ export async function openRepository(loc: RepositoryLocation, password: string, 
     }
     const keyFiles: KeyFileDoc[] = [];
     for (const k of await collect(backend.listKeys(PATHS.keys))) {
-      const doc = parseKeyFile((await backend.get(k).catch((e) => (e instanceof MissingObjectError ? Buffer.alloc(0) : Promise.reject(e)))).toString('utf8'));
+      const doc = parseKeyFile(
+        (
+          await backend.get(k).catch((e) => (e instanceof MissingObjectError ? Buffer.alloc(0) : Promise.reject(e)))
+        ).toString('utf8'),
+      );
       if (doc && k === keyObject(doc.id)) keyFiles.push(doc);
     }
-    if (!keyFiles.length) throw new MissingObjectError(PATHS.keys, backend.location, 'no key file: the repository cannot be unlocked by any password');
+    if (!keyFiles.length)
+      throw new MissingObjectError(
+        PATHS.keys,
+        backend.location,
+        'no key file: the repository cannot be unlocked by any password',
+      );
     let corrupt: unknown;
     for (const kf of keyFiles) {
       const keys = await unlockKeyFile(kf, password);
@@ -264,7 +316,11 @@ export async function openRepository(loc: RepositoryLocation, password: string, 
       try {
         const config = await openJson<ConfigDoc>(keys, OBJECT_TYPES.config, PATHS.config, configBlob, 'config');
         validateConfig(config);
-        if (config.id !== kf.repository) throw new CorruptObjectError(keyObject(kf.id), `key file belongs to repository ${kf.repository}, not ${config.id}`);
+        if (config.id !== kf.repository)
+          throw new CorruptObjectError(
+            keyObject(kf.id),
+            `key file belongs to repository ${kf.repository}, not ${config.id}`,
+          );
         return new RepositoryImpl(backend, keys, config, ropts, kf);
       } catch (e) {
         if (!(e instanceof CorruptObjectError)) throw e;

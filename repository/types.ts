@@ -245,7 +245,11 @@ export interface Repository {
    * stream with bounded memory. The chunk list is stored as an encrypted
    * artifact index, so the returned reference stays small.
    */
-  writeArtifact(input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, meta: ArtifactMeta, opts?: WriteOptions): Promise<WriteResult>;
+  writeArtifact(
+    input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+    meta: ArtifactMeta,
+    opts?: WriteOptions,
+  ): Promise<WriteResult>;
   /**
    * The artifact's plain bytes. Every chunk is authenticated and re-hashed,
    * the sha256 of the whole stream checked at the end; on any problem the

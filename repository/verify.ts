@@ -1,10 +1,34 @@
 import { loadArtifactIndex } from './artifact-index';
 import { forEachLimit, type RepoContext } from './context';
 import { openChunk } from './envelope';
-import { ArtifactNotFoundError, ArtifactRefMismatchError, BackendError, CorruptObjectError, InvalidArgumentError, MissingObjectError, OperationAbortedError, UnsupportedVersionError } from './errors';
-import { OBJECT_OVERHEAD, PATHS, artifactObject, chunkIdOf, chunkObject, pointObject, type ArtifactIndexDoc, type ManifestDoc } from './format';
+import {
+  ArtifactNotFoundError,
+  ArtifactRefMismatchError,
+  BackendError,
+  CorruptObjectError,
+  InvalidArgumentError,
+  MissingObjectError,
+  OperationAbortedError,
+  UnsupportedVersionError,
+} from './errors';
+import {
+  OBJECT_OVERHEAD,
+  PATHS,
+  artifactObject,
+  chunkIdOf,
+  chunkObject,
+  pointObject,
+  type ArtifactIndexDoc,
+  type ManifestDoc,
+} from './format';
 import type { Points } from './points';
-import { VERIFY_PROBLEM_KINDS as K, type VerifyOptions, type VerifyProblem, type VerifyProblemKind, type VerifyReport } from './types';
+import {
+  VERIFY_PROBLEM_KINDS as K,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyProblemKind,
+  type VerifyReport,
+} from './types';
 
 function kindOf(e: unknown): VerifyProblemKind {
   if (e instanceof MissingObjectError || e instanceof ArtifactNotFoundError) return K.missing;
@@ -20,11 +44,19 @@ function kindOf(e: unknown): VerifyProblemKind {
  * downloaded, authenticated, decrypted, decompressed and re-hashed. Each
  * problem names its object and the recovery points that depend on it.
  */
-export async function verifyRepository(ctx: RepoContext, points: Points, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyRepository(
+  ctx: RepoContext,
+  points: Points,
+  opts: VerifyOptions = {},
+): Promise<VerifyReport> {
   const started = Date.now();
   const readData = opts.readData === true || (opts.readData === undefined && opts.subsetPercent !== undefined);
   const subsetPercent = opts.subsetPercent ?? 100;
-  if (typeof subsetPercent !== 'number' || !(subsetPercent > 0 && subsetPercent <= 100)) throw new InvalidArgumentError('subsetPercent', `must be a number with 0 < x <= 100, got ${JSON.stringify(opts.subsetPercent)}`);
+  if (typeof subsetPercent !== 'number' || !(subsetPercent > 0 && subsetPercent <= 100))
+    throw new InvalidArgumentError(
+      'subsetPercent',
+      `must be a number with 0 < x <= 100, got ${JSON.stringify(opts.subsetPercent)}`,
+    );
   const { signal, onProgress } = opts;
   const abortIfNeeded = () => {
     if (signal?.aborted) throw new OperationAbortedError('verify', signal.reason);
@@ -83,7 +115,12 @@ export async function verifyRepository(ctx: RepoContext, points: Points, opts: V
         ['chunks', doc.chunks.length, r.chunks],
       ].filter(([, x, y]) => x !== y);
       if (bad.length) {
-        problem(artifactObject(indexId), K.mismatch, `index says ${bad.map(([f, x]) => `${f}=${x}`).join(', ')} but the manifest says ${bad.map(([f, , y]) => `${f}=${y}`).join(', ')}`, u.points);
+        problem(
+          artifactObject(indexId),
+          K.mismatch,
+          `index says ${bad.map(([f, x]) => `${f}=${x}`).join(', ')} but the manifest says ${bad.map(([f, , y]) => `${f}=${y}`).join(', ')}`,
+          u.points,
+        );
       }
     }
     for (const [id, size] of doc.chunks) {
@@ -96,16 +133,23 @@ export async function verifyRepository(ctx: RepoContext, points: Points, opts: V
 
   // Existence (and minimal size) of every referenced chunk, from one listing.
   const stored = new Map<string, number>();
-  if (chunks.size) for await (const o of ctx.backend.list(PATHS.data)) {
-    const id = chunkIdOf(o.key);
-    if (id && chunks.has(id)) stored.set(id, o.size);
-  }
+  if (chunks.size)
+    for await (const o of ctx.backend.list(PATHS.data)) {
+      const id = chunkIdOf(o.key);
+      if (id && chunks.has(id)) stored.set(id, o.size);
+    }
   const present: string[] = [];
   for (const [id, c] of chunks) {
     checkedObjects++;
     const size = stored.get(id);
     if (size === undefined) problem(chunkObject(id), K.missing, `chunk ${chunkObject(id)} is missing`, c.points);
-    else if (size < OBJECT_OVERHEAD) problem(chunkObject(id), K.corrupt, `chunk ${chunkObject(id)} is ${size} bytes, shorter than an envelope (truncated)`, c.points);
+    else if (size < OBJECT_OVERHEAD)
+      problem(
+        chunkObject(id),
+        K.corrupt,
+        `chunk ${chunkObject(id)} is ${size} bytes, shorter than an envelope (truncated)`,
+        c.points,
+      );
     else present.push(id);
   }
   progress();
@@ -123,9 +167,16 @@ export async function verifyRepository(ctx: RepoContext, points: Points, opts: V
         const blob = await ctx.backend.get(name);
         bytesRead += blob.length;
         const plain = await openChunk(ctx.keys, name, id, blob);
-        if (plain.length !== c.size) problem(name, K.mismatch, `chunk ${name} holds ${plain.length} bytes where its index says ${c.size}`, c.points);
+        if (plain.length !== c.size)
+          problem(
+            name,
+            K.mismatch,
+            `chunk ${name} holds ${plain.length} bytes where its index says ${c.size}`,
+            c.points,
+          );
       } catch (e) {
-        if (e instanceof BackendError && !(e instanceof MissingObjectError)) problem(name, K.unreadable, (e as Error).message, c.points);
+        if (e instanceof BackendError && !(e instanceof MissingObjectError))
+          problem(name, K.unreadable, (e as Error).message, c.points);
         else problem(name, kindOf(e), (e as Error).message, c.points);
       }
       chunksRead++;

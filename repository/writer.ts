@@ -3,7 +3,15 @@ import { Chunker } from './chunker';
 import type { RepoContext } from './context';
 import { chunkId, sealJson, sealObjectParts } from './envelope';
 import { OperationAbortedError } from './errors';
-import { LOCK_KINDS, OBJECT_TYPES, PATHS, artifactObject, chunkIdOf, chunkObject, type ArtifactIndexDoc } from './format';
+import {
+  LOCK_KINDS,
+  OBJECT_TYPES,
+  PATHS,
+  artifactObject,
+  chunkIdOf,
+  chunkObject,
+  type ArtifactIndexDoc,
+} from './format';
 import type { WriterLock } from './locks';
 import type { ArtifactMeta, WriteOptions, WriteResult } from './types';
 import { validateMeta } from './validate';

@@ -41,7 +41,9 @@ async function main(): Promise<number> {
   const started = Date.now();
   try {
     const [temporal, redis, redisCluster, minio, qdrant] = await Promise.all([
-      startTemporalDevServer({ dbFile: path.join(tmpDir, 'temporal', 'temporal.db') }).then((s) => (stops.push(s.stop), s)),
+      startTemporalDevServer({ dbFile: path.join(tmpDir, 'temporal', 'temporal.db') }).then(
+        (s) => (stops.push(s.stop), s),
+      ),
       startRedis(path.join(tmpDir, 'redis')).then((s) => (stops.push(s.stop), s)),
       startRedisCluster(path.join(tmpDir, 'redis-cluster')).then((s) => (stops.push(s.stop), s)),
       startMinio(path.join(tmpDir, 'minio')).then((s) => (stops.push(s.stop), s)),
@@ -52,22 +54,50 @@ async function main(): Promise<number> {
       temporal: { address: temporal.address, namespace: temporal.namespace },
       redis: { url: redis.url, port: redis.port },
       redisCluster: { seeds: redisCluster.seeds },
-      minio: { endpoint: minio.endpoint, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, region: minio.region, bucket: minio.bucket },
+      minio: {
+        endpoint: minio.endpoint,
+        accessKeyId: minio.accessKeyId,
+        secretAccessKey: minio.secretAccessKey,
+        region: minio.region,
+        bucket: minio.bucket,
+      },
       qdrant: { url: qdrant.url },
     };
     const envFile = path.join(tmpDir, 'env.json');
     writeFileSync(envFile, JSON.stringify(env, null, 2));
-    console.log(`# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, redis ${redis.url}, cluster ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}, qdrant stand-in ${qdrant.url}`);
+    console.log(
+      `# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, redis ${redis.url}, cluster ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}, qdrant stand-in ${qdrant.url}`,
+    );
 
     const concurrency = process.env.LIFEBOAT_TEST_CONCURRENCY ?? '2';
     // --test-force-exit: a client left reconnecting by a failed test must not keep its file running until the timeout.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', '--test-force-exit', ...flags, ...files], {
-      stdio: 'inherit',
-      env: { LIFEBOAT_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, LIFEBOAT_TEST_ENV: envFile },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${concurrency}`,
+        '--test-timeout=600000',
+        '--test-force-exit',
+        ...flags,
+        ...files,
+      ],
+      {
+        stdio: 'inherit',
+        env: {
+          LIFEBOAT_LOG_LEVEL: 'WARN',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...process.env,
+          LIFEBOAT_TEST_ENV: envFile,
+        },
+      },
+    );
     const stop = () => child.kill('SIGINT');
     process.once('SIGINT', stop).once('SIGTERM', stop);
-    return await new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    return await new Promise<number>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+    );
   } catch (e) {
     console.error(`test harness: ${(e as Error).message}`);
     return 1;
@@ -77,4 +107,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+void main().then((code) => process.exit(code));

@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type NativeConnectionOptions,
+  type WorkerOptions,
+} from '@temporalio/worker';
 
 /** Where `npm run build` writes the prebundled workflow code (see workers/bundle.ts). */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
@@ -41,7 +49,9 @@ export function installRuntime(defaultLevel: LogLevel = 'INFO'): void {
  * Production uses the prebundled workflow code (no webpack at start-up); dev
  * and tests bundle workflows/index.ts on the fly.
  */
-export async function createLifeboatWorker(opts: LifeboatWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createLifeboatWorker(
+  opts: LifeboatWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: opts.address, ...opts.connection });
   const useBundle = (opts.preferBundle ?? true) && existsSync(WORKFLOW_BUNDLE_PATH);

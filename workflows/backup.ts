@@ -1,4 +1,10 @@
-import { proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ArtifactHandle, LifeboatActivities } from '../activities/types';
 import type { BackupInput, BackupResult, SourceBackupResult } from './types';
 import { trackProgress } from './progress';
@@ -19,7 +25,12 @@ const long = proxyActivities<LifeboatActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-const fmtBytes = (n: number) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
+const fmtBytes = (n: number) =>
+  n >= 1 << 30
+    ? `${(n / (1 << 30)).toFixed(2)} GiB`
+    : n >= 1 << 20
+      ? `${(n / (1 << 20)).toFixed(1)} MiB`
+      : `${(n / 1024).toFixed(1)} KiB`;
 
 /**
  * One recovery point covering the chosen sources: each source streamed into
@@ -47,11 +58,14 @@ async function backup(input: BackupInput): Promise<BackupResult> {
   const outputs = await mapLimit(plan.sources, plan.parallelism, async (s) => {
     t.source(s.name, 'backing-up');
     try {
-      const out = await long.backupSource.executeWithOptions(
-        { summary: `Back up ${s.type} source ${s.name}` },
-        [{ source: s.name, backupId }],
+      const out = await long.backupSource.executeWithOptions({ summary: `Back up ${s.type} source ${s.name}` }, [
+        { source: s.name, backupId },
+      ]);
+      t.source(
+        s.name,
+        'backed-up',
+        `${fmtBytes(out.summary.bytes)}, ${out.summary.items} items, ${fmtBytes(out.summary.newBytes)} new`,
       );
-      t.source(s.name, 'backed-up', `${fmtBytes(out.summary.bytes)}, ${out.summary.items} items, ${fmtBytes(out.summary.newBytes)} new`);
       return out;
     } catch (e) {
       t.source(s.name, 'failed', e instanceof Error ? e.message : String(e));
@@ -72,7 +86,11 @@ async function backup(input: BackupInput): Promise<BackupResult> {
   if (verify !== 'none') {
     t.phase(`verifying (${verify})`);
     const report = await long.verifyRecoveryPoint({ id, readData: verify === 'read-data' });
-    if (!report.ok) throw new Error(`recovery point ${id} failed verification: ${report.problems.slice(0, 5).join('; ')}`);
+    if (!report.ok)
+      throw ApplicationFailure.nonRetryable(
+        `recovery point ${id} failed verification: ${report.problems.slice(0, 5).join('; ')}; run 'lifeboat verify ${id} --read-data' for the full report`,
+        'VerificationFailed',
+      );
   }
 
   const sources: SourceBackupResult[] = outputs.map((o) => o.summary);

@@ -11,5 +11,10 @@ export function surfaceFailure(e: unknown): unknown {
   if (isCancellation(e) || !(e instanceof ActivityFailure)) return e;
   const inner = e.cause instanceof ApplicationFailure ? e.cause : undefined;
   const message = inner?.message ?? e.cause?.message ?? e.message;
-  return ApplicationFailure.create({ message: `${e.activityType}: ${message}`, type: inner?.type ?? 'ActivityFailed', nonRetryable: true, cause: e });
+  return ApplicationFailure.create({
+    message: `${e.activityType}: ${message}`,
+    type: inner?.type ?? 'ActivityFailed',
+    nonRetryable: true,
+    cause: e,
+  });
 }

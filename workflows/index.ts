@@ -1,6 +1,5 @@
 // Entry point bundled into the Temporal workflow sandbox: export every workflow here.
 // Nothing imported from this file tree may have side effects or use Node APIs.
-export * from './roundtrip';
 export * from './backup';
 export * from './scheduled-backup';
 export * from './restore';

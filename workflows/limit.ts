@@ -4,7 +4,11 @@
  * if one fails (so no activity is left orphaned); the first failure is
  * rethrown after all settle.
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   const errors: unknown[] = [];
   let next = 0;

@@ -10,7 +10,12 @@ export const progressQuery = defineQuery<WorkflowProgress>('progress');
  */
 export function trackProgress(initialPhase: string) {
   const now = () => new Date().toISOString();
-  const progress: WorkflowProgress = { phase: initialPhase, sources: {}, startedAt: workflowInfo().startTime.toISOString(), updatedAt: now() };
+  const progress: WorkflowProgress = {
+    phase: initialPhase,
+    sources: {},
+    startedAt: workflowInfo().startTime.toISOString(),
+    updatedAt: now(),
+  };
   setHandler(progressQuery, () => progress);
   return {
     progress,

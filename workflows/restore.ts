@@ -1,4 +1,14 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { LifeboatActivities, RestorePlan } from '../activities/types';
 import type { RestoreInput, RestoreResult, SourceRestoreResult } from './types';
 import { trackProgress } from './progress';
@@ -22,7 +32,8 @@ const long = proxyActivities<LifeboatActivities>({
 const errMsg = (e: unknown): string => {
   let cur: unknown = e;
   // Activity failures wrap the real cause; show the innermost message.
-  while (cur && typeof cur === 'object' && 'cause' in cur && (cur as { cause?: unknown }).cause) cur = (cur as { cause: unknown }).cause;
+  while (cur && typeof cur === 'object' && 'cause' in cur && (cur as { cause?: unknown }).cause)
+    cur = (cur as { cause: unknown }).cause;
   return cur instanceof Error ? cur.message : String(cur);
 };
 
@@ -38,7 +49,11 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   upsertSearchAttributes([{ key: SA.kind, value: 'restore' }]);
   let plan: RestorePlan;
   try {
-    plan = await short.planRestore({ recoveryPointId: input.recoveryPointId, sources: input.sources, targets: input.targets });
+    plan = await short.planRestore({
+      recoveryPointId: input.recoveryPointId,
+      sources: input.sources,
+      targets: input.targets,
+    });
   } catch (e) {
     throw surfaceFailure(e); // nothing was changed yet
   }
@@ -48,7 +63,11 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   ]);
   // The random tail of the run id (UUIDv7 starts with a timestamp): unique per run, stable across retries.
   const restoreId = workflowInfo().runId.replace(/-/g, '').slice(-16);
-  const results: SourceRestoreResult[] = plan.sources.map((s) => ({ source: s.name, target: s.target, status: 'pending' }));
+  const results: SourceRestoreResult[] = plan.sources.map((s) => ({
+    source: s.name,
+    target: s.target,
+    status: 'pending',
+  }));
   const mark = (i: number, status: SourceRestoreResult['status'], error?: string) => {
     results[i].status = status;
     if (error) results[i].error = error;
@@ -73,9 +92,16 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     setCurrentDetails(`Safety backup of ${plan.sources.map((s) => s.target).join(', ')}`);
     plan.sources.forEach((_, i) => mark(i, 'safety-backup'));
     try {
-      ({ recoveryPointId: safetyRecoveryPointId } = await long.safetyBackup.executeWithOptions({ summary: 'Safety backup of the restore targets' }, [
-        { sources: plan.sources.map((s) => ({ source: s.name, target: targetOf(s.name) })), restoreId, recoveryPointId: plan.recoveryPointId },
-      ]));
+      ({ recoveryPointId: safetyRecoveryPointId } = await long.safetyBackup.executeWithOptions(
+        { summary: 'Safety backup of the restore targets' },
+        [
+          {
+            sources: plan.sources.map((s) => ({ source: s.name, target: targetOf(s.name) })),
+            restoreId,
+            recoveryPointId: plan.recoveryPointId,
+          },
+        ],
+      ));
     } catch (e) {
       throw surfaceFailure(e); // no target was changed yet
     }
@@ -91,16 +117,32 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       // Cancelled while the previous source was finishing: stop here, so only targets a restore touched are rolled back.
       if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('restore was cancelled');
       const common = { source: s.name, target: targetOf(s.name), restoreId };
-      compensations.unshift({ index: i, run: () => long.compensateRestore.executeWithOptions({ summary: `Roll back ${s.name}` }, [{ ...common, recoveryPointId: plan.recoveryPointId, safetyRecoveryPointId, check: checks[i] }]) });
+      compensations.unshift({
+        index: i,
+        run: () =>
+          long.compensateRestore.executeWithOptions({ summary: `Roll back ${s.name}` }, [
+            { ...common, recoveryPointId: plan.recoveryPointId, safetyRecoveryPointId, check: checks[i] },
+          ]),
+      });
       mark(i, 'restoring');
-      const out = await long.restoreSource.executeWithOptions({ summary: `Restore ${s.type} ${s.name} → ${s.target}` }, [{ ...common, recoveryPointId: plan.recoveryPointId }]);
+      const out = await long.restoreSource.executeWithOptions(
+        { summary: `Restore ${s.type} ${s.name} → ${s.target}` },
+        [{ ...common, recoveryPointId: plan.recoveryPointId }],
+      );
       checks[i] = out.check;
       mark(i, 'restored');
     }
     t.phase('verifying');
     for (const [i, s] of plan.sources.entries()) {
       const v = await long.verifyRestoredSource.executeWithOptions({ summary: `Verify ${s.name}` }, [
-        { source: s.name, target: targetOf(s.name), restoreId, recoveryPointId: plan.recoveryPointId, check: checks[i], injectFailure: input.injectVerifyFailure === s.name },
+        {
+          source: s.name,
+          target: targetOf(s.name),
+          restoreId,
+          recoveryPointId: plan.recoveryPointId,
+          check: checks[i],
+          injectFailure: input.injectVerifyFailure === s.name,
+        },
       ]);
       if (!v.ok) {
         mark(i, 'failed', v.detail);
@@ -109,7 +151,13 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       mark(i, 'verified');
     }
     t.phase('confirming');
-    for (const s of plan.sources) await short.confirmRestore({ source: s.name, target: targetOf(s.name), restoreId, recoveryPointId: plan.recoveryPointId });
+    for (const s of plan.sources)
+      await short.confirmRestore({
+        source: s.name,
+        target: targetOf(s.name),
+        restoreId,
+        recoveryPointId: plan.recoveryPointId,
+      });
   } catch (e) {
     const failure = isCancellation(e) ? 'restore was cancelled' : errMsg(e);
     for (const r of results) if (r.status === 'restoring') r.status = 'failed';
@@ -136,7 +184,12 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     const how = rollbackFailures.length
       ? `rollback FAILED for ${rollbackFailures.join('; ')} — restore those targets from safety recovery point ${safetyRecoveryPointId ?? '(none)'}`
       : `rolled back ${rolledBack.join(', ') || 'nothing (no target had changed)'}`;
-    throw ApplicationFailure.create({ message: `restore of ${plan.recoveryPointId} failed: ${failure}; ${how}`, type: 'RestoreFailed', nonRetryable: true, details: [summary] });
+    throw ApplicationFailure.create({
+      message: `restore of ${plan.recoveryPointId} failed: ${failure}; ${how}`,
+      type: 'RestoreFailed',
+      nonRetryable: true,
+      details: [summary],
+    });
   }
 
   t.phase('done');

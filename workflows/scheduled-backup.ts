@@ -24,7 +24,10 @@ export async function scheduledBackupWorkflow(input: BackupInput = {}): Promise<
       args: [{ ...input, trigger: input.trigger ?? 'schedule' }],
       // Cancelling the scheduled run cancels the backup cleanly rather than killing it.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      typedSearchAttributes: [{ key: SA.kind, value: 'backup' }, ...(input.sources ? [{ key: SA.source, value: input.sources }] : [])],
+      typedSearchAttributes: [
+        { key: SA.kind, value: 'backup' },
+        ...(input.sources ? [{ key: SA.source, value: input.sources }] : []),
+      ],
       staticSummary: `Scheduled backup of ${input.sources?.join(', ') ?? 'every source'}`,
     });
   } catch (e) {

@@ -7,7 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * dev server started by Lifeboat registers them at start.
  */
 export const SEARCH_ATTRIBUTES = {
-  /** What the workflow does: backup | restore | drill | dr | prune | roundtrip. */
+  /** What the workflow does: backup | restore | drill | dr | prune | verify. */
   LifeboatKind: 'Keyword',
   /** Source names involved (e.g. "sessions-redis"). */
   LifeboatSource: 'KeywordList',
@@ -16,7 +16,6 @@ export const SEARCH_ATTRIBUTES = {
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
-
 
 /** Typed keys for upserting from workflows and setting at start from clients. */
 export const SA = {

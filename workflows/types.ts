@@ -47,8 +47,16 @@ export interface BackupResult {
 
 /** Outcome of a scheduled backup run. */
 export type ScheduledBackupResult =
-  | { status: 'completed'; /** The backup workflow (a child of the scheduled run). */ workflowId: string; result: BackupResult }
-  | { status: 'skipped'; /** The backup of the same sources that was already running. */ workflowId: string; reason: string };
+  | {
+      status: 'completed';
+      /** The backup workflow (a child of the scheduled run). */ workflowId: string;
+      result: BackupResult;
+    }
+  | {
+      status: 'skipped';
+      /** The backup of the same sources that was already running. */ workflowId: string;
+      reason: string;
+    };
 
 /** Where to restore a source instead of its configured location. */
 export interface RestoreTargetOverride {
@@ -74,7 +82,8 @@ export interface RestoreInput {
   injectVerifyFailure?: string;
 }
 
-export type SourceRestoreStatus = 'pending' | 'safety-backup' | 'restoring' | 'restored' | 'verified' | 'failed' | 'rolled-back' | 'rollback-failed';
+export type SourceRestoreStatus =
+  'pending' | 'safety-backup' | 'restoring' | 'restored' | 'verified' | 'failed' | 'rolled-back' | 'rollback-failed';
 
 export interface SourceRestoreResult {
   source: string;

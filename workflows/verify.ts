@@ -30,10 +30,18 @@ export async function verifyWorkflow(input: VerifyInput = {}): Promise<VerifyRes
   const t = trackProgress('verifying');
   upsertSearchAttributes([{ key: SA.kind, value: 'verify' }]);
   if (input.recoveryPointId) upsertSearchAttributes([{ key: SA.recoveryPoint, value: input.recoveryPointId }]);
-  const report = await verifyRecoveryPoint({ id: input.recoveryPointId, readData: input.readData ?? false, subsetPercent: input.subsetPercent }).catch((e: unknown) => {
+  const report = await verifyRecoveryPoint({
+    id: input.recoveryPointId,
+    readData: input.readData ?? false,
+    subsetPercent: input.subsetPercent,
+  }).catch((e: unknown) => {
     throw surfaceFailure(e);
   });
   t.phase(report.ok ? 'ok' : 'problems found');
-  setCurrentDetails(report.ok ? `OK: ${report.checkedObjects} objects checked` : `${report.problems.length} problems: ${report.problems.slice(0, 3).join('; ')}`);
+  setCurrentDetails(
+    report.ok
+      ? `OK: ${report.checkedObjects} objects checked`
+      : `${report.problems.length} problems: ${report.problems.slice(0, 3).join('; ')}`,
+  );
   return report;
 }

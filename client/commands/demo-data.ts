@@ -42,7 +42,11 @@ export async function seedQdrant(url: string, collection: string, seed: number):
   for (let start = 0; start < 1000; start += 250) {
     const points = Array.from({ length: 250 }, (_, j) => {
       const i = start + j;
-      return { id: i + 1, vector: Array.from({ length: 32 }, (_, k) => Math.sin(seed * 13 + i * 3 + k) + 0.01), payload: { doc: `doc:${i}`, seed } };
+      return {
+        id: i + 1,
+        vector: Array.from({ length: 32 }, (_, k) => Math.sin(seed * 13 + i * 3 + k) + 0.01),
+        payload: { doc: `doc:${i}`, seed },
+      };
     });
     await q.upsert(collection, { wait: true, points });
   }

@@ -35,7 +35,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const dir = opts.dir ?? path.join(projectRoot, '.lifeboat', 'dev');
   const log = (s: string) => process.stdout.write(`${s}\n`);
   installRuntime('WARN');
-  log(`starting Temporal dev server, Redis, MinIO${opts.qdrantUrl ? '' : ' and the Qdrant stand-in'} (data in ${dir}) ...`);
+  log(
+    `starting Temporal dev server, Redis, MinIO${opts.qdrantUrl ? '' : ' and the Qdrant stand-in'} (data in ${dir}) ...`,
+  );
   const stack = await startDevStack(dir, { qdrant: !opts.qdrantUrl });
   const stopWorker = new AbortController();
   let worker: Promise<void> | undefined;
@@ -44,8 +46,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const faissFile = path.join(dir, 'faiss', 'docs.index');
     const secretsFile = path.join(dir, 'demo-secrets.env');
     // The demo's secrets live in env vars, as in production; kept in a 0600 file so a re-run reopens the same repository.
-    if (!existsSync(secretsFile)) writeFileSync(secretsFile, `LIFEBOAT_DEMO_PASSWORD=${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
-    for (const line of readFileSync(secretsFile, 'utf8').split('\n')) if (line.includes('=')) process.env[line.split('=')[0]] = line.slice(line.indexOf('=') + 1);
+    if (!existsSync(secretsFile))
+      writeFileSync(secretsFile, `LIFEBOAT_DEMO_PASSWORD=${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+    for (const line of readFileSync(secretsFile, 'utf8').split('\n'))
+      if (line.includes('=')) process.env[line.split('=')[0]] = line.slice(line.indexOf('=') + 1);
     process.env.LIFEBOAT_DEMO_S3_KEY = stack.minio.accessKeyId;
     process.env.LIFEBOAT_DEMO_S3_SECRET = stack.minio.secretAccessKey;
     const configFile = path.join(dir, 'lifeboat.yaml');
@@ -58,7 +62,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         repository: {
           url: `s3://${stack.minio.bucket}/repo`,
           password: { env: 'LIFEBOAT_DEMO_PASSWORD' },
-          s3: { endpoint: stack.minio.endpoint, region: stack.minio.region, forcePathStyle: true, accessKeyId: { env: 'LIFEBOAT_DEMO_S3_KEY' }, secretAccessKey: { env: 'LIFEBOAT_DEMO_S3_SECRET' } },
+          s3: {
+            endpoint: stack.minio.endpoint,
+            region: stack.minio.region,
+            forcePathStyle: true,
+            accessKeyId: { env: 'LIFEBOAT_DEMO_S3_KEY' },
+            secretAccessKey: { env: 'LIFEBOAT_DEMO_S3_SECRET' },
+          },
         },
         sources: [
           { name: 'app-redis', type: 'redis', url: stack.redis.url, db: 0 },
@@ -74,7 +84,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       await lb.init().catch((e: unknown) => {
         if (!(e instanceof RepositoryExistsError)) throw e;
       });
-      log('creating demo data: 5,252 Redis keys, a FAISS HNSW index of 5,000 vectors, a Qdrant collection of 1,000 points ...');
+      log(
+        'creating demo data: 5,252 Redis keys, a FAISS HNSW index of 5,000 vectors, a Qdrant collection of 1,000 points ...',
+      );
       await seedRedis(stack.redis.url, 'original');
       const faissOriginal = writeFaissIndex(faissFile, 1);
       await seedQdrant(qdrantUrl, 'demo-docs', 1);
@@ -85,7 +97,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       const backup = await lb.backup({ trigger: 'demo' });
       log(`backup running: ${backup.workflowId}`);
       const b = await backup.result();
-      log(`recovery point ${b.recoveryPointId}: ${b.sources.map((s) => `${s.source} ${s.items} items ${mb(s.bytes)}`).join(', ')} (${mb(b.newBytes)} new, ${b.durationMs} ms)`);
+      log(
+        `recovery point ${b.recoveryPointId}: ${b.sources.map((s) => `${s.source} ${s.items} items ${mb(s.bytes)}`).join(', ')} (${mb(b.newBytes)} new, ${b.durationMs} ms)`,
+      );
 
       log('damaging the data: overwriting Redis, replacing the index, reseeding the collection ...');
       await seedRedis(stack.redis.url, 'damaged');
@@ -95,7 +109,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       const restore = await lb.restore(b.recoveryPointId, { trigger: 'demo' });
       log(`restore running: ${restore.workflowId}`);
       const r = await restore.result();
-      log(`restore ${r.ok ? 'OK' : 'FAILED'} in ${r.durationMs} ms (safety backup ${r.safetyRecoveryPointId}): ${r.sources.map((s) => `${s.source} ${s.status}`).join(', ')}`);
+      log(
+        `restore ${r.ok ? 'OK' : 'FAILED'} in ${r.durationMs} ms (safety backup ${r.safetyRecoveryPointId}): ${r.sources.map((s) => `${s.source} ${s.status}`).join(', ')}`,
+      );
 
       const redisAfter = await fingerprintRedis({ url: stack.redis.url, db: 0 });
       const qdrantAfter = await fingerprintQdrant({ url: qdrantUrl }, 'demo-docs');
@@ -104,7 +120,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         faiss: sha256(readFileSync(faissFile)) === sha256(faissOriginal),
         qdrant: JSON.stringify(qdrantAfter) === JSON.stringify(qdrantBefore),
       };
-      log(`data back exactly as backed up: Redis ${checks.redis ? 'yes' : 'NO'}, FAISS ${checks.faiss ? 'yes' : 'NO'}, Qdrant ${checks.qdrant ? 'yes' : 'NO'}`);
+      log(
+        `data back exactly as backed up: Redis ${checks.redis ? 'yes' : 'NO'}, FAISS ${checks.faiss ? 'yes' : 'NO'}, Qdrant ${checks.qdrant ? 'yes' : 'NO'}`,
+      );
       if (!Object.values(checks).every(Boolean)) process.exitCode = 1;
 
       const ui = `${stack.temporal.uiUrl}/namespaces/default/workflows`;
@@ -113,7 +131,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       log(`  restore: ${ui}/${restore.workflowId}`);
       if (opts.keep) {
         log(`servers and worker keep running; try the CLI in another terminal:`);
-        log(`  set -a; . ${secretsFile}; set +a; LIFEBOAT_DEMO_S3_KEY=${stack.minio.accessKeyId} LIFEBOAT_DEMO_S3_SECRET=${stack.minio.secretAccessKey} ./bin/lifeboat --config ${configFile} list`);
+        log(
+          `  set -a; . ${secretsFile}; set +a; LIFEBOAT_DEMO_S3_KEY=${stack.minio.accessKeyId} LIFEBOAT_DEMO_S3_SECRET=${stack.minio.secretAccessKey} ./bin/lifeboat --config ${configFile} list`,
+        );
         log('press Ctrl-C to stop.');
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
       }

@@ -5,7 +5,10 @@ import type { CommandRunner } from './runner';
 
 export async function forgetCommand(ctx: CommandContext, id: string): Promise<CommandOutcome> {
   const rp = await (await ctx.client()).forget(id);
-  return { document: { ok: true, forgotten: rp }, text: `forgot recovery point ${rp.id}; its data is deleted by the next prune unless other recovery points share it` };
+  return {
+    document: { ok: true, forgotten: rp },
+    text: `forgot recovery point ${rp.id}; its data is deleted by the next prune unless other recovery points share it`,
+  };
 }
 
 export function registerForget(program: Command, run: CommandRunner): void {

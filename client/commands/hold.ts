@@ -5,12 +5,18 @@ import type { CommandRunner } from './runner';
 
 export async function holdCommand(ctx: CommandContext, id: string, reason: string): Promise<CommandOutcome> {
   const rp = await (await ctx.client()).hold(id, reason);
-  return { document: { ok: true, recoveryPoint: rp }, text: `recovery point ${rp.id} is under legal hold: ${rp.hold?.reason ?? reason}; forget and retention leave it alone until \`lifeboat unhold ${rp.id}\`` };
+  return {
+    document: { ok: true, recoveryPoint: rp },
+    text: `recovery point ${rp.id} is under legal hold: ${rp.hold?.reason ?? reason}; forget and retention leave it alone until \`lifeboat unhold ${rp.id}\``,
+  };
 }
 
 export async function unholdCommand(ctx: CommandContext, id: string): Promise<CommandOutcome> {
   const rp = await (await ctx.client()).unhold(id);
-  return { document: { ok: true, recoveryPoint: rp }, text: `recovery point ${rp.id} is no longer held; retention applies to it again` };
+  return {
+    document: { ok: true, recoveryPoint: rp },
+    text: `recovery point ${rp.id} is no longer held; retention applies to it again`,
+  };
 }
 
 export function registerHold(program: Command, run: CommandRunner): void {
@@ -20,7 +26,9 @@ export function registerHold(program: Command, run: CommandRunner): void {
     .argument('<id>', 'recovery point id or a unique prefix of one')
     .requiredOption('--reason <text>', 'why it is held (kept with the recovery point)')
     .addOption(jsonOption())
-    .action((id: string, _o, cmd: Command) => run(cmd, (ctx) => holdCommand(ctx, id, cmd.opts<{ reason: string }>().reason)));
+    .action((id: string, _o, cmd: Command) =>
+      run(cmd, (ctx) => holdCommand(ctx, id, cmd.opts<{ reason: string }>().reason)),
+    );
   program
     .command('unhold')
     .description('release a legal hold')

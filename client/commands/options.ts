@@ -3,12 +3,16 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 /** Shared option definitions and parsers of the CLI commands. */
 
 export const jsonOption = () => new Option('--json', 'print exactly one JSON document on stdout (logs go to stderr)');
-export const waitOption = () => new Option('--wait', 'wait for the end, showing progress (default: print the workflow id and return)');
+export const waitOption = () =>
+  new Option('--wait', 'wait for the end, showing progress (default: print the workflow id and return)');
 export const sourceOption = (what: string) => new Option('--source <name...>', `${what} (repeatable; default: all)`);
 
 /** "a,b" and repeated flags both give a list; empty items are dropped. */
 export function splitList(values: readonly string[] | undefined): string[] | undefined {
-  const out = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const out = (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   return out.length ? out : undefined;
 }
 
@@ -19,7 +23,8 @@ export function parseNonNegativeInt(value: string): number {
 
 export function parsePercent(value: string): number {
   const n = Number(value.replace(/%$/, ''));
-  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new InvalidArgumentError('expected a percentage above 0 and at most 100, e.g. 10');
+  if (!Number.isFinite(n) || n <= 0 || n > 100)
+    throw new InvalidArgumentError('expected a percentage above 0 and at most 100, e.g. 10');
   return n;
 }
 

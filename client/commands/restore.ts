@@ -18,7 +18,11 @@ export interface RestoreCommandOptions {
   wait?: boolean;
 }
 
-export async function restoreCommand(ctx: CommandContext, id: string, o: RestoreCommandOptions): Promise<CommandOutcome> {
+export async function restoreCommand(
+  ctx: CommandContext,
+  id: string,
+  o: RestoreCommandOptions,
+): Promise<CommandOutcome> {
   const opts = {
     sources: splitList(o.source),
     toRedis: o.toRedis,
@@ -45,12 +49,17 @@ export function registerRestore(program: Command, run: CommandRunner): void {
     .description('restore a recovery point (a restoreWorkflow: safety backup, restore, verify, roll back on failure)')
     .argument('<id>', 'recovery point id, a unique prefix of one, or "latest"')
     .addOption(sourceOption('source to restore'))
-    .option('--to-redis <url>', 'restore the selected Redis source into this instance (redis://host:port, no password: the source\'s configured one is used)')
+    .option(
+      '--to-redis <url>',
+      "restore the selected Redis source into this instance (redis://host:port, no password: the source's configured one is used)",
+    )
     .option('--to-redis-db <n>', 'restore the selected Redis source into this db', parseNonNegativeInt)
     .option('--to-collection <name>', 'restore the selected Qdrant source into this collection')
     .option('--to-path <path>', 'restore the selected FAISS source to this absolute path')
     .option('--no-safety-backup', 'skip the safety backup of the targets (faster; a failure cannot be rolled back)')
     .addOption(waitOption())
     .addOption(jsonOption())
-    .action((id: string, _o, cmd: Command) => run(cmd, (ctx) => restoreCommand(ctx, id, cmd.opts<RestoreCommandOptions>())));
+    .action((id: string, _o, cmd: Command) =>
+      run(cmd, (ctx) => restoreCommand(ctx, id, cmd.opts<RestoreCommandOptions>())),
+    );
 }

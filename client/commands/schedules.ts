@@ -14,18 +14,24 @@ export async function schedulesListCommand(ctx: CommandContext): Promise<Command
   return { document: { ok: true, schedules }, text: renderSchedules(schedules) };
 }
 
-export async function schedulesPauseCommand(ctx: CommandContext, paused: boolean, name: string | undefined): Promise<CommandOutcome> {
+export async function schedulesPauseCommand(
+  ctx: CommandContext,
+  paused: boolean,
+  name: string | undefined,
+): Promise<CommandOutcome> {
   const s = (await ctx.client()).schedules;
   const ids = paused ? await s.pause(name) : await s.unpause(name);
   const verb = paused ? 'paused' : 'unpaused';
   return {
     document: { ok: true, [verb]: ids },
-    text: ids.length ? `${verb} ${ids.join(', ')}${paused ? ' (`schedules apply` resets this to the config\'s paused: setting)' : ''}` : `nothing to ${verb.slice(0, -1)}: no schedule is applied yet`,
+    text: ids.length
+      ? `${verb} ${ids.join(', ')}${paused ? " (`schedules apply` resets this to the config's paused: setting)" : ''}`
+      : `nothing to ${verb.slice(0, -1)}: no schedule is applied yet`,
   };
 }
 
 export function registerSchedules(program: Command, run: CommandRunner): void {
-  const s = program.command('schedules').description('Temporal Schedules from the config\'s schedules: section');
+  const s = program.command('schedules').description("Temporal Schedules from the config's schedules: section");
   s.command('apply')
     .description('create or update the configured schedules, delete managed ones no longer configured (idempotent)')
     .addOption(jsonOption())

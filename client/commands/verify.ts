@@ -13,9 +13,16 @@ export interface VerifyCommandOptions {
   wait?: boolean;
 }
 
-export async function verifyCommand(ctx: CommandContext, id: string | undefined, o: VerifyCommandOptions): Promise<CommandOutcome> {
+export async function verifyCommand(
+  ctx: CommandContext,
+  id: string | undefined,
+  o: VerifyCommandOptions,
+): Promise<CommandOutcome> {
   const client = await ctx.client();
-  const handle = await client.verify(id, { readData: o.readData || o.subset !== undefined, ...(o.subset !== undefined ? { subsetPercent: o.subset } : {}) });
+  const handle = await client.verify(id, {
+    readData: o.readData || o.subset !== undefined,
+    ...(o.subset !== undefined ? { subsetPercent: o.subset } : {}),
+  });
   if (!o.wait) return { document: { ok: true, operation: operationDocument(handle) }, text: renderStarted(handle) };
   const what = handle.recoveryPointId ? `recovery point ${handle.recoveryPointId}` : 'repository';
   ctx.log(`verifying ${what} (workflow ${handle.workflowId})`);
@@ -37,5 +44,7 @@ export function registerVerify(program: Command, run: CommandRunner): void {
     .option('--subset <pct>', 'with --read-data: read this percentage of the data (implies --read-data)', parsePercent)
     .addOption(waitOption())
     .addOption(jsonOption())
-    .action((id: string | undefined, _o, cmd: Command) => run(cmd, (ctx) => verifyCommand(ctx, id, cmd.opts<VerifyCommandOptions>())));
+    .action((id: string | undefined, _o, cmd: Command) =>
+      run(cmd, (ctx) => verifyCommand(ctx, id, cmd.opts<VerifyCommandOptions>())),
+    );
 }

@@ -23,11 +23,14 @@ export async function workerCommand(ctx: CommandContext): Promise<CommandOutcome
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const { address, namespace, taskQueue } = config.temporal;
-  ctx.log(`lifeboat worker: task queue ${taskQueue}, namespace ${namespace}, Temporal ${address}, ${config.sources.length} source(s); Ctrl-C stops it`);
+  ctx.log(
+    `lifeboat worker: task queue ${taskQueue}, namespace ${namespace}, Temporal ${address}, ${config.sources.length} source(s); Ctrl-C stops it`,
+  );
   try {
     await runWorker(config, { signal: stop.signal });
   } catch (e) {
-    if (e instanceof Error && (e.name === 'TransportError' || /connect|transport/i.test(e.message))) throw new TemporalUnreachableError(address, namespace, e);
+    if (e instanceof Error && (e.name === 'TransportError' || /connect|transport/i.test(e.message)))
+      throw new TemporalUnreachableError(address, namespace, e);
     throw e;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);

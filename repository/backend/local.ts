@@ -25,7 +25,15 @@ export class LocalBackend implements Backend {
   private readonly dirtyDirs = new Set<string>();
   // Deferred puts: temp files waiting for fsync + rename, done by a small
   // background stage so the disk works while the writer keeps chunking.
-  private readonly syncQueue: { key: string; tmp: string; file: string; dir: string; size: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private readonly syncQueue: {
+    key: string;
+    tmp: string;
+    file: string;
+    dir: string;
+    size: number;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   private readonly syncing = new Set<Promise<void>>();
   private pendingBytes = 0;
   private static readonly SYNC_CONCURRENCY = 2;
@@ -36,7 +44,8 @@ export class LocalBackend implements Backend {
   }
 
   private full(key: string): string {
-    if (key.includes('..') || key.startsWith('/')) throw new BackendError(this.location, 'resolve', key, new Error('object names must be relative'));
+    if (key.includes('..') || key.startsWith('/'))
+      throw new BackendError(this.location, 'resolve', key, new Error('object names must be relative'));
     return path.join(this.root, key);
   }
 
@@ -108,7 +117,10 @@ export class LocalBackend implements Backend {
     return { done };
   }
 
-  private async writeUnsynced(key: string, data: Buffer | Buffer[]): Promise<{ tmp: string; file: string; dir: string; size: number }> {
+  private async writeUnsynced(
+    key: string,
+    data: Buffer | Buffer[],
+  ): Promise<{ tmp: string; file: string; dir: string; size: number }> {
     const parts = Array.isArray(data) ? data : [data];
     const file = this.full(key);
     const dir = path.dirname(file);
@@ -122,7 +134,9 @@ export class LocalBackend implements Backend {
   // Its own scope on purpose: a closure created next to the data would keep
   // the written buffers alive until the background fsync is done.
   private enqueueSync(key: string, tmp: string, file: string, dir: string, size: number): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.syncQueue.push({ key, tmp, file, dir, size, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) =>
+      this.syncQueue.push({ key, tmp, file, dir, size, resolve, reject }),
+    );
     done.catch(() => undefined); // the owner awaits it; never an unhandled rejection
     this.pendingBytes += size;
     this.pumpSync();
@@ -231,7 +245,11 @@ export class LocalBackend implements Backend {
   /** Size and mtime of each key; a file gone in between (deleted by a concurrent prune) is left out. */
   private async *withStats(keys: AsyncIterable<string>): AsyncIterable<ObjectInfo> {
     for await (const key of keys) {
-      const st = await fs.stat(path.join(this.root, key)).catch((e) => (errCode(e) === 'ENOENT' ? undefined : Promise.reject(new BackendError(this.location, 'stat', key, e))));
+      const st = await fs
+        .stat(path.join(this.root, key))
+        .catch((e) =>
+          errCode(e) === 'ENOENT' ? undefined : Promise.reject(new BackendError(this.location, 'stat', key, e)),
+        );
       if (st) yield { key, size: st.size, mtime: st.mtimeMs };
     }
   }

@@ -15,8 +15,10 @@ export function openBackend(loc: RepositoryLocation): Backend {
     const slash = rest.indexOf('/');
     const bucket = slash < 0 ? rest : rest.slice(0, slash);
     const prefix = slash < 0 ? '' : rest.slice(slash + 1);
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new InvalidLocationError(url, `"${bucket}" is not a valid bucket name`);
-    if (prefix.split('/').some((p) => p === '..' || p === '.')) throw new InvalidLocationError(url, 'the prefix may not contain . or .. segments');
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+      throw new InvalidLocationError(url, `"${bucket}" is not a valid bucket name`);
+    if (prefix.split('/').some((p) => p === '..' || p === '.'))
+      throw new InvalidLocationError(url, 'the prefix may not contain . or .. segments');
     return new S3Backend(bucket, prefix, loc.s3);
   }
   if (loc.s3) throw new InvalidLocationError(url, 's3 options were given for a location that is not s3://');

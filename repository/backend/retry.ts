@@ -1,14 +1,42 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const TRANSIENT_NAMES = new Set([
-  'SlowDown', 'RequestTimeout', 'RequestTimeoutException', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException',
-  'TooManyRequestsException', 'TimeoutError', 'NetworkingError', 'XMinioServerNotInitialized', 'XMinioStorageFull',
+  'SlowDown',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'InternalError',
+  'ServiceUnavailable',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TimeoutError',
+  'NetworkingError',
+  'XMinioServerNotInitialized',
+  'XMinioStorageFull',
 ]);
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
+  'EBUSY',
+]);
 
 /** Network errors, 5xx, 408/429 and throttling are worth another attempt; 4xx and not-found are not. */
 export function isTransient(e: unknown): boolean {
-  for (let cur = e as Record<string, unknown> | undefined, depth = 0; cur && typeof cur === 'object' && depth < 4; cur = cur.cause as Record<string, unknown> | undefined, depth++) {
+  for (
+    let cur = e as Record<string, unknown> | undefined, depth = 0;
+    cur && typeof cur === 'object' && depth < 4;
+    cur = cur.cause as Record<string, unknown> | undefined, depth++
+  ) {
     const status = (cur.$metadata as { httpStatusCode?: number } | undefined)?.httpStatusCode;
     if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return true;
     if (typeof cur.name === 'string' && TRANSIENT_NAMES.has(cur.name)) return true;

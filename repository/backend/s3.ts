@@ -51,8 +51,10 @@ export class S3Backend implements Backend {
   ) {
     this.root = prefix.replace(/^\/+|\/+$/g, '');
     this.location = `s3://${bucket}${this.root ? `/${this.root}` : ''}${opts.endpoint ? ` (${opts.endpoint})` : ''}`;
-    if (opts.sse !== undefined && opts.sse !== 'AES256' && opts.sse !== 'aws:kms') throw new InvalidArgumentError('s3.sse', `must be "AES256" or "aws:kms", got ${JSON.stringify(opts.sse)}`);
-    if (opts.kmsKeyId && opts.sse !== 'aws:kms') throw new InvalidArgumentError('s3.kmsKeyId', 'is only used with sse: "aws:kms"');
+    if (opts.sse !== undefined && opts.sse !== 'AES256' && opts.sse !== 'aws:kms')
+      throw new InvalidArgumentError('s3.sse', `must be "AES256" or "aws:kms", got ${JSON.stringify(opts.sse)}`);
+    if (opts.kmsKeyId && opts.sse !== 'aws:kms')
+      throw new InvalidArgumentError('s3.kmsKeyId', 'is only used with sse: "aws:kms"');
     this.threshold = Math.max(MIN_PART, opts.multipartThreshold ?? 16 * 1024 * 1024);
     this.retry = { attempts: opts.maxAttempts ?? 5, baseMs: 200, maxMs: 5000 };
     this.client = new S3Client({
@@ -87,7 +89,9 @@ export class S3Backend implements Backend {
 
   async prepare(): Promise<void> {
     // Nothing to create; fail early (and clearly) if the bucket is unreachable.
-    await this.op('list', '', () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(''), MaxKeys: 1 })));
+    await this.op('list', '', () =>
+      this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(''), MaxKeys: 1 })),
+    );
   }
 
   async get(key: string): Promise<Buffer> {
@@ -111,7 +115,12 @@ export class S3Backend implements Backend {
         if (size > this.threshold && !opts.ifAbsent) {
           const up = new Upload({
             client: this.client,
-            params: { Bucket: this.bucket, Key: this.full(key), Body: parts.length === 1 ? parts[0] : Buffer.concat(parts), ...this.sseParams() },
+            params: {
+              Bucket: this.bucket,
+              Key: this.full(key),
+              Body: parts.length === 1 ? parts[0] : Buffer.concat(parts),
+              ...this.sseParams(),
+            },
             partSize: Math.max(MIN_PART, Math.ceil(this.threshold / 2)),
             queueSize: 4,
             leavePartsOnError: false,
@@ -161,7 +170,9 @@ export class S3Backend implements Backend {
     let token: string | undefined;
     do {
       const page = await this.op('list', prefix, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(prefix), ContinuationToken: token })),
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(prefix), ContinuationToken: token }),
+        ),
       );
       for (const o of page.Contents ?? []) {
         if (o.Key) yield { key: o.Key.slice(cut), size: o.Size ?? 0, mtime: o.LastModified?.getTime() ?? 0 };
@@ -175,7 +186,9 @@ export class S3Backend implements Backend {
   }
 
   async delete(key: string): Promise<void> {
-    await this.op('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(key) })));
+    await this.op('delete', key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(key) })),
+    );
   }
 
   async flush(): Promise<void> {}

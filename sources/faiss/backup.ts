@@ -2,7 +2,13 @@ import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupStream, StreamOptions } from '../types';
-import { FaissCancelledError, FaissCorruptFileError, FaissFileChangedError, FaissFileNotFoundError, FaissInvalidPathError } from './errors';
+import {
+  FaissCancelledError,
+  FaissCorruptFileError,
+  FaissFileChangedError,
+  FaissFileNotFoundError,
+  FaissInvalidPathError,
+} from './errors';
 import { HashingTransform, READ_CHUNK } from './hashing';
 import { openIndexFile } from './header';
 import { runFaissProbes } from './probe-runner';
@@ -21,7 +27,10 @@ export type FaissBackup =
  * Backs up one index file, or every index file under a directory.
  * Bad input (missing path, corrupted file) throws before any byte is streamed.
  */
-export async function backupFaiss(source: { path: string }, opts: FaissBackupOptions & StreamOptions = {}): Promise<FaissBackup> {
+export async function backupFaiss(
+  source: { path: string },
+  opts: FaissBackupOptions & StreamOptions = {},
+): Promise<FaissBackup> {
   const st = await statOrNotFound(source.path);
   if (st.isDirectory()) return { kind: 'directory', path: source.path, files: backupFaissDirectory(source.path, opts) };
   return { kind: 'file', path: source.path, backup: await backupFaissFile(source.path, opts) };
@@ -37,7 +46,10 @@ export async function backupFaiss(source: { path: string }, opts: FaissBackupOpt
  * retryable); a failed probe also fails the stream, so a caller never
  * stores a backup that `done` would reject.
  */
-export async function backupFaissFile(file: string, opts: FaissBackupOptions & StreamOptions = {}): Promise<BackupStream<FaissBackupInfo>> {
+export async function backupFaissFile(
+  file: string,
+  opts: FaissBackupOptions & StreamOptions = {},
+): Promise<BackupStream<FaissBackupInfo>> {
   const { signal, onProgress } = opts;
   if (signal?.aborted) throw new FaissCancelledError(file, { cause: signal.reason });
   const fh = await openIndexFile(file);
@@ -87,10 +99,21 @@ export async function backupFaissFile(file: string, opts: FaissBackupOptions & S
       if (hasher.bytes !== size) throw new FaissFileChangedError(file, `${hasher.bytes} bytes read, ${size} expected`);
       const after = await stat(file).catch(() => undefined);
       if (!after || after.ino !== before.ino || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-        throw new FaissFileChangedError(file, after ? 'its size, modification time or inode changed' : 'it was deleted');
+        throw new FaissFileChangedError(
+          file,
+          after ? 'its size, modification time or inode changed' : 'it was deleted',
+        );
       }
       onProgress?.({ bytes: size, totalBytes: size, items: header.ntotal, totalItems: header.ntotal });
-      return { size, sha256: hasher.digest(), header, structure, probes: p, mtime: before.mtime.toISOString(), mode: before.mode & 0o7777 };
+      return {
+        size,
+        sha256: hasher.digest(),
+        header,
+        structure,
+        probes: p,
+        mtime: before.mtime.toISOString(),
+        mode: before.mode & 0o7777,
+      };
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -104,7 +127,11 @@ export async function backupFaissFile(file: string, opts: FaissBackupOptions & S
 export function checkProbesAgainstHeader(file: string, p: FaissProbes, d: number, ntotal: number): void {
   if (p.status !== 'ok') return;
   if (p.d !== d || p.ntotal !== ntotal) {
-    throw new FaissCorruptFileError(file, 'inconsistent', `faiss loads it as d=${p.d}, ntotal=${p.ntotal} but its header says d=${d}, ntotal=${ntotal}`);
+    throw new FaissCorruptFileError(
+      file,
+      'inconsistent',
+      `faiss loads it as d=${p.d}, ntotal=${p.ntotal} but its header says d=${d}, ntotal=${ntotal}`,
+    );
   }
 }
 
@@ -115,7 +142,10 @@ export function checkProbesAgainstHeader(file: string, p: FaissProbes, d: number
  * are skipped. A folder with none is an error: a misconfigured path would
  * otherwise back up nothing, silently.
  */
-export async function listFaissFiles(dir: string, opts: Pick<FaissBackupOptions, 'extensions'> = {}): Promise<string[]> {
+export async function listFaissFiles(
+  dir: string,
+  opts: Pick<FaissBackupOptions, 'extensions'> = {},
+): Promise<string[]> {
   const exts = opts.extensions ?? DEFAULT_EXTENSIONS;
   const st = await statOrNotFound(dir);
   if (!st.isDirectory()) throw new FaissInvalidPathError(dir, 'is not a directory');
@@ -130,7 +160,11 @@ export async function listFaissFiles(dir: string, opts: Pick<FaissBackupOptions,
     }
   };
   await walk('');
-  if (out.length === 0) throw new FaissInvalidPathError(dir, `holds no index files (names ending with ${exts.join(', ')}); set extensions if yours are named otherwise`);
+  if (out.length === 0)
+    throw new FaissInvalidPathError(
+      dir,
+      `holds no index files (names ending with ${exts.join(', ')}); set extensions if yours are named otherwise`,
+    );
   return out.sort();
 }
 

@@ -10,7 +10,11 @@ const MAX_DIFFERENCES = 10;
  * (relative to the distance, absolute below 1). Either side skipped gives
  * undefined: nothing to compare, which the caller should report as such.
  */
-export function compareProbes(a: FaissProbes, b: FaissProbes, epsilon = DEFAULT_PROBE_EPSILON): FaissProbeComparison | undefined {
+export function compareProbes(
+  a: FaissProbes,
+  b: FaissProbes,
+  epsilon = DEFAULT_PROBE_EPSILON,
+): FaissProbeComparison | undefined {
   if (a.status !== 'ok' || b.status !== 'ok') return undefined;
   const diffs: string[] = [];
   const add = (s: string) => {

@@ -33,14 +33,24 @@ export function isRetryableFaissError(e: unknown): boolean {
 }
 
 export class FaissFileNotFoundError extends LifeboatError {
-  constructor(readonly path: string, options?: { cause?: unknown }) {
-    super(`FAISS index file not found: ${path}. Check the path in the FAISS source config.`, FAISS_ERROR_CODES.fileNotFound, options);
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `FAISS index file not found: ${path}. Check the path in the FAISS source config.`,
+      FAISS_ERROR_CODES.fileNotFound,
+      options,
+    );
   }
 }
 
 /** The path exists but is not something Lifeboat backs up (e.g. a socket, or a folder with no index files). */
 export class FaissInvalidPathError extends LifeboatError {
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`FAISS path ${path}: ${reason}`, FAISS_ERROR_CODES.invalidPath);
   }
 }
@@ -70,7 +80,11 @@ export class FaissCorruptFileError extends LifeboatError {
 }
 
 export class FaissDimensionMismatchError extends LifeboatError {
-  constructor(readonly targetPath: string, readonly backupDimension: number, readonly targetDimension: number) {
+  constructor(
+    readonly targetPath: string,
+    readonly backupDimension: number,
+    readonly targetDimension: number,
+  ) {
     super(
       `FAISS restore into ${targetPath}: the backup's vectors have dimension ${backupDimension} but the index there now has dimension ${targetDimension}. ` +
         `Restore to another path, or turn off enforceDimension if the application was changed back to ${backupDimension}-dimensional vectors.`,
@@ -100,7 +114,10 @@ export class FaissLoadError extends LifeboatError {
 
 /** The probe process could not start faiss at all (missing entry file or faiss-node build): a worker install problem, not the index file's. */
 export class FaissSandboxError extends LifeboatError {
-  constructor(readonly path: string, readonly detail: string) {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
     super(
       `FAISS probe process for ${path} could not start faiss: ${detail}. The index file was not judged; check the worker's install (npm run setup builds faiss-node).`,
       FAISS_ERROR_CODES.sandbox,
@@ -109,16 +126,28 @@ export class FaissSandboxError extends LifeboatError {
 }
 
 export class FaissProbeTimeoutError extends LifeboatError {
-  constructor(readonly path: string, readonly timeoutMs: number) {
-    super(`FAISS probe of ${path} took longer than ${timeoutMs} ms and was stopped. Raise probeTimeoutMs or lower maxProbeBytes.`, FAISS_ERROR_CODES.probeTimeout, {
-      retryable: true,
-    });
+  constructor(
+    readonly path: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `FAISS probe of ${path} took longer than ${timeoutMs} ms and was stopped. Raise probeTimeoutMs or lower maxProbeBytes.`,
+      FAISS_ERROR_CODES.probeTimeout,
+      {
+        retryable: true,
+      },
+    );
   }
 }
 
 /** The restored bytes are not the backed-up ones. */
 export class FaissIntegrityError extends LifeboatError {
-  constructor(readonly path: string, readonly field: string, readonly expected: unknown, readonly actual: unknown) {
+  constructor(
+    readonly path: string,
+    readonly field: string,
+    readonly expected: unknown,
+    readonly actual: unknown,
+  ) {
     super(
       `FAISS restore of ${path}: ${field} is ${JSON.stringify(actual)} but the backup recorded ${JSON.stringify(expected)}. ` +
         `The data read from the repository is not what was backed up; verify the recovery point. Nothing was put in place.`,
@@ -128,7 +157,10 @@ export class FaissIntegrityError extends LifeboatError {
 }
 
 export class FaissProbeMismatchError extends LifeboatError {
-  constructor(readonly path: string, readonly differences: string[]) {
+  constructor(
+    readonly path: string,
+    readonly differences: string[],
+  ) {
     super(
       `FAISS restore of ${path}: the restored index answers the probe queries differently than at backup (${differences.slice(0, 3).join('; ')}). Nothing was put in place.`,
       FAISS_ERROR_CODES.probeMismatch,
@@ -138,13 +170,20 @@ export class FaissProbeMismatchError extends LifeboatError {
 
 /** The restore target cannot take the file (folder missing, not writable, not enough space, not a regular file). */
 export class FaissTargetError extends LifeboatError {
-  constructor(readonly targetPath: string, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly targetPath: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`FAISS restore target ${targetPath}: ${reason}`, FAISS_ERROR_CODES.targetInvalid, options);
   }
 }
 
 export class FaissRestorePendingError extends LifeboatError {
-  constructor(readonly targetPath: string, readonly pendingRestoreId: string) {
+  constructor(
+    readonly targetPath: string,
+    readonly pendingRestoreId: string,
+  ) {
     super(
       `FAISS restore target ${targetPath} has an unfinished restore ${pendingRestoreId} (its previous file is still kept). Confirm or roll back that restore first.`,
       FAISS_ERROR_CODES.restorePending,
@@ -153,7 +192,10 @@ export class FaissRestorePendingError extends LifeboatError {
 }
 
 export class FaissRestoreIncompleteError extends LifeboatError {
-  constructor(readonly targetPath: string, readonly restoreId: string) {
+  constructor(
+    readonly targetPath: string,
+    readonly restoreId: string,
+  ) {
     super(
       `FAISS restore ${restoreId} of ${targetPath} never put its file in place, so it cannot be confirmed. Roll it back and run the restore again.`,
       FAISS_ERROR_CODES.restoreIncomplete,
@@ -162,27 +204,47 @@ export class FaissRestoreIncompleteError extends LifeboatError {
 }
 
 export class FaissRollbackConflictError extends LifeboatError {
-  constructor(readonly targetPath: string, readonly restoreId: string, readonly reason: string) {
-    super(`FAISS rollback of restore ${restoreId} into ${targetPath} stopped: ${reason}. Nothing was changed; resolve by hand.`, FAISS_ERROR_CODES.rollbackConflict);
+  constructor(
+    readonly targetPath: string,
+    readonly restoreId: string,
+    readonly reason: string,
+  ) {
+    super(
+      `FAISS rollback of restore ${restoreId} into ${targetPath} stopped: ${reason}. Nothing was changed; resolve by hand.`,
+      FAISS_ERROR_CODES.rollbackConflict,
+    );
   }
 }
 
 export class FaissFileChangedError extends LifeboatError {
-  constructor(readonly path: string, readonly what: string) {
-    super(`FAISS index file ${path} changed while it was being backed up (${what}). Back it up again once the writer is done.`, FAISS_ERROR_CODES.fileChanged, {
-      retryable: true,
-    });
+  constructor(
+    readonly path: string,
+    readonly what: string,
+  ) {
+    super(
+      `FAISS index file ${path} changed while it was being backed up (${what}). Back it up again once the writer is done.`,
+      FAISS_ERROR_CODES.fileChanged,
+      {
+        retryable: true,
+      },
+    );
   }
 }
 
 export class FaissCancelledError extends LifeboatError {
-  constructor(readonly path: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
     super(`FAISS operation on ${path} was cancelled; temp files were removed.`, FAISS_ERROR_CODES.cancelled, options);
   }
 }
 
 export class FaissInvalidArgumentError extends LifeboatError {
-  constructor(readonly argument: string, readonly reason: string) {
+  constructor(
+    readonly argument: string,
+    readonly reason: string,
+  ) {
     super(`FAISS adapter: invalid ${argument}: ${reason}`, FAISS_ERROR_CODES.invalidArgument);
   }
 }

@@ -56,7 +56,13 @@ export class FileCursor {
         got += bytesRead;
       }
       // The file shrank under us: report it as the truncation it is.
-      if (got < n) throw new FaissCorruptFileError(this.path, 'truncated', `${what}: file ended early while reading`, this.pos + got);
+      if (got < n)
+        throw new FaissCorruptFileError(
+          this.path,
+          'truncated',
+          `${what}: file ended early while reading`,
+          this.pos + got,
+        );
       this.buf = fresh.subarray(0, got);
       this.bufStart = this.pos;
     }
@@ -81,7 +87,12 @@ export class FileCursor {
   async u64(what: string): Promise<number> {
     const v = (await this.bytes(8, what)).readBigUInt64LE(0);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new FaissCorruptFileError(this.path, 'inconsistent', `${what} is ${v}, which no real index has`, this.pos - 8);
+      throw new FaissCorruptFileError(
+        this.path,
+        'inconsistent',
+        `${what} is ${v}, which no real index has`,
+        this.pos - 8,
+      );
     }
     return Number(v);
   }

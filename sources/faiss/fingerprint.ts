@@ -16,7 +16,10 @@ export const SINGLE_FILE_KEY = '.';
  * faiss is not loaded). Compare with faissFingerprintFromBackup to prove a
  * restore gave the backed-up bytes.
  */
-export async function fingerprintFaiss(target: string, opts: Pick<FaissBackupOptions, 'extensions'> & Pick<StreamOptions, 'signal'> = {}): Promise<FaissFingerprint> {
+export async function fingerprintFaiss(
+  target: string,
+  opts: Pick<FaissBackupOptions, 'extensions'> & Pick<StreamOptions, 'signal'> = {},
+): Promise<FaissFingerprint> {
   let st;
   try {
     st = await stat(target);
@@ -26,7 +29,8 @@ export async function fingerprintFaiss(target: string, opts: Pick<FaissBackupOpt
   }
   const files: Record<string, FaissFileFingerprint> = {};
   if (st.isDirectory()) {
-    for (const rel of await listFaissFiles(target, opts)) files[rel] = await fileFingerprint(path.join(target, ...rel.split('/')), opts.signal);
+    for (const rel of await listFaissFiles(target, opts))
+      files[rel] = await fileFingerprint(path.join(target, ...rel.split('/')), opts.signal);
   } else {
     files[SINGLE_FILE_KEY] = await fileFingerprint(target, opts.signal);
   }
@@ -34,9 +38,17 @@ export async function fingerprintFaiss(target: string, opts: Pick<FaissBackupOpt
 }
 
 /** The fingerprint a backup recorded: one info for a file, or (relativePath, info) pairs for a directory. */
-export function faissFingerprintFromBackup(backup: FaissBackupInfo | { relativePath: string; info: FaissBackupInfo }[]): FaissFingerprint {
+export function faissFingerprintFromBackup(
+  backup: FaissBackupInfo | { relativePath: string; info: FaissBackupInfo }[],
+): FaissFingerprint {
   const files: Record<string, FaissFileFingerprint> = {};
-  const one = (i: FaissBackupInfo): FaissFileFingerprint => ({ size: i.size, sha256: i.sha256, ntotal: i.header.ntotal, d: i.header.d, fourcc: i.header.fourcc });
+  const one = (i: FaissBackupInfo): FaissFileFingerprint => ({
+    size: i.size,
+    sha256: i.sha256,
+    ntotal: i.header.ntotal,
+    d: i.header.d,
+    fourcc: i.header.fourcc,
+  });
   if (Array.isArray(backup)) for (const e of backup) files[e.relativePath] = one(e.info);
   else files[SINGLE_FILE_KEY] = one(backup);
   return build(files);

@@ -18,12 +18,22 @@ const MAX_DIMENSION = 1 << 20;
 export async function parseHeader(cur: FileCursor, role = 'index'): Promise<FaissHeader> {
   const at = cur.pos;
   if (cur.remaining < 4) {
-    throw new FaissCorruptFileError(cur.path, 'truncated', `the file has ${cur.remaining} bytes where a 4-byte index type code was expected`, at);
+    throw new FaissCorruptFileError(
+      cur.path,
+      'truncated',
+      `the file has ${cur.remaining} bytes where a 4-byte index type code was expected`,
+      at,
+    );
   }
   const fourcc = await cur.fourcc(`${role} type code`);
   const indexType = FAISS_INDEX_TYPES[fourcc];
   if (!indexType) {
-    throw new FaissCorruptFileError(cur.path, 'unknown-type', `${role} type code ${JSON.stringify(fourcc)} (bytes ${Buffer.from(fourcc, 'latin1').toString('hex')}) is not a FAISS float index type`, at);
+    throw new FaissCorruptFileError(
+      cur.path,
+      'unknown-type',
+      `${role} type code ${JSON.stringify(fourcc)} (bytes ${Buffer.from(fourcc, 'latin1').toString('hex')}) is not a FAISS float index type`,
+      at,
+    );
   }
   cur.skip(HEADER_PREFIX_BYTES[fourcc] ?? 0, `${fourcc} fields before the header`);
   const d = await cur.i32(`${fourcc} dimension`);
@@ -32,12 +42,19 @@ export async function parseHeader(cur: FileCursor, role = 'index'): Promise<Fais
   const dummy2 = await cur.u64(`${fourcc} header`);
   const trained = await cur.u8(`${fourcc} is_trained`);
   const metricType = await cur.i32(`${fourcc} metric_type`);
-  if (d <= 0 || d > MAX_DIMENSION) throw new FaissCorruptFileError(cur.path, 'inconsistent', `${role} ${fourcc} has dimension ${d}`, at);
+  if (d <= 0 || d > MAX_DIMENSION)
+    throw new FaissCorruptFileError(cur.path, 'inconsistent', `${role} ${fourcc} has dimension ${d}`, at);
   if (dummy1 !== HEADER_DUMMY || dummy2 !== HEADER_DUMMY || trained > 1) {
     throw new FaissCorruptFileError(cur.path, 'inconsistent', `${role} ${fourcc} header has damaged fixed fields`, at);
   }
   const metric = (FAISS_METRICS as Record<number, FaissMetricName>)[metricType];
-  if (!metric) throw new FaissCorruptFileError(cur.path, 'inconsistent', `${role} ${fourcc} has unknown metric type ${metricType}`, at);
+  if (!metric)
+    throw new FaissCorruptFileError(
+      cur.path,
+      'inconsistent',
+      `${role} ${fourcc} has unknown metric type ${metricType}`,
+      at,
+    );
   const header: FaissHeader = { fourcc, indexType, d, ntotal, isTrained: trained === 1, metricType, metric };
   if (metricType > 1) header.metricArg = await cur.f32(`${fourcc} metric_arg`);
   return header;
@@ -66,7 +83,8 @@ export async function openIndexFile(path: string) {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FaissFileNotFoundError(path, { cause: e });
-    if (code === 'EACCES' || code === 'EPERM') throw new FaissInvalidPathError(path, 'cannot be read by the Lifeboat worker (permission denied)');
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new FaissInvalidPathError(path, 'cannot be read by the Lifeboat worker (permission denied)');
     throw e;
   }
   const st = await fh.stat();
@@ -83,7 +101,8 @@ export function headerDifferences(expected: FaissHeader, actual: FaissHeader): s
   for (const k of ['fourcc', 'd', 'ntotal', 'isTrained', 'metricType', 'metricArg'] as const) {
     const a = expected[k];
     const b = actual[k];
-    if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) out.push(`${k} ${JSON.stringify(b)} instead of ${JSON.stringify(a)}`);
+    if (a !== b && !(Number.isNaN(a) && Number.isNaN(b)))
+      out.push(`${k} ${JSON.stringify(b)} instead of ${JSON.stringify(a)}`);
   }
   return out;
 }

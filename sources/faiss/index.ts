@@ -11,7 +11,14 @@
  * Lifeboat never loads an index file in its own process: faiss aborts the
  * process on some damaged files, so every load happens in probe-child.ts.
  */
-export { backupFaiss, backupFaissFile, backupFaissDirectory, listFaissFiles, DEFAULT_EXTENSIONS, type FaissBackup } from './backup';
+export {
+  backupFaiss,
+  backupFaissFile,
+  backupFaissDirectory,
+  listFaissFiles,
+  DEFAULT_EXTENSIONS,
+  type FaissBackup,
+} from './backup';
 export { restoreFaiss } from './restore';
 export { confirmFaissRestore, rollbackFaissRestore } from './restore-finish';
 export { listPendingFaissRestores } from './journal';

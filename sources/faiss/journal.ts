@@ -14,7 +14,11 @@ import type { FaissRestoreHandle, FaissRestoreJournal } from './types';
 const RESTORE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function checkRestoreId(id: string): void {
-  if (typeof id !== 'string' || !RESTORE_ID.test(id)) throw new FaissInvalidArgumentError('restoreId', `${JSON.stringify(id)} must be 1-64 characters of A-Z a-z 0-9 _ -`);
+  if (typeof id !== 'string' || !RESTORE_ID.test(id))
+    throw new FaissInvalidArgumentError(
+      'restoreId',
+      `${JSON.stringify(id)} must be 1-64 characters of A-Z a-z 0-9 _ -`,
+    );
 }
 
 export interface RestorePaths {
@@ -40,7 +44,10 @@ export function restorePaths(targetPath: string, restoreId: string): RestorePath
 }
 
 /** What a restore found, kept in the journal so a retried restore can return the same handle. */
-export type JournalResult = Pick<FaissRestoreHandle, 'size' | 'sha256' | 'header' | 'structure' | 'probes' | 'probeComparison'> & {
+export type JournalResult = Pick<
+  FaissRestoreHandle,
+  'size' | 'sha256' | 'header' | 'structure' | 'probes' | 'probeComparison'
+> & {
   /** Inode of the kept previous file, to recognise a rollback that already happened. */
   prevIno?: number;
 };

@@ -21,7 +21,7 @@ function reply(msg: ProbeReply): void {
 function main(): void {
   const started = Date.now();
   // Loaded only here, so the parent never links faiss into its own process.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const faiss = require('faiss-node') as typeof import('faiss-node');
   // Wait until "ready" is written: an abort while loading must not swallow it.
   if (process.send) process.send({ ready: true } satisfies ProbeReply, () => probe(faiss, started));

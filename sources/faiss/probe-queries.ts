@@ -21,5 +21,7 @@ export function probeQueryVectors(seed: number, count: number, d: number): Float
 
 /** sha256 (hex) of the query vectors as little-endian float32. */
 export function queryDigest(vectors: Float32Array): string {
-  return createHash('sha256').update(Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength))
+    .digest('hex');
 }

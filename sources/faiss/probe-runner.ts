@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FaissCancelledError, FaissInvalidArgumentError, FaissLoadError, FaissProbeTimeoutError, FaissSandboxError } from './errors';
+import {
+  FaissCancelledError,
+  FaissInvalidArgumentError,
+  FaissLoadError,
+  FaissProbeTimeoutError,
+  FaissSandboxError,
+} from './errors';
 import type { ProbeReply, ProbeRequest } from './probe-protocol';
 import type { FaissProbeOptions, FaissProbes } from './types';
 
@@ -39,7 +45,10 @@ export async function runFaissProbes(file: string, opts: RunProbesOptions = {}):
   if (opts.probes === false) return { status: 'skipped', reason: 'probes turned off' };
   const size = opts.size ?? (await stat(file)).size;
   if (size > o.maxProbeBytes) {
-    return { status: 'skipped', reason: `file is ${formatBytes(size)}, above maxProbeBytes (${formatBytes(o.maxProbeBytes)})` };
+    return {
+      status: 'skipped',
+      reason: `file is ${formatBytes(size)}, above maxProbeBytes (${formatBytes(o.maxProbeBytes)})`,
+    };
   }
   const req: ProbeRequest = { path: path.resolve(file), seed: o.probeSeed, queries: o.probeQueries, k: o.probeK };
   const alive = opts.onAlive ? setInterval(opts.onAlive, opts.aliveIntervalMs ?? 5000) : undefined;
@@ -60,7 +69,8 @@ export function probeOptions(opts: FaissProbeOptions): Required<Omit<FaissProbeO
     probeTimeoutMs: opts.probeTimeoutMs ?? PROBE_DEFAULTS.probeTimeoutMs,
   };
   const intIn = (name: string, v: number, min: number, max: number) => {
-    if (!Number.isInteger(v) || v < min || v > max) throw new FaissInvalidArgumentError(name, `${v} is not an integer in ${min}..${max}`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new FaissInvalidArgumentError(name, `${v} is not an integer in ${min}..${max}`);
   };
   intIn('maxProbeBytes', o.maxProbeBytes, 0, Number.MAX_SAFE_INTEGER);
   intIn('probeQueries', o.probeQueries, 1, 1000);
@@ -119,9 +129,16 @@ function runChild(file: string, req: ProbeRequest, timeoutMs: number, signal?: A
       signal?.removeEventListener('abort', onAbort);
       if (stopped) return reject(stopped);
       const stderrTail = stderr.trim() || undefined;
-      if (!ready) return reject(new FaissSandboxError(file, `it exited (${sig ?? `code ${code}`}) before faiss-node was loaded${stderrTail ? `:\n${stderrTail}` : ''}`));
+      if (!ready)
+        return reject(
+          new FaissSandboxError(
+            file,
+            `it exited (${sig ?? `code ${code}`}) before faiss-node was loaded${stderrTail ? `:\n${stderrTail}` : ''}`,
+          ),
+        );
       if (reply?.ok === false) return reject(new FaissLoadError(file, { faissMessage: reply.message, stderrTail }));
-      if (sig || code !== 0 || !reply) return reject(new FaissLoadError(file, { signal: sig, exitCode: code, stderrTail }));
+      if (sig || code !== 0 || !reply)
+        return reject(new FaissLoadError(file, { signal: sig, exitCode: code, stderrTail }));
       resolve(reply.probes);
     });
   });
@@ -131,6 +148,6 @@ export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
+  while (v >= 1024 && u < units.length - 1) ((v /= 1024), u++);
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }

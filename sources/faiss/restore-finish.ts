@@ -1,6 +1,16 @@
 import { rename, rm } from 'node:fs/promises';
 import { FaissRestoreIncompleteError, FaissRollbackConflictError } from './errors';
-import { exists, fsyncDir, inoOf, isSwapped, readJournal, removeJournal, restorePaths, type RestorePaths, type StoredJournal } from './journal';
+import {
+  exists,
+  fsyncDir,
+  inoOf,
+  isSwapped,
+  readJournal,
+  removeJournal,
+  restorePaths,
+  type RestorePaths,
+  type StoredJournal,
+} from './journal';
 import type { FaissRestoreOutcome } from './types';
 
 /**
@@ -38,14 +48,23 @@ export async function rollbackFaissRestore(targetPath: string, restoreId: string
   const current = await inoOf(p.target);
   const prevIno = j.result?.prevIno;
   // A crash after an earlier rollback's rename: the original is already back.
-  const alreadyBack = j.prevPath !== null && current !== undefined && current === prevIno && !(await exists(j.prevPath));
+  const alreadyBack =
+    j.prevPath !== null && current !== undefined && current === prevIno && !(await exists(j.prevPath));
   if (!alreadyBack) {
     if (current !== undefined && j.restoredIno !== undefined && current !== j.restoredIno) {
-      throw new FaissRollbackConflictError(p.target, restoreId, 'the file was replaced by someone else after the restore, and putting the previous one back would destroy that newer data');
+      throw new FaissRollbackConflictError(
+        p.target,
+        restoreId,
+        'the file was replaced by someone else after the restore, and putting the previous one back would destroy that newer data',
+      );
     }
     if (j.prevPath) {
       if (!(await exists(j.prevPath))) {
-        throw new FaissRollbackConflictError(p.target, restoreId, `the kept previous file ${j.prevPath} is gone, so there is nothing to put back`);
+        throw new FaissRollbackConflictError(
+          p.target,
+          restoreId,
+          `the kept previous file ${j.prevPath} is gone, so there is nothing to put back`,
+        );
       }
       await rename(j.prevPath, p.target);
     } else if (current !== undefined) {

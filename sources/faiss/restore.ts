@@ -118,7 +118,13 @@ export async function restoreFaiss(
     await writeJournal(p, journal);
     await rm(p.tmp, { force: true });
     await writeTemp(stream, p, opts.expected, mode, signal, onProgress);
-    const result = await verifyTemp(p, opts, signal, () => onProgress?.({ bytes: opts.expected.size, totalBytes: opts.expected.size, totalItems: opts.expected.header.ntotal }));
+    const result = await verifyTemp(p, opts, signal, () =>
+      onProgress?.({
+        bytes: opts.expected.size,
+        totalBytes: opts.expected.size,
+        totalItems: opts.expected.header.ntotal,
+      }),
+    );
     if (signal?.aborted) throw new FaissCancelledError(p.target, { cause: signal.reason });
 
     journal.state = 'prepared';
@@ -144,18 +150,23 @@ export async function restoreFaiss(
       if (createdPrev) await rm(p.prev, { force: true }).catch(() => undefined);
       await removeJournal(p).catch(() => undefined);
     }
-    if (signal?.aborted && !(e instanceof FaissCancelledError)) throw new FaissCancelledError(p.target, { cause: signal.reason });
+    if (signal?.aborted && !(e instanceof FaissCancelledError))
+      throw new FaissCancelledError(p.target, { cause: signal.reason });
     throw e;
   }
 }
 
 function validate(opts: FaissRestoreOptions): void {
-  if (!opts || typeof opts.targetPath !== 'string' || opts.targetPath === '') throw new FaissInvalidArgumentError('targetPath', 'a file path is required');
+  if (!opts || typeof opts.targetPath !== 'string' || opts.targetPath === '')
+    throw new FaissInvalidArgumentError('targetPath', 'a file path is required');
   if (opts.restoreId !== undefined) checkRestoreId(opts.restoreId);
   const x = opts.expected as FaissExpected | undefined;
-  if (!x || !Number.isSafeInteger(x.size) || x.size < 0) throw new FaissInvalidArgumentError('expected.size', 'a byte count from the backup is required');
-  if (typeof x.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(x.sha256)) throw new FaissInvalidArgumentError('expected.sha256', 'a hex sha256 from the backup is required');
-  if (!x.header || typeof x.header.fourcc !== 'string' || !Number.isInteger(x.header.d)) throw new FaissInvalidArgumentError('expected.header', 'the header recorded at backup is required');
+  if (!x || !Number.isSafeInteger(x.size) || x.size < 0)
+    throw new FaissInvalidArgumentError('expected.size', 'a byte count from the backup is required');
+  if (typeof x.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(x.sha256))
+    throw new FaissInvalidArgumentError('expected.sha256', 'a hex sha256 from the backup is required');
+  if (!x.header || typeof x.header.fourcc !== 'string' || !Number.isInteger(x.header.d))
+    throw new FaissInvalidArgumentError('expected.header', 'the header recorded at backup is required');
 }
 
 /** Returns the current target's stats when a file is there. */
@@ -178,7 +189,11 @@ async function preflight(p: RestorePaths, opts: FaissRestoreOptions): Promise<St
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  if (existing && !existing.isFile()) throw new FaissTargetError(p.target, 'exists and is not a regular file (folder or symlink); Lifeboat replaces regular files only');
+  if (existing && !existing.isFile())
+    throw new FaissTargetError(
+      p.target,
+      'exists and is not a regular file (folder or symlink); Lifeboat replaces regular files only',
+    );
   if (existing && opts.enforceDimension) {
     let current;
     try {
@@ -187,7 +202,8 @@ async function preflight(p: RestorePaths, opts: FaissRestoreOptions): Promise<St
       // A damaged current index has no trustworthy dimension; replacing it is what the restore is for.
       if (!(e instanceof FaissCorruptFileError)) throw e;
     }
-    if (current && current.d !== opts.expected.header.d) throw new FaissDimensionMismatchError(p.target, opts.expected.header.d, current.d);
+    if (current && current.d !== opts.expected.header.d)
+      throw new FaissDimensionMismatchError(p.target, opts.expected.header.d, current.d);
   }
   const fs = await statfs(p.dir);
   const free = Number(fs.bavail) * Number(fs.bsize);
@@ -205,10 +221,13 @@ async function writeTemp(
   signal: AbortSignal | undefined,
   onProgress: StreamOptions['onProgress'],
 ): Promise<void> {
-  const hasher = new HashingTransform((bytes) => onProgress?.({ bytes, totalBytes: expected.size, totalItems: expected.header.ntotal }), {
-    bytes: expected.size,
-    error: () => new FaissIntegrityError(p.target, 'size', expected.size, `more than ${expected.size} bytes`),
-  });
+  const hasher = new HashingTransform(
+    (bytes) => onProgress?.({ bytes, totalBytes: expected.size, totalItems: expected.header.ntotal }),
+    {
+      bytes: expected.size,
+      error: () => new FaissIntegrityError(p.target, 'size', expected.size, `more than ${expected.size} bytes`),
+    },
+  );
   const fh = await open(p.tmp, 'wx', 0o600);
   try {
     // Written through the handle directly: a FileHandle stream with autoClose off keeps the handle referenced and close() would never settle.
@@ -237,22 +256,31 @@ async function writeTemp(
 }
 
 /** The written temp file must be the backed-up index, structurally sound, and loadable by faiss with the same answers. */
-async function verifyTemp(p: RestorePaths, opts: FaissRestoreOptions, signal: AbortSignal | undefined, onAlive: () => void): Promise<JournalResult> {
+async function verifyTemp(
+  p: RestorePaths,
+  opts: FaissRestoreOptions,
+  signal: AbortSignal | undefined,
+  onAlive: () => void,
+): Promise<JournalResult> {
   const x = opts.expected;
   let inspection;
   try {
     inspection = await inspectFaissFile(p.tmp);
   } catch (e) {
     // Report the target the user asked for, not our temp name.
-    if (e instanceof FaissCorruptFileError) throw new FaissCorruptFileError(`${p.target} (restored copy)`, e.kind, e.detail, e.offset);
+    if (e instanceof FaissCorruptFileError)
+      throw new FaissCorruptFileError(`${p.target} (restored copy)`, e.kind, e.detail, e.offset);
     throw e;
   }
   const diffs = headerDifferences(x.header, inspection.header);
   if (diffs.length) throw new FaissIntegrityError(p.target, 'header', x.header, inspection.header);
   const probes = await runFaissProbes(p.tmp, { ...opts, size: inspection.size, signal, onAlive });
   checkProbesAgainstHeader(p.target, probes, inspection.header.d, inspection.header.ntotal);
-  const probeComparison = x.probes ? compareProbes(x.probes, probes, opts.probeEpsilon ?? DEFAULT_PROBE_EPSILON) : undefined;
-  if (probeComparison && !probeComparison.equal) throw new FaissProbeMismatchError(p.target, probeComparison.differences);
+  const probeComparison = x.probes
+    ? compareProbes(x.probes, probes, opts.probeEpsilon ?? DEFAULT_PROBE_EPSILON)
+    : undefined;
+  if (probeComparison && !probeComparison.equal)
+    throw new FaissProbeMismatchError(p.target, probeComparison.differences);
   return {
     size: inspection.size,
     sha256: x.sha256,

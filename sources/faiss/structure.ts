@@ -34,9 +34,15 @@ export async function inspectOpenFile(fh: FileHandle, path: string): Promise<Fai
   const cur = new FileCursor(fh, size, path);
   const walker = new Walker(cur);
   const top = await walker.index('index');
-  if (!top) throw new FaissCorruptFileError(path, 'unknown-type', 'the file holds a "null" index placeholder, not an index', 0);
+  if (!top)
+    throw new FaissCorruptFileError(path, 'unknown-type', 'the file holds a "null" index placeholder, not an index', 0);
   if (walker.unchecked === undefined && cur.remaining !== 0) {
-    throw new FaissCorruptFileError(path, 'inconsistent', `${cur.remaining} unexpected bytes after the end of the ${top.fourcc} index`, cur.pos);
+    throw new FaissCorruptFileError(
+      path,
+      'inconsistent',
+      `${cur.remaining} unexpected bytes after the end of the ${top.fourcc} index`,
+      cur.pos,
+    );
   }
   return {
     header: top,
@@ -67,7 +73,8 @@ class Walker {
     const at = this.cur.pos;
     const n = await this.cur.u64(`${what} length`);
     if (n >= MAX_VECTOR) this.bad(`${what} claims ${n} elements`, at);
-    if (expectCount !== undefined && n !== expectCount) this.bad(`${what} has ${n} elements where ${expectCount} were expected`, at);
+    if (expectCount !== undefined && n !== expectCount)
+      this.bad(`${what} has ${n} elements where ${expectCount} were expected`, at);
     this.cur.skip(n * elem, `${what} (${n} elements of ${elem} bytes)`);
     return n;
   }
@@ -132,8 +139,10 @@ class Walker {
   }
 
   private sameShape(outer: FaissHeader, inner: FaissHeader, what: string): void {
-    if (inner.d !== outer.d) this.bad(`${outer.fourcc} has dimension ${outer.d} but its ${what} ${inner.fourcc} has ${inner.d}`);
-    if (inner.ntotal !== outer.ntotal) this.bad(`${outer.fourcc} holds ${outer.ntotal} vectors but its ${what} ${inner.fourcc} holds ${inner.ntotal}`);
+    if (inner.d !== outer.d)
+      this.bad(`${outer.fourcc} has dimension ${outer.d} but its ${what} ${inner.fourcc} has ${inner.d}`);
+    if (inner.ntotal !== outer.ntotal)
+      this.bad(`${outer.fourcc} holds ${outer.ntotal} vectors but its ${what} ${inner.fourcc} holds ${inner.ntotal}`);
   }
 
   /** write_ScalarQuantizer: qtype, rangestat, rangestat_arg, d, code_size, trained floats. */
@@ -142,7 +151,8 @@ class Walker {
     const d = await this.cur.u64('scalar quantizer d');
     if (d !== h.d) this.bad(`scalar quantizer dimension ${d} differs from the index's ${h.d}`);
     const codeSize = await this.cur.u64('scalar quantizer code_size');
-    if (codeSize === 0 || codeSize > d * 8) this.bad(`scalar quantizer code size ${codeSize} is impossible for dimension ${d}`);
+    if (codeSize === 0 || codeSize > d * 8)
+      this.bad(`scalar quantizer code size ${codeSize} is impossible for dimension ${d}`);
     await this.vector(4, 'scalar quantizer training');
     return codeSize;
   }
@@ -152,7 +162,8 @@ class Walker {
     const d = await this.cur.u64('PQ d');
     const m = await this.cur.u64('PQ M');
     const nbits = await this.cur.u64('PQ nbits');
-    if (d !== h.d || m === 0 || d % m !== 0 || nbits === 0 || nbits > 24) this.bad(`product quantizer d=${d} M=${m} nbits=${nbits} does not fit dimension ${h.d}`);
+    if (d !== h.d || m === 0 || d % m !== 0 || nbits === 0 || nbits > 24)
+      this.bad(`product quantizer d=${d} M=${m} nbits=${nbits} does not fit dimension ${h.d}`);
     await this.vector(4, 'PQ centroids', d * 2 ** nbits);
     return Math.ceil((m * nbits) / 8);
   }
@@ -202,7 +213,8 @@ class Walker {
         for (let i = 0; i < b.length; i += 8) total += Number(b.readBigUInt64LE(i));
       });
     } else if (layout === 'sprs') {
-      if (count % 2 !== 0 || count > nlist * 2) this.bad(`sparse list table of ${count} entries for ${nlist} lists`, sizesAt);
+      if (count % 2 !== 0 || count > nlist * 2)
+        this.bad(`sparse list table of ${count} entries for ${nlist} lists`, sizesAt);
       let bad = false;
       await cur.scan(count * 8, 16, 'inverted list sizes', (b) => {
         for (let i = 0; i < b.length; i += 16) {
@@ -259,7 +271,8 @@ class Walker {
     const entry = await cur.i32('HNSW entry point');
     const maxLevel = await cur.i32('HNSW max level');
     cur.skip(12, 'HNSW search parameters');
-    if (h.ntotal > 0 && (entry < 0 || entry >= h.ntotal)) this.bad(`HNSW entry point ${entry} is outside 0..${h.ntotal - 1}`);
+    if (h.ntotal > 0 && (entry < 0 || entry >= h.ntotal))
+      this.bad(`HNSW entry point ${entry} is outside 0..${h.ntotal - 1}`);
     if (maxLevel < -1 || maxLevel >= cum) this.bad(`HNSW max level ${maxLevel} is impossible`);
   }
 }

@@ -7,12 +7,19 @@ import type { QdrantConnection } from './types';
  * readers never see a missing alias. Returns where it pointed before, or null.
  * Idempotent: switching to where it already points changes nothing.
  */
-export async function switchQdrantAlias(conn: QdrantConnection, alias: string, collection: string): Promise<string | null> {
+export async function switchQdrantAlias(
+  conn: QdrantConnection,
+  alias: string,
+  collection: string,
+): Promise<string | null> {
   const api = new QdrantApi(conn);
   const { aliases } = await api.call('list aliases', (c) => c.getAliases());
   const previous = aliases.find((a) => a.alias_name === alias)?.collection_name ?? null;
   if (previous === collection) return previous;
-  const actions = [...(previous !== null ? [{ delete_alias: { alias_name: alias } }] : []), { create_alias: { collection_name: collection, alias_name: alias } }];
+  const actions = [
+    ...(previous !== null ? [{ delete_alias: { alias_name: alias } }] : []),
+    { create_alias: { collection_name: collection, alias_name: alias } },
+  ];
   try {
     await api.call('switch alias', (c) => c.updateCollectionAliases({ actions }), collection);
   } catch (e) {
@@ -24,7 +31,9 @@ export async function switchQdrantAlias(conn: QdrantConnection, alias: string, c
 
 /** Removes an alias if it exists (no error when it does not). */
 export async function deleteQdrantAlias(conn: QdrantConnection, alias: string): Promise<void> {
-  await new QdrantApi(conn).call('delete alias', (c) => c.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: alias } }] }));
+  await new QdrantApi(conn).call('delete alias', (c) =>
+    c.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: alias } }] }),
+  );
 }
 
 /** Drops a collection by its real name; false when it did not exist. For rollbacks and drills' cleanup. */
@@ -37,7 +46,11 @@ export async function dropQdrantCollection(conn: QdrantConnection, collection: s
  * `collection`; aliases that exist (wherever they point) are left alone.
  * Returns the ones created.
  */
-export async function ensureQdrantAliases(conn: QdrantConnection, collection: string, aliases: string[]): Promise<string[]> {
+export async function ensureQdrantAliases(
+  conn: QdrantConnection,
+  collection: string,
+  aliases: string[],
+): Promise<string[]> {
   if (!aliases.length) return [];
   const api = new QdrantApi(conn);
   const existing = new Set((await api.call('list aliases', (c) => c.getAliases())).aliases.map((a) => a.alias_name));
@@ -46,6 +59,13 @@ export async function ensureQdrantAliases(conn: QdrantConnection, collection: st
   const { collections } = await api.call('list collections', (c) => c.getCollections());
   const free = missing.filter((a) => !collections.some((c) => c.name === a));
   if (!free.length) return [];
-  await api.call('restore aliases', (c) => c.updateCollectionAliases({ actions: free.map((alias_name) => ({ create_alias: { collection_name: collection, alias_name } })) }), collection);
+  await api.call(
+    'restore aliases',
+    (c) =>
+      c.updateCollectionAliases({
+        actions: free.map((alias_name) => ({ create_alias: { collection_name: collection, alias_name } })),
+      }),
+    collection,
+  );
   return free;
 }

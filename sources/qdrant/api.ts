@@ -1,6 +1,11 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { LifeboatError } from '../../lib/errors';
-import { QdrantChecksumMismatchError, QdrantCollectionNotFoundError, QdrantRequestError, QdrantUnreachableError } from './errors';
+import {
+  QdrantChecksumMismatchError,
+  QdrantCollectionNotFoundError,
+  QdrantRequestError,
+  QdrantUnreachableError,
+} from './errors';
 import type { QdrantConnection } from './types';
 
 const DEFAULT_TIMEOUT_MS = 300_000;
@@ -22,7 +27,12 @@ export class QdrantApi {
 
   constructor(readonly conn: QdrantConnection) {
     this.url = conn.url.replace(/\/+$/, '');
-    this.client = new QdrantClient({ url: this.url, apiKey: conn.apiKey, timeout: conn.timeoutMs ?? DEFAULT_TIMEOUT_MS, checkCompatibility: false });
+    this.client = new QdrantClient({
+      url: this.url,
+      apiKey: conn.apiKey,
+      timeout: conn.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      checkCompatibility: false,
+    });
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -38,13 +48,31 @@ export class QdrantApi {
       const msg = serverMessage(err.data, err.statusText ?? '');
       const missing = /^Not found: Collection `(.*)` doesn't exist!$/s.exec(msg);
       if (err.status === 404 && missing) return new QdrantCollectionNotFoundError(this.url, collection ?? missing[1]);
-      const sum = /(?:Snapshot checksum mismatch: expected (\w+), got (\w+))|(?:Checksum mismatch: expected (\w+), actual (\w+))/.exec(msg);
+      const sum =
+        /(?:Snapshot checksum mismatch: expected (\w+), got (\w+))|(?:Checksum mismatch: expected (\w+), actual (\w+))/.exec(
+          msg,
+        );
       // Qdrant's upload handler prints the file's hash as "expected" and the given one as "actual".
-      if (sum) return new QdrantChecksumMismatchError(`snapshot uploaded to ${collection ?? 'Qdrant'}`, sum[1] ?? sum[4], sum[2] ?? sum[3]);
+      if (sum)
+        return new QdrantChecksumMismatchError(
+          `snapshot uploaded to ${collection ?? 'Qdrant'}`,
+          sum[1] ?? sum[4],
+          sum[2] ?? sum[3],
+        );
       return new QdrantRequestError(operation, err.status, msg, this.url);
     }
-    if (err?.name === 'QdrantClientTimeoutError' || err?.name === 'TimeoutError') return new QdrantRequestError(operation, 408, `no answer within ${this.conn.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`, this.url);
-    if (err instanceof TypeError || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|socket/i.test(String(err?.message))) return new QdrantUnreachableError(this.url, e);
+    if (err?.name === 'QdrantClientTimeoutError' || err?.name === 'TimeoutError')
+      return new QdrantRequestError(
+        operation,
+        408,
+        `no answer within ${this.conn.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`,
+        this.url,
+      );
+    if (
+      err instanceof TypeError ||
+      /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|socket/i.test(String(err?.message))
+    )
+      return new QdrantUnreachableError(this.url, e);
     return e;
   }
 
@@ -58,10 +86,18 @@ export class QdrantApi {
   }
 
   /** A raw request (streaming bodies); non-2xx answers become Lifeboat errors. */
-  async fetch(operation: string, path: string, init: RequestInit & { duplex?: 'half' }, collection?: string): Promise<Response> {
+  async fetch(
+    operation: string,
+    path: string,
+    init: RequestInit & { duplex?: 'half' },
+    collection?: string,
+  ): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(`${this.url}${path}`, { ...init, headers: this.headers((init.headers as Record<string, string>) ?? {}) });
+      res = await fetch(`${this.url}${path}`, {
+        ...init,
+        headers: this.headers((init.headers as Record<string, string>) ?? {}),
+      });
     } catch (e) {
       throw this.translate(e, operation, collection);
     }

@@ -25,7 +25,9 @@ export function canonicalVectors(vector: unknown): Record<string, number[]> {
   if (Array.isArray(vector)) return { '': (vector as number[]).map((x) => Math.fround(x)) };
   const out: Record<string, number[]> = {};
   for (const [name, v] of Object.entries(vector as Record<string, unknown>)) {
-    out[name] = Array.isArray(v) ? (v as unknown[]).map((x) => (typeof x === 'number' ? Math.fround(x) : (x as number))) : (v as number[]);
+    out[name] = Array.isArray(v)
+      ? (v as unknown[]).map((x) => (typeof x === 'number' ? Math.fround(x) : (x as number)))
+      : (v as number[]);
   }
   return out;
 }

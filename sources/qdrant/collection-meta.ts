@@ -21,9 +21,11 @@ const isSingleVectorParams = (v: Json) => typeof v.size === 'number' && typeof v
 /** Vector name → size/distance from `params.vectors` (single or named form). */
 export function vectorSpecs(vectors: unknown): { unnamed: boolean; specs: Record<string, QdrantVectorSpec> } {
   if (!isObject(vectors)) return { unnamed: false, specs: {} };
-  if (isSingleVectorParams(vectors)) return { unnamed: true, specs: { '': { size: vectors.size as number, distance: vectors.distance as string } } };
+  if (isSingleVectorParams(vectors))
+    return { unnamed: true, specs: { '': { size: vectors.size as number, distance: vectors.distance as string } } };
   const specs: Record<string, QdrantVectorSpec> = {};
-  for (const [name, p] of Object.entries(vectors)) if (isObject(p)) specs[name] = { size: Number(p.size), distance: String(p.distance) };
+  for (const [name, p] of Object.entries(vectors))
+    if (isObject(p)) specs[name] = { size: Number(p.size), distance: String(p.distance) };
   return { unnamed: false, specs };
 }
 
@@ -52,7 +54,10 @@ export function createBodyFromConfig(config: Json): Json {
 }
 
 /** Resolves an alias to its collection (Qdrant resolves aliases itself, but snapshots and names must use the real one). */
-export async function resolveCollection(api: QdrantApi, name: string): Promise<{ collection: string; viaAlias?: string; aliases: { alias_name: string; collection_name: string }[] }> {
+export async function resolveCollection(
+  api: QdrantApi,
+  name: string,
+): Promise<{ collection: string; viaAlias?: string; aliases: { alias_name: string; collection_name: string }[] }> {
   const { aliases } = await api.call('list aliases', (c) => c.getAliases());
   const hit = aliases.find((a) => a.alias_name === name);
   return hit ? { collection: hit.collection_name, viaAlias: name, aliases } : { collection: name, aliases };
@@ -80,7 +85,10 @@ export async function readCollectionMeta(api: QdrantApi, name: string): Promise<
 }
 
 /** The target's vectors, or undefined when the collection does not exist. */
-export async function targetVectors(api: QdrantApi, collection: string): Promise<Record<string, QdrantVectorSpec> | undefined> {
+export async function targetVectors(
+  api: QdrantApi,
+  collection: string,
+): Promise<Record<string, QdrantVectorSpec> | undefined> {
   const { exists } = await api.call('collection exists', (c) => c.collectionExists(collection), collection);
   if (!exists) return undefined;
   try {

@@ -7,7 +7,11 @@ export class QdrantUnreachableError extends LifeboatError {
     cause?: unknown,
   ) {
     const why = describeNetworkCause(cause);
-    super(`Qdrant at ${url} is unreachable${why ? ` (${why})` : ''}: check the URL and that Qdrant is running and reachable from this worker`, 'QDRANT_UNREACHABLE', { cause });
+    super(
+      `Qdrant at ${url} is unreachable${why ? ` (${why})` : ''}: check the URL and that Qdrant is running and reachable from this worker`,
+      'QDRANT_UNREACHABLE',
+      { cause },
+    );
   }
 }
 
@@ -17,7 +21,10 @@ export class QdrantCollectionNotFoundError extends LifeboatError {
     readonly url: string,
     readonly collection: string,
   ) {
-    super(`Qdrant collection "${collection}" does not exist at ${url}: check the name (GET /collections lists them)`, 'QDRANT_COLLECTION_NOT_FOUND');
+    super(
+      `Qdrant collection "${collection}" does not exist at ${url}: check the name (GET /collections lists them)`,
+      'QDRANT_COLLECTION_NOT_FOUND',
+    );
   }
 }
 
@@ -44,14 +51,20 @@ export class QdrantVectorConfigMismatchError extends LifeboatError {
     readonly backupVectors: string,
     readonly targetVectors: string,
   ) {
-    super(`target collection "${collection}" has vectors ${targetVectors}, the backup has ${backupVectors}; restore into a new collection instead`, 'QDRANT_VECTOR_CONFIG_MISMATCH');
+    super(
+      `target collection "${collection}" has vectors ${targetVectors}, the backup has ${backupVectors}; restore into a new collection instead`,
+      'QDRANT_VECTOR_CONFIG_MISMATCH',
+    );
   }
 }
 
 /** ifExists: 'fail' and the target is there. */
 export class QdrantTargetExistsError extends LifeboatError {
   constructor(readonly collection: string) {
-    super(`target collection "${collection}" already exists and ifExists is 'fail': choose another collection name or allow 'replace'`, 'QDRANT_TARGET_EXISTS');
+    super(
+      `target collection "${collection}" already exists and ifExists is 'fail': choose another collection name or allow 'replace'`,
+      'QDRANT_TARGET_EXISTS',
+    );
   }
 }
 
@@ -62,7 +75,10 @@ export class QdrantChecksumMismatchError extends LifeboatError {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`${what}: sha256 is ${actual}, expected ${expected}; the snapshot data is damaged and was not used`, 'QDRANT_CHECKSUM_MISMATCH');
+    super(
+      `${what}: sha256 is ${actual}, expected ${expected}; the snapshot data is damaged and was not used`,
+      'QDRANT_CHECKSUM_MISMATCH',
+    );
   }
 }
 
@@ -72,14 +88,20 @@ export class QdrantBackupFormatError extends LifeboatError {
     readonly detail: string,
     readonly line?: number,
   ) {
-    super(`not a valid Lifeboat Qdrant points backup${line !== undefined ? ` (line ${line})` : ''}: ${detail}`, 'QDRANT_BAD_BACKUP');
+    super(
+      `not a valid Lifeboat Qdrant points backup${line !== undefined ? ` (line ${line})` : ''}: ${detail}`,
+      'QDRANT_BAD_BACKUP',
+    );
   }
 }
 
 /** An alias cannot be created because a collection has that name (Qdrant refuses). */
 export class QdrantAliasConflictError extends LifeboatError {
   constructor(readonly alias: string) {
-    super(`cannot point alias "${alias}" at the restored collection: a collection named "${alias}" exists, and Qdrant does not allow an alias with a collection's name`, 'QDRANT_ALIAS_CONFLICT');
+    super(
+      `cannot point alias "${alias}" at the restored collection: a collection named "${alias}" exists, and Qdrant does not allow an alias with a collection's name`,
+      'QDRANT_ALIAS_CONFLICT',
+    );
   }
 }
 
@@ -98,9 +120,13 @@ export class QdrantRequestError extends LifeboatError {
     readonly serverMessage: string,
     readonly url: string,
   ) {
-    super(`Qdrant ${operation} failed at ${url}: HTTP ${status}${serverMessage ? ` — ${serverMessage}` : ''}`, status === 401 || status === 403 ? 'QDRANT_AUTH' : 'QDRANT_REQUEST_FAILED', {
-      retryable: status >= 500 || status === 429 || status === 408,
-    });
+    super(
+      `Qdrant ${operation} failed at ${url}: HTTP ${status}${serverMessage ? ` — ${serverMessage}` : ''}`,
+      status === 401 || status === 403 ? 'QDRANT_AUTH' : 'QDRANT_REQUEST_FAILED',
+      {
+        retryable: status >= 500 || status === 429 || status === 408,
+      },
+    );
   }
 }
 
@@ -110,7 +136,10 @@ export class QdrantVerificationError extends LifeboatError {
     readonly collection: string,
     readonly problems: string[],
   ) {
-    super(`restored collection "${collection}" does not match the backup: ${problems.join('; ')}`, 'QDRANT_VERIFY_FAILED');
+    super(
+      `restored collection "${collection}" does not match the backup: ${problems.join('; ')}`,
+      'QDRANT_VERIFY_FAILED',
+    );
   }
 }
 

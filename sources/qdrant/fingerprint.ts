@@ -17,7 +17,11 @@ export interface FingerprintOptions extends StreamOptions {
 }
 
 /** Count and order-independent digest of one collection's points, read by a full scroll. */
-export async function digestCollection(api: QdrantApi, collection: string, opts: FingerprintOptions = {}): Promise<{ count: number; digest: string }> {
+export async function digestCollection(
+  api: QdrantApi,
+  collection: string,
+  opts: FingerprintOptions = {},
+): Promise<{ count: number; digest: string }> {
   const sum = new DigestSum();
   for await (const page of scrollPoints(api, collection, opts)) {
     for (const p of page) sum.add(pointDigest(p.id, p.vector, p.payload));
@@ -31,11 +35,17 @@ export async function digestCollection(api: QdrantApi, collection: string, opts:
  * every (id, vectors, payload), independent of order and of how Qdrant
  * prints floats. Equal fingerprints mean equal points.
  */
-export async function fingerprintQdrant(conn: QdrantConnection, collection: string, opts: FingerprintOptions = {}): Promise<SourceFingerprint> {
+export async function fingerprintQdrant(
+  conn: QdrantConnection,
+  collection: string,
+  opts: FingerprintOptions = {},
+): Promise<SourceFingerprint> {
   const api = new QdrantApi(conn);
   const { collection: real } = await resolveCollection(api, collection);
   const info = await api.call('collection info', (c) => c.getCollection(real), real);
-  const pageSize = opts.pageSize ?? defaultPageSize(vectorSpecs((info.config as unknown as { params?: { vectors?: unknown } }).params?.vectors).specs);
+  const pageSize =
+    opts.pageSize ??
+    defaultPageSize(vectorSpecs((info.config as unknown as { params?: { vectors?: unknown } }).params?.vectors).specs);
   const { count, digest } = await digestCollection(api, real, { ...opts, pageSize });
   const key = opts.key ?? collection;
   return { counts: { [key]: count }, digests: { [key]: digest } };

@@ -18,7 +18,11 @@ import type { QdrantBackupInfo, QdrantBackupOptions, QdrantConnection } from './
  * Rejects before any stream exists when Qdrant is unreachable or the
  * collection is missing.
  */
-export async function backupQdrantPoints(conn: QdrantConnection, collection: string, opts: QdrantBackupOptions = {}): Promise<BackupStream<QdrantBackupInfo>> {
+export async function backupQdrantPoints(
+  conn: QdrantConnection,
+  collection: string,
+  opts: QdrantBackupOptions = {},
+): Promise<BackupStream<QdrantBackupInfo>> {
   const api = new QdrantApi(conn);
   const serverVersion = await api.serverVersion();
   const meta = await readCollectionMeta(api, collection);
@@ -44,7 +48,10 @@ export async function backupQdrantPoints(conn: QdrantConnection, collection: str
     let finished = false;
     try {
       yield emit(headerLine(meta));
-      for await (const page of scrollPoints(api, name, { pageSize: opts.pageSize ?? defaultPageSize(meta.vectors), signal: opts.signal })) {
+      for await (const page of scrollPoints(api, name, {
+        pageSize: opts.pageSize ?? defaultPageSize(meta.vectors),
+        signal: opts.signal,
+      })) {
         let text = '';
         for (const p of page) {
           const payload = p.payload ?? {};
@@ -73,11 +80,16 @@ export async function backupQdrantPoints(conn: QdrantConnection, collection: str
       throw e;
     } finally {
       // The reader destroyed the stream before the end.
-      if (!finished) rejectDone(Object.assign(new Error(`points backup of ${name} was stopped before the end`), { name: 'AbortError' }));
+      if (!finished)
+        rejectDone(
+          Object.assign(new Error(`points backup of ${name} was stopped before the end`), { name: 'AbortError' }),
+        );
     }
   }
   const stream = Readable.from(generate(), { objectMode: false });
   // Destroyed before the first read, the generator never runs its finally: settle `done` here too.
-  stream.once('close', () => rejectDone(Object.assign(new Error(`points backup of ${name} was stopped before the end`), { name: 'AbortError' })));
+  stream.once('close', () =>
+    rejectDone(Object.assign(new Error(`points backup of ${name} was stopped before the end`), { name: 'AbortError' })),
+  );
   return { stream, done };
 }

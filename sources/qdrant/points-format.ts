@@ -34,9 +34,12 @@ export interface PointLine {
   payload?: Record<string, unknown>;
 }
 
-export const headerLine = (meta: QdrantCollectionMeta) => `${canonicalJson({ format: POINTS_FORMAT, meta, version: POINTS_FORMAT_VERSION })}\n`;
-export const pointLine = (p: PointLine) => `${canonicalJson({ id: p.id, payload: p.payload ?? {}, vector: p.vector ?? {} })}\n`;
-export const trailerLine = (t: Omit<PointsTrailer, 'end'>) => `${canonicalJson({ count: t.count, digest: t.digest, end: true })}\n`;
+export const headerLine = (meta: QdrantCollectionMeta) =>
+  `${canonicalJson({ format: POINTS_FORMAT, meta, version: POINTS_FORMAT_VERSION })}\n`;
+export const pointLine = (p: PointLine) =>
+  `${canonicalJson({ id: p.id, payload: p.payload ?? {}, vector: p.vector ?? {} })}\n`;
+export const trailerLine = (t: Omit<PointsTrailer, 'end'>) =>
+  `${canonicalJson({ count: t.count, digest: t.digest, end: true })}\n`;
 
 export function parseHeader(line: string | undefined): PointsHeader {
   if (line === undefined) throw new QdrantBackupFormatError('the stream is empty', 1);
@@ -46,9 +49,15 @@ export function parseHeader(line: string | undefined): PointsHeader {
   } catch {
     throw new QdrantBackupFormatError('the first line is not JSON', 1);
   }
-  if (h?.format !== POINTS_FORMAT) throw new QdrantBackupFormatError(`the first line is not a ${POINTS_FORMAT} header`, 1);
-  if (h.version !== POINTS_FORMAT_VERSION) throw new QdrantBackupFormatError(`format version ${String(h.version)} is not supported (this Lifeboat reads version ${POINTS_FORMAT_VERSION})`, 1);
-  if (!h.meta || typeof h.meta.createBody !== 'object' || typeof h.meta.vectors !== 'object') throw new QdrantBackupFormatError('the header has no collection config', 1);
+  if (h?.format !== POINTS_FORMAT)
+    throw new QdrantBackupFormatError(`the first line is not a ${POINTS_FORMAT} header`, 1);
+  if (h.version !== POINTS_FORMAT_VERSION)
+    throw new QdrantBackupFormatError(
+      `format version ${String(h.version)} is not supported (this Lifeboat reads version ${POINTS_FORMAT_VERSION})`,
+      1,
+    );
+  if (!h.meta || typeof h.meta.createBody !== 'object' || typeof h.meta.vectors !== 'object')
+    throw new QdrantBackupFormatError('the header has no collection config', 1);
   return h as PointsHeader;
 }
 

@@ -20,9 +20,14 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  * altered stream fails; a collection this call created is then dropped
  * again. With `alias`, the alias is switched to the collection at the end.
  */
-export async function restoreQdrantPoints(conn: QdrantConnection, stream: Readable, opts: QdrantRestoreOptions): Promise<QdrantRestoreResult> {
+export async function restoreQdrantPoints(
+  conn: QdrantConnection,
+  stream: Readable,
+  opts: QdrantRestoreOptions,
+): Promise<QdrantRestoreResult> {
   const { info } = opts;
-  if (info.mode !== 'points') throw new QdrantBackupFormatError(`this is a ${info.mode}-mode backup; restore it with restoreQdrantSnapshot`);
+  if (info.mode !== 'points')
+    throw new QdrantBackupFormatError(`this is a ${info.mode}-mode backup; restore it with restoreQdrantSnapshot`);
   const ifExists = opts.ifExists ?? 'replace';
   const api = new QdrantApi(conn);
   const lines = ndjsonLines(stream);
@@ -31,7 +36,11 @@ export async function restoreQdrantPoints(conn: QdrantConnection, stream: Readab
     const { collection: target } = await resolveCollection(api, opts.collection ?? info.meta.collection);
     const first = await lines.next();
     const header = parseHeader(first.done ? undefined : first.value.line);
-    if (compareVectors(target, info.meta.vectors, header.meta.vectors)) throw new QdrantBackupFormatError('the stream header does not describe the same vectors as the backup info; wrong artifact?', 1);
+    if (compareVectors(target, info.meta.vectors, header.meta.vectors))
+      throw new QdrantBackupFormatError(
+        'the stream header does not describe the same vectors as the backup info; wrong artifact?',
+        1,
+      );
     let bytes = first.done ? 0 : first.value.bytes;
 
     const pre = await assertQdrantRestorable(conn, { ...opts, collection: target, ifExists });
@@ -45,7 +54,11 @@ export async function restoreQdrantPoints(conn: QdrantConnection, stream: Readab
       await api.call('delete collection', (c) => c.deleteCollection(target), target);
     }
     if (!pre.targetExists || ifExists === 'replace') {
-      await api.call('create collection', (c) => c.createCollection(target, header.meta.createBody as Schemas['CreateCollection']), target);
+      await api.call(
+        'create collection',
+        (c) => c.createCollection(target, header.meta.createBody as Schemas['CreateCollection']),
+        target,
+      );
       created = !pre.targetExists;
       await ensureQdrantAliases(conn, target, keptAliases);
     }
@@ -86,13 +99,19 @@ export async function restoreQdrantPoints(conn: QdrantConnection, stream: Readab
         if (batch.length >= (opts.batchSize ?? 256) || batchBytes >= MAX_BATCH_BYTES) await flush();
       }
       await flush();
-      if (!trailer) throw new QdrantBackupFormatError(`the stream ends without its end marker after ${sum.count} points: it was cut short`);
+      if (!trailer)
+        throw new QdrantBackupFormatError(
+          `the stream ends without its end marker after ${sum.count} points: it was cut short`,
+        );
       if (trailer.count !== sum.count || trailer.digest !== sum.hex()) {
-        throw new QdrantBackupFormatError(`read ${sum.count} points with digest ${sum.hex()}, the end marker says ${trailer.count} points with digest ${trailer.digest}`);
+        throw new QdrantBackupFormatError(
+          `read ${sum.count} points with digest ${sum.hex()}, the end marker says ${trailer.count} points with digest ${trailer.digest}`,
+        );
       }
     } catch (e) {
       // Leave no half-restored collection behind when it did not exist before.
-      if (created) await api.call('delete collection', (c) => c.deleteCollection(target), target).catch(() => undefined);
+      if (created)
+        await api.call('delete collection', (c) => c.deleteCollection(target), target).catch(() => undefined);
       throw e;
     }
     const restoreAliases = (opts.restoreAliases ?? true) && target === info.meta.collection;
@@ -103,7 +122,8 @@ export async function restoreQdrantPoints(conn: QdrantConnection, stream: Readab
       createdCollection: !pre.targetExists,
       aliasesRestored: restoreAliases ? await ensureQdrantAliases(conn, target, header.meta.aliases) : [],
     };
-    if (opts.alias) result.alias = { name: opts.alias, previousCollection: await switchQdrantAlias(conn, opts.alias, target) };
+    if (opts.alias)
+      result.alias = { name: opts.alias, previousCollection: await switchQdrantAlias(conn, opts.alias, target) };
     return result;
   } finally {
     await lines.return(undefined);

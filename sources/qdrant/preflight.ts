@@ -9,7 +9,13 @@ import {
   QdrantUnsupportedError,
   QdrantVectorConfigMismatchError,
 } from './errors';
-import type { QdrantBackupInfo, QdrantConnection, QdrantIfExists, QdrantRestoreOptions, QdrantVectorSpec } from './types';
+import type {
+  QdrantBackupInfo,
+  QdrantConnection,
+  QdrantIfExists,
+  QdrantRestoreOptions,
+  QdrantVectorSpec,
+} from './types';
 
 export interface QdrantPreflightResult {
   /** Empty when Qdrant could not be reached. */
@@ -22,7 +28,10 @@ export interface QdrantPreflightResult {
   problems: LifeboatError[];
 }
 
-export type QdrantPreflightOptions = Pick<QdrantRestoreOptions, 'info' | 'collection' | 'alias' | 'ifExists' | 'allowVectorChange'>;
+export type QdrantPreflightOptions = Pick<
+  QdrantRestoreOptions,
+  'info' | 'collection' | 'alias' | 'ifExists' | 'allowVectorChange'
+>;
 
 const describe = (v: Record<string, QdrantVectorSpec>) =>
   Object.keys(v).length === 0
@@ -33,17 +42,29 @@ const describe = (v: Record<string, QdrantVectorSpec>) =>
         .join(', ');
 
 /** Dimension differences first (the common mistake), then any other difference in names or distances. */
-export function compareVectors(collection: string, backup: Record<string, QdrantVectorSpec>, target: Record<string, QdrantVectorSpec>): LifeboatError | undefined {
+export function compareVectors(
+  collection: string,
+  backup: Record<string, QdrantVectorSpec>,
+  target: Record<string, QdrantVectorSpec>,
+): LifeboatError | undefined {
   for (const name of Object.keys(backup).sort()) {
     const t = target[name];
-    if (t && t.size !== backup[name].size) return new QdrantDimensionMismatchError(collection, name, backup[name].size, t.size);
+    if (t && t.size !== backup[name].size)
+      return new QdrantDimensionMismatchError(collection, name, backup[name].size, t.size);
   }
-  const same = Object.keys(backup).length === Object.keys(target).length && Object.keys(backup).every((n) => target[n] && target[n].distance === backup[n].distance && target[n].size === backup[n].size);
+  const same =
+    Object.keys(backup).length === Object.keys(target).length &&
+    Object.keys(backup).every(
+      (n) => target[n] && target[n].distance === backup[n].distance && target[n].size === backup[n].size,
+    );
   return same ? undefined : new QdrantVectorConfigMismatchError(collection, describe(backup), describe(target));
 }
 
 /** The checks a restore runs before touching anything; usable alone before planning a restore. */
-export async function preflightQdrantRestore(conn: QdrantConnection, opts: QdrantPreflightOptions): Promise<QdrantPreflightResult> {
+export async function preflightQdrantRestore(
+  conn: QdrantConnection,
+  opts: QdrantPreflightOptions,
+): Promise<QdrantPreflightResult> {
   const api = new QdrantApi(conn);
   const info: QdrantBackupInfo = opts.info;
   const collection = opts.collection ?? info.meta.collection;
@@ -59,7 +80,11 @@ export async function preflightQdrantRestore(conn: QdrantConnection, opts: Qdran
     throw e;
   }
   if (ifExists === 'merge' && info.mode === 'snapshot') {
-    result.problems.push(new QdrantUnsupportedError(`ifExists 'merge' applies to points-mode backups only; a snapshot restore replaces the collection's points`));
+    result.problems.push(
+      new QdrantUnsupportedError(
+        `ifExists 'merge' applies to points-mode backups only; a snapshot restore replaces the collection's points`,
+      ),
+    );
   }
   const vectors = await targetVectors(api, collection);
   if (vectors) {
@@ -75,14 +100,18 @@ export async function preflightQdrantRestore(conn: QdrantConnection, opts: Qdran
     else if ((await api.call('collection exists', (c) => c.collectionExists(opts.alias!))).exists) {
       // collectionExists is true for aliases too: only a real collection blocks the alias.
       const { aliases } = await api.call('list aliases', (c) => c.getAliases());
-      if (!aliases.some((a) => a.alias_name === opts.alias)) result.problems.push(new QdrantAliasConflictError(opts.alias));
+      if (!aliases.some((a) => a.alias_name === opts.alias))
+        result.problems.push(new QdrantAliasConflictError(opts.alias));
     }
   }
   return result;
 }
 
 /** Throws the first preflight problem; returns the result when the restore can go ahead. */
-export async function assertQdrantRestorable(conn: QdrantConnection, opts: QdrantPreflightOptions): Promise<QdrantPreflightResult> {
+export async function assertQdrantRestorable(
+  conn: QdrantConnection,
+  opts: QdrantPreflightOptions,
+): Promise<QdrantPreflightResult> {
   const r = await preflightQdrantRestore(conn, opts);
   if (r.problems.length) throw r.problems[0];
   return r;
@@ -90,5 +119,6 @@ export async function assertQdrantRestorable(conn: QdrantConnection, opts: Qdran
 
 /** Whether a collection (or alias) exists; QdrantUnreachableError when the server does not answer. */
 export async function qdrantCollectionExists(conn: QdrantConnection, collection: string): Promise<boolean> {
-  return (await new QdrantApi(conn).call('collection exists', (c) => c.collectionExists(collection), collection)).exists;
+  return (await new QdrantApi(conn).call('collection exists', (c) => c.collectionExists(collection), collection))
+    .exists;
 }

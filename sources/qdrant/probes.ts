@@ -27,17 +27,37 @@ export function probeVector(seed: number, size: number): number[] {
 }
 
 /** Runs one exact top-k query (params.exact, so approximate HNSW results cannot differ between servers). */
-export async function runProbe(api: QdrantApi, collection: string, using: string, seed: number, size: number, topK: number): Promise<{ ids: (string | number)[]; scores: number[] }> {
+export async function runProbe(
+  api: QdrantApi,
+  collection: string,
+  using: string,
+  seed: number,
+  size: number,
+  topK: number,
+): Promise<{ ids: (string | number)[]; scores: number[] }> {
   const res = await api.call(
     'probe query',
-    (c) => c.query(collection, { query: probeVector(seed, size), ...(using ? { using } : {}), limit: topK, params: { exact: true }, with_payload: false, with_vector: false }),
+    (c) =>
+      c.query(collection, {
+        query: probeVector(seed, size),
+        ...(using ? { using } : {}),
+        limit: topK,
+        params: { exact: true },
+        with_payload: false,
+        with_vector: false,
+      }),
     collection,
   );
   return { ids: res.points.map((p) => p.id as string | number), scores: res.points.map((p) => p.score) };
 }
 
 /** Records `count` probes per vector name. */
-export async function recordProbes(api: QdrantApi, collection: string, vectors: Record<string, QdrantVectorSpec>, opts: { count?: number; topK?: number } = {}): Promise<QdrantProbe[]> {
+export async function recordProbes(
+  api: QdrantApi,
+  collection: string,
+  vectors: Record<string, QdrantVectorSpec>,
+  opts: { count?: number; topK?: number } = {},
+): Promise<QdrantProbe[]> {
   const count = opts.count ?? 3;
   const topK = opts.topK ?? 10;
   const out: QdrantProbe[] = [];

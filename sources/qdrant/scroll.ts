@@ -12,9 +12,13 @@ export function checkPointId(id: unknown, collection: string): string | number {
   if (typeof id === 'string') return id;
   if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
   if (typeof id === 'bigint') {
-    throw new QdrantUnsupportedError(`collection "${collection}" has point id ${id.toString()} above 2^53; Lifeboat's points mode cannot carry it exactly yet: use snapshot mode`);
+    throw new QdrantUnsupportedError(
+      `collection "${collection}" has point id ${id.toString()} above 2^53; Lifeboat's points mode cannot carry it exactly yet: use snapshot mode`,
+    );
   }
-  throw new QdrantUnsupportedError(`collection "${collection}" returned point id ${String(id)}, which is not an exact unsigned integer (above 2^53?) or a UUID; use snapshot mode`);
+  throw new QdrantUnsupportedError(
+    `collection "${collection}" returned point id ${String(id)}, which is not an exact unsigned integer (above 2^53?) or a UUID; use snapshot mode`,
+  );
 }
 
 /**
@@ -30,7 +34,11 @@ export function defaultPageSize(vectors: Record<string, { size: number }>): numb
  * Every point with vectors and payload, in id order, one page at a time; the
  * caller pulls, so only one page is in memory however big the collection.
  */
-export async function* scrollPoints(api: QdrantApi, collection: string, opts: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<ScrolledPoint[]> {
+export async function* scrollPoints(
+  api: QdrantApi,
+  collection: string,
+  opts: { pageSize?: number; signal?: AbortSignal } = {},
+): AsyncGenerator<ScrolledPoint[]> {
   let offset: string | number | undefined;
   for (;;) {
     opts.signal?.throwIfAborted();
@@ -39,7 +47,11 @@ export async function* scrollPoints(api: QdrantApi, collection: string, opts: { 
       (c) => c.scroll(collection, { limit: opts.pageSize ?? 256, offset, with_payload: true, with_vector: true }),
       collection,
     );
-    const points = page.points.map((p) => ({ id: checkPointId(p.id, collection), vector: p.vector, payload: p.payload }));
+    const points = page.points.map((p) => ({
+      id: checkPointId(p.id, collection),
+      vector: p.vector,
+      payload: p.payload,
+    }));
     if (points.length) yield points;
     const next = page.next_page_offset as unknown;
     if (next === null || next === undefined) return;

@@ -17,7 +17,11 @@ import { multipartFileBody } from './multipart-body';
  * vectors. With `alias`, the alias is switched to the target afterwards.
  * The input stream is always consumed or destroyed.
  */
-export async function restoreQdrantSnapshot(conn: QdrantConnection, stream: Readable, opts: QdrantRestoreOptions): Promise<QdrantRestoreResult> {
+export async function restoreQdrantSnapshot(
+  conn: QdrantConnection,
+  stream: Readable,
+  opts: QdrantRestoreOptions,
+): Promise<QdrantRestoreResult> {
   try {
     return await restore(conn, stream, opts);
   } finally {
@@ -25,9 +29,14 @@ export async function restoreQdrantSnapshot(conn: QdrantConnection, stream: Read
   }
 }
 
-async function restore(conn: QdrantConnection, stream: Readable, opts: QdrantRestoreOptions): Promise<QdrantRestoreResult> {
+async function restore(
+  conn: QdrantConnection,
+  stream: Readable,
+  opts: QdrantRestoreOptions,
+): Promise<QdrantRestoreResult> {
   const { info } = opts;
-  if (info.mode !== 'snapshot' || !info.snapshot) throw new QdrantBackupFormatError(`this is a ${info.mode}-mode backup; restore it with restoreQdrantPoints`);
+  if (info.mode !== 'snapshot' || !info.snapshot)
+    throw new QdrantBackupFormatError(`this is a ${info.mode}-mode backup; restore it with restoreQdrantPoints`);
   const api = new QdrantApi(conn);
   // Named through an alias: restore into the collection it points at.
   const { collection: target } = await resolveCollection(api, opts.collection ?? info.meta.collection);
@@ -48,7 +57,13 @@ async function restore(conn: QdrantConnection, stream: Readable, opts: QdrantRes
     await api.fetch(
       'upload snapshot',
       `${collectionPath(target)}/snapshots/upload?${query}`,
-      { method: 'POST', body: Readable.toWeb(body) as unknown as RequestInit['body'], duplex: 'half', headers: { 'content-type': contentType }, signal: opts.signal },
+      {
+        method: 'POST',
+        body: Readable.toWeb(body) as unknown as RequestInit['body'],
+        duplex: 'half',
+        headers: { 'content-type': contentType },
+        signal: opts.signal,
+      },
       target,
     );
   } catch (e) {
@@ -61,7 +76,11 @@ async function restore(conn: QdrantConnection, stream: Readable, opts: QdrantRes
   // Qdrant keeps an uploaded snapshot in the collection's snapshot folder: remove our copy.
   await api
     .call('list snapshots', (c) => c.listSnapshots(target), target)
-    .then((list) => (list.some((s) => s.name === uploadName) ? api.call('delete snapshot', (c) => c.deleteSnapshot(target, uploadName), target) : undefined))
+    .then((list) =>
+      list.some((s) => s.name === uploadName)
+        ? api.call('delete snapshot', (c) => c.deleteSnapshot(target, uploadName), target)
+        : undefined,
+    )
     .catch(() => undefined);
 
   const points = (await api.call('count points', (c) => c.count(target, { exact: true }), target)).count;
@@ -73,6 +92,7 @@ async function restore(conn: QdrantConnection, stream: Readable, opts: QdrantRes
     createdCollection: !pre.targetExists,
     aliasesRestored: restoreAliases ? await ensureQdrantAliases(conn, target, info.meta.aliases) : [],
   };
-  if (opts.alias) result.alias = { name: opts.alias, previousCollection: await switchQdrantAlias(conn, opts.alias, target) };
+  if (opts.alias)
+    result.alias = { name: opts.alias, previousCollection: await switchQdrantAlias(conn, opts.alias, target) };
   return result;
 }

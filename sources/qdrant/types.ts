@@ -157,7 +157,10 @@ export interface QdrantVerifyReport {
   count: { expected: number; actual: number };
   digest: { expected: string; actual: string };
   vectors: { expected: Record<string, QdrantVectorSpec>; actual: Record<string, QdrantVectorSpec> };
-  probes: { checked: number; mismatched: { using: string; seed: number; expected: (string | number)[]; actual: (string | number)[] }[] };
+  probes: {
+    checked: number;
+    mismatched: { using: string; seed: number; expected: (string | number)[]; actual: (string | number)[] }[];
+  };
   /** One line per problem, empty when ok. */
   problems: string[];
 }

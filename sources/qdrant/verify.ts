@@ -23,12 +23,21 @@ export interface QdrantVerifyOptions extends StreamOptions {
  * id, vector and payload) and re-runs the probe queries, and compares them
  * with what the backup recorded. Equal means the same points, not just as many.
  */
-export async function verifyQdrantRestore(conn: QdrantConnection, collection: string, info: QdrantBackupInfo, opts: QdrantVerifyOptions = {}): Promise<QdrantVerifyReport> {
+export async function verifyQdrantRestore(
+  conn: QdrantConnection,
+  collection: string,
+  info: QdrantBackupInfo,
+  opts: QdrantVerifyOptions = {},
+): Promise<QdrantVerifyReport> {
   const api = new QdrantApi(conn);
   const key = info.meta.collection;
   const actualVectors = await targetVectors(api, collection);
   if (!actualVectors) throw new QdrantCollectionNotFoundError(api.url, collection);
-  const { count, digest } = await digestCollection(api, collection, { pageSize: opts.pageSize ?? defaultPageSize(actualVectors), signal: opts.signal, onProgress: opts.onProgress });
+  const { count, digest } = await digestCollection(api, collection, {
+    pageSize: opts.pageSize ?? defaultPageSize(actualVectors),
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
   const report: QdrantVerifyReport = {
     ok: true,
     collection,
@@ -39,12 +48,18 @@ export async function verifyQdrantRestore(conn: QdrantConnection, collection: st
     problems: [],
   };
   if (canonicalJson(actualVectors) !== canonicalJson(info.meta.vectors)) {
-    report.problems.push(`vectors are ${canonicalJson(actualVectors)}, the backup had ${canonicalJson(info.meta.vectors)}`);
+    report.problems.push(
+      `vectors are ${canonicalJson(actualVectors)}, the backup had ${canonicalJson(info.meta.vectors)}`,
+    );
   }
   if (report.count.expected !== count) report.problems.push(`${count} points, the backup had ${report.count.expected}`);
   if (report.digest.expected !== digest) {
-    const hint = info.quiescent ? '' : ' (the collection was being written while the snapshot was taken, so the recorded fingerprint may not match the snapshot)';
-    report.problems.push(`point digest ${digest} differs from the backup's ${report.digest.expected}: ids, vectors or payloads differ${hint}`);
+    const hint = info.quiescent
+      ? ''
+      : ' (the collection was being written while the snapshot was taken, so the recorded fingerprint may not match the snapshot)';
+    report.problems.push(
+      `point digest ${digest} differs from the backup's ${report.digest.expected}: ids, vectors or payloads differ${hint}`,
+    );
   }
   for (const p of info.probes) {
     const spec = info.meta.vectors[p.using];
@@ -52,10 +67,15 @@ export async function verifyQdrantRestore(conn: QdrantConnection, collection: st
     opts.signal?.throwIfAborted();
     const got = await runProbe(api, collection, p.using, p.seed, spec.size, p.topK);
     report.probes.checked++;
-    if (!probeMatches(p, got)) report.probes.mismatched.push({ using: p.using, seed: p.seed, expected: p.ids, actual: got.ids });
+    if (!probeMatches(p, got))
+      report.probes.mismatched.push({ using: p.using, seed: p.seed, expected: p.ids, actual: got.ids });
   }
-  if (report.probes.mismatched.length) report.problems.push(`${report.probes.mismatched.length} of ${report.probes.checked} probe queries return other results`);
+  if (report.probes.mismatched.length)
+    report.problems.push(
+      `${report.probes.mismatched.length} of ${report.probes.checked} probe queries return other results`,
+    );
   report.ok = report.problems.length === 0;
-  if (!report.ok && (opts.throwOnMismatch ?? true)) throw Object.assign(new QdrantVerificationError(collection, report.problems), { report });
+  if (!report.ok && (opts.throwOnMismatch ?? true))
+    throw Object.assign(new QdrantVerificationError(collection, report.problems), { report });
   return report;
 }

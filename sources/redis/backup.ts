@@ -11,7 +11,10 @@ import type { RedisBackupInfo, RedisConnectionOptions } from './types';
  * read are held in memory; values flow through with the stream's backpressure.
  * Aborting `signal` closes the connections and errors the stream.
  */
-export function backupRedis(opts: RedisConnectionOptions, streamOpts: StreamOptions = {}): BackupStream<RedisBackupInfo> {
+export function backupRedis(
+  opts: RedisConnectionOptions,
+  streamOpts: StreamOptions = {},
+): BackupStream<RedisBackupInfo> {
   const startedAt = new Date().toISOString();
   const result = emptyWalkResult();
   const writer = new RecordWriter();

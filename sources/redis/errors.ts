@@ -13,7 +13,10 @@ export function printableKey(key: Buffer | string, max = 120): string {
   let out = '';
   for (let i = 0; i < b.length && out.length < max; i++) {
     const c = b[i];
-    out += c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+    out +=
+      c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c
+        ? String.fromCharCode(c)
+        : `\\x${c.toString(16).padStart(2, '0')}`;
   }
   return `"${out}${out.length >= max && b.length > max ? '…' : ''}"`;
 }
@@ -25,7 +28,11 @@ export class RedisUnreachableError extends RedisSourceError {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`Redis at ${address} is unreachable (${reason}): check the host, port and TLS setting, and that the server is running`, 'REDIS_UNREACHABLE', options);
+    super(
+      `Redis at ${address} is unreachable (${reason}): check the host, port and TLS setting, and that the server is running`,
+      'REDIS_UNREACHABLE',
+      options,
+    );
   }
 }
 
@@ -36,7 +43,10 @@ export class RedisAuthError extends RedisSourceError {
     readonly username: string | undefined,
     reply: string,
   ) {
-    super(`Redis at ${address} refused authentication${username ? ` as user "${username}"` : ''}: ${reply} — check the password (and username) Lifeboat is given`, 'REDIS_AUTH');
+    super(
+      `Redis at ${address} refused authentication${username ? ` as user "${username}"` : ''}: ${reply} — check the password (and username) Lifeboat is given`,
+      'REDIS_AUTH',
+    );
   }
 }
 
@@ -47,7 +57,10 @@ export class RedisConnectionLostError extends RedisSourceError {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`connection to Redis at ${address} was lost: ${reason}`, 'REDIS_CONNECTION_LOST', { ...options, retryable: true });
+    super(`connection to Redis at ${address} was lost: ${reason}`, 'REDIS_CONNECTION_LOST', {
+      ...options,
+      retryable: true,
+    });
   }
 }
 
@@ -82,7 +95,10 @@ export class RedisUnsupportedVersionError extends RedisSourceError {
     readonly needed: string,
     what: string,
   ) {
-    super(`Redis at ${address} is version ${version}; ${what} needs Redis ${needed} or newer`, 'REDIS_UNSUPPORTED_VERSION');
+    super(
+      `Redis at ${address} is version ${version}; ${what} needs Redis ${needed} or newer`,
+      'REDIS_UNSUPPORTED_VERSION',
+    );
   }
 }
 
@@ -104,7 +120,10 @@ export class RedisBusyKeyError extends RedisSourceError {
     readonly db: number,
     readonly address: string,
   ) {
-    super(`key ${key} already exists in db ${db} of Redis at ${address}: restore with replace=true to overwrite, or into an empty db`, 'REDIS_BUSY_KEY');
+    super(
+      `key ${key} already exists in db ${db} of Redis at ${address}: restore with replace=true to overwrite, or into an empty db`,
+      'REDIS_BUSY_KEY',
+    );
   }
 }
 
@@ -131,7 +150,9 @@ export class RedisRestoreRejectedError extends RedisSourceError {
     readonly address: string,
     readonly reply: string,
   ) {
-    super(`Redis at ${address} refused to restore key ${key} into db ${db}: ${reply}`, 'REDIS_RESTORE_REJECTED', { retryable: TRANSIENT.test(reply) });
+    super(`Redis at ${address} refused to restore key ${key} into db ${db}: ${reply}`, 'REDIS_RESTORE_REJECTED', {
+      retryable: TRANSIENT.test(reply),
+    });
   }
 }
 

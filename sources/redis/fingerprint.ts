@@ -8,7 +8,10 @@ import type { FingerprintRedisOptions, RedisConnectionOptions } from './types';
  * (same key order, same canonical encoding), so equal digests mean equal
  * keys, types, values and expiries (to the second). Reads every value once.
  */
-export async function fingerprintRedis(opts: RedisConnectionOptions, o: FingerprintRedisOptions = {}): Promise<SourceFingerprint> {
+export async function fingerprintRedis(
+  opts: RedisConnectionOptions,
+  o: FingerprintRedisOptions = {},
+): Promise<SourceFingerprint> {
   const result = emptyWalkResult();
   for await (const _ of walkSource(opts, { signal: o.signal, minExpireAt: o.minExpireAt }, result)) {
     // digests accumulate inside the walk

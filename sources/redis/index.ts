@@ -8,7 +8,13 @@ export { backupRedis } from './backup';
 export { restoreRedis } from './restore';
 export { fingerprintRedis } from './fingerprint';
 export { inspectRedisBackup, type RedisBackupSummary } from './inspect';
-export type { RedisConnectionOptions, RedisBackupInfo, RestoreRedisOptions, RedisRestoreResult, FingerprintRedisOptions } from './types';
+export type {
+  RedisConnectionOptions,
+  RedisBackupInfo,
+  RestoreRedisOptions,
+  RedisRestoreResult,
+  FingerprintRedisOptions,
+} from './types';
 export {
   RedisSourceError,
   RedisUnreachableError,

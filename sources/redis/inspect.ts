@@ -36,7 +36,16 @@ export async function inspectRedisBackup(input: ByteSource, o: StreamOptions = {
   try {
     let h;
     while (!(h = dec.header())) if (!(await pull())) dec.finish();
-    const out: RedisBackupSummary = { redisVersion: h.redisVersion, cluster: h.cluster, pattern: h.pattern, dbs: h.dbs, keys: 0, dumped: 0, bytes: 0, fingerprint: { counts: {}, digests: {} } };
+    const out: RedisBackupSummary = {
+      redisVersion: h.redisVersion,
+      cluster: h.cluster,
+      pattern: h.pattern,
+      dbs: h.dbs,
+      keys: 0,
+      dumped: 0,
+      bytes: 0,
+      fingerprint: { counts: {}, digests: {} },
+    };
     let digest: DbDigest | undefined;
     let current = -1;
     let seenDbs = 0;
@@ -51,14 +60,19 @@ export async function inspectRedisBackup(input: ByteSource, o: StreamOptions = {
         } else digest.addString(rec.key, rec.expireAt, rec.value);
         if ((out.keys++ & 0xfff) === 0) o.onProgress?.({ bytes: dec.offset, items: out.keys });
       } else if (rec.tag === 'dbStart') {
-        if (digest || h.dbs[seenDbs] !== rec.db) throw new RedisBackupFormatError(rec.offset, `unexpected start of db ${rec.db}`);
+        if (digest || h.dbs[seenDbs] !== rec.db)
+          throw new RedisBackupFormatError(rec.offset, `unexpected start of db ${rec.db}`);
         digest = new DbDigest();
         current = rec.db;
       } else if (rec.tag === 'dbEnd') {
-        if (!digest || rec.db !== current) throw new RedisBackupFormatError(rec.offset, `end of db ${rec.db} without its start`);
+        if (!digest || rec.db !== current)
+          throw new RedisBackupFormatError(rec.offset, `end of db ${rec.db} without its start`);
         const hex = digest.digest();
         if (hex !== rec.digest || digest.count !== rec.keys) {
-          throw new RedisBackupFormatError(rec.offset, `db ${rec.db} content does not match its recorded digest and count — the backup is corrupt`);
+          throw new RedisBackupFormatError(
+            rec.offset,
+            `db ${rec.db} content does not match its recorded digest and count — the backup is corrupt`,
+          );
         }
         out.fingerprint.counts[dbLabel(rec.db)] = rec.keys;
         out.fingerprint.digests[dbLabel(rec.db)] = rec.digest;

@@ -68,7 +68,11 @@ const REDIRECT = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
 
 function replyFailure(address: string, command: string, e: resp.ReplyError): Error {
   if (REDIRECT.test(e.message)) {
-    return new RedisClusterError(address, `slot ownership changed while reading (${command}: ${e.message}); retry once resharding or failover is over`, true);
+    return new RedisClusterError(
+      address,
+      `slot ownership changed while reading (${command}: ${e.message}); retry once resharding or failover is over`,
+      true,
+    );
   }
   return new RedisCommandError(address, command, e.message);
 }
@@ -96,12 +100,20 @@ function plan(topo: Topology, keys: OrderedKeys, from: number, to: number): Node
 }
 
 function volatileIn(info: Reply, db: number): number {
-  const m = new RegExp(`^db${db}:.*\\bexpires=(\\d+)`, 'm').exec(Buffer.isBuffer(info) ? info.toString('latin1') : String(info));
+  const m = new RegExp(`^db${db}:.*\\bexpires=(\\d+)`, 'm').exec(
+    Buffer.isBuffer(info) ? info.toString('latin1') : String(info),
+  );
   return m ? Number(m[1]) : 0;
 }
 
 /** Reads keys[from, to): values (MGET, then DUMP for the rest) and expiries, in one or two round trips per master. */
-async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: number, policy: ExpiryPolicy): Promise<KeyBatch> {
+async function fetchBatch(
+  topo: Topology,
+  keys: OrderedKeys,
+  from: number,
+  to: number,
+  policy: ExpiryPolicy,
+): Promise<KeyBatch> {
   const n = to - from;
   const kinds = new Uint8Array(n);
   const values: (Buffer | null)[] = new Array(n).fill(null);
@@ -222,13 +234,17 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
   // Phase C: a volatile key appeared while this batch was read without expiries — read them now, and from now on.
   if (sawVolatile) {
     policy.skip = false;
-    const live = plans.map((p) => ({ node: p.node, idx: p.idx.filter((i) => kinds[i - from] !== Kind.vanished && !gone[i - from]) }));
+    const live = plans.map((p) => ({
+      node: p.node,
+      idx: p.idx.filter((i) => kinds[i - from] !== Kind.vanished && !gone[i - from]),
+    }));
     const sent = live.map((p) => {
       const b = new CommandBuilder();
       ttlCommands(b, p.idx);
       return topo.nodes[p.node].wire.send(b);
     });
-    for (let pi = 0; pi < live.length; pi++) ttlReplies(topo.nodes[live[pi].node].address, await sent[pi], 0, live[pi].idx);
+    for (let pi = 0; pi < live.length; pi++)
+      ttlReplies(topo.nodes[live[pi].node].address, await sent[pi], 0, live[pi].idx);
   }
   for (let j = 0; j < n; j++) {
     if (gone[j]) kinds[j] = Kind.vanished;
@@ -246,7 +262,12 @@ async function fetchBatch(topo: Topology, keys: OrderedKeys, from: number, to: n
  * value sizes: a batch aims at `batchBytes`, so big values come a few at a
  * time.
  */
-export async function* readKeys(topo: Topology, keys: OrderedKeys, policy: ExpiryPolicy, o: ReadOptions = {}): AsyncGenerator<KeyBatch> {
+export async function* readKeys(
+  topo: Topology,
+  keys: OrderedKeys,
+  policy: ExpiryPolicy,
+  o: ReadOptions = {},
+): AsyncGenerator<KeyBatch> {
   const depth = o.depth ?? 6;
   const maxBatch = o.maxBatch ?? 2000;
   const target = o.batchBytes ?? 4 * 1024 * 1024;

@@ -24,14 +24,20 @@ export interface OrderedKeys {
 /** SCAN COUNT: keys the server looks at per call. */
 const SCAN_COUNT = 2000;
 
-export async function collectKeys(topo: Topology, pattern: Buffer | undefined, o: { signal?: AbortSignal; onKeys?: (listed: number) => void } = {}): Promise<OrderedKeys> {
+export async function collectKeys(
+  topo: Topology,
+  pattern: Buffer | undefined,
+  o: { signal?: AbortSignal; onKeys?: (listed: number) => void } = {},
+): Promise<OrderedKeys> {
   const buckets: (string[] | undefined)[] = new Array(SLOTS);
   let total = 0;
   await Promise.all(
     topo.nodes.map(async (node) => {
       const scan = (cursor: string) => {
         const b = new CommandBuilder();
-        b.begin(pattern ? 6 : 4).str('SCAN').str(cursor);
+        b.begin(pattern ? 6 : 4)
+          .str('SCAN')
+          .str(cursor);
         if (pattern) b.str('MATCH').buf(pattern);
         b.str('COUNT').num(SCAN_COUNT);
         return node.wire.send(b, { latin1: true });
@@ -81,4 +87,3 @@ export async function collectKeys(topo: Topology, pattern: Buffer | undefined, o
   keys.length = n;
   return { keys, slots: slots.subarray(0, n) };
 }
-

@@ -51,7 +51,11 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
   const { topo } = ctx;
   const perNode = new Map<number, number[]>();
   const slots = topo.cluster ? entries.map((e) => keySlot(e.key)) : undefined;
-  if (!slots) perNode.set(0, Array.from({ length: entries.length }, (_, i) => i));
+  if (!slots)
+    perNode.set(
+      0,
+      Array.from({ length: entries.length }, (_, i) => i),
+    );
   else {
     for (let i = 0; i < entries.length; i++) {
       const n = topo.slotNode[slots[i]];
@@ -68,7 +72,11 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
     for (const i of idx) {
       const e = entries[i];
       if (e.dump) {
-        b.begin(ctx.replace ? 6 : 5).str('RESTORE').buf(e.key).num(e.expireAt).buf(e.value);
+        b.begin(ctx.replace ? 6 : 5)
+          .str('RESTORE')
+          .buf(e.key)
+          .num(e.expireAt)
+          .buf(e.value);
         if (ctx.replace) b.str('REPLACE');
         b.str('ABSTTL');
         kinds.push(Cmd.restore);
@@ -112,7 +120,8 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
       const r = replies[c];
       const e = entries[s.first[c]];
       if (r instanceof ReplyError) failure = restoreFailure(ctx, node.address, node.version, e, r.message);
-      else if (r === null && s.kinds[c] === Cmd.setnx) failure = new RedisBusyKeyError(printableKey(e.key), ctx.db, node.address);
+      else if (r === null && s.kinds[c] === Cmd.setnx)
+        failure = new RedisBusyKeyError(printableKey(e.key), ctx.db, node.address);
     }
   }
   if (failure) throw failure;
@@ -122,7 +131,11 @@ function restoreFailure(ctx: BatchContext, address: string, version: string, e: 
   const key = printableKey(e.key);
   if (reply.startsWith('BUSYKEY')) return new RedisBusyKeyError(key, ctx.db, address);
   if (/^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(reply)) {
-    return new RedisClusterError(address, `slot ownership changed while restoring key ${key} (${reply}); retry once resharding or failover is over`, true);
+    return new RedisClusterError(
+      address,
+      `slot ownership changed while restoring key ${key} (${reply}); retry once resharding or failover is over`,
+      true,
+    );
   }
   if (e.dump && /payload version or checksum/i.test(reply)) {
     const t = dumpTrailer(e.value);

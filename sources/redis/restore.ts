@@ -16,21 +16,33 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const DEPTH = 6;
 
 /** Source db → target db (undefined: db not restored), validated against the header before anything is written. */
-function mapDbs(header: StreamHeader, target: RedisConnectionOptions, o: RestoreRedisOptions, topo: Topology): Map<number, number | undefined> {
+function mapDbs(
+  header: StreamHeader,
+  target: RedisConnectionOptions,
+  o: RestoreRedisOptions,
+  topo: Topology,
+): Map<number, number | undefined> {
   const map = new Map<number, number | undefined>();
   const urlDb = resolveOptions(target).urlDb;
   const targetDb = typeof target.db === 'number' ? target.db : target.db === undefined ? urlDb : undefined;
   if (o.dbMap) {
     for (const [from, to] of Object.entries(o.dbMap)) {
       if (!header.dbs.includes(Number(from))) {
-        throw new RedisOptionsError('dbMap', `db ${from} is not in this backup (it holds db ${header.dbs.join(', ') || 'none'})`);
+        throw new RedisOptionsError(
+          'dbMap',
+          `db ${from} is not in this backup (it holds db ${header.dbs.join(', ') || 'none'})`,
+        );
       }
-      if (!Number.isInteger(to) || to < 0) throw new RedisOptionsError('dbMap', `target db ${String(to)} for db ${from} is not a db number`);
+      if (!Number.isInteger(to) || to < 0)
+        throw new RedisOptionsError('dbMap', `target db ${String(to)} for db ${from} is not a db number`);
     }
     for (const db of header.dbs) map.set(db, o.dbMap[db]);
   } else if (targetDb !== undefined) {
     if (header.dbs.length > 1) {
-      throw new RedisOptionsError('db', `the backup holds dbs ${header.dbs.join(', ')}; to restore them into db ${targetDb} give a dbMap choosing which`);
+      throw new RedisOptionsError(
+        'db',
+        `the backup holds dbs ${header.dbs.join(', ')}; to restore them into db ${targetDb} give a dbMap choosing which`,
+      );
     }
     for (const db of header.dbs) map.set(db, targetDb);
   } else {
@@ -39,8 +51,10 @@ function mapDbs(header: StreamHeader, target: RedisConnectionOptions, o: Restore
   const used = new Map<number, number>();
   for (const [from, to] of map) {
     if (to === undefined) continue;
-    if (topo.cluster && to !== 0) throw new RedisOptionsError('db', `a Redis Cluster only has db 0; db ${from} would go to db ${to} (use dbMap)`);
-    if (used.has(to)) throw new RedisOptionsError('dbMap', `dbs ${used.get(to)} and ${from} would both go into db ${to}`);
+    if (topo.cluster && to !== 0)
+      throw new RedisOptionsError('db', `a Redis Cluster only has db 0; db ${from} would go to db ${to} (use dbMap)`);
+    if (used.has(to))
+      throw new RedisOptionsError('dbMap', `dbs ${used.get(to)} and ${from} would both go into db ${to}`);
     used.set(to, from);
   }
   return map;
@@ -91,7 +105,10 @@ export async function restoreRedis(
       try {
         await topo.nodes[0].wire.call('SELECT', db);
       } catch (e) {
-        throw new RedisOptionsError('db', `db ${db} cannot be selected on Redis at ${topo.address} (${(e as Error).message})`);
+        throw new RedisOptionsError(
+          'db',
+          `db ${db} cannot be selected on Redis at ${topo.address} (${(e as Error).message})`,
+        );
       }
       selected = db;
     };
@@ -148,7 +165,10 @@ export async function restoreRedis(
           try {
             decoded = decodeDump(value);
           } catch (e) {
-            throw new RedisBackupFormatError(rec.offset, `key record holds an unusable DUMP payload (${(e as Error).message})`);
+            throw new RedisBackupFormatError(
+              rec.offset,
+              `key record holds an unusable DUMP payload (${(e as Error).message})`,
+            );
           }
           const out = written(rec) ? db.out : undefined;
           db.check.add(key, expireAt, decoded);
@@ -161,7 +181,11 @@ export async function restoreRedis(
         if (batch.length >= BATCH_KEYS || batchBytes >= BATCH_BYTES) await flush();
       } else if (rec.tag === 'dbStart') {
         if (db) throw new RedisBackupFormatError(rec.offset, `db ${rec.db} starts inside db ${db.from}`);
-        if (header.dbs[dbIndex] !== rec.db) throw new RedisBackupFormatError(rec.offset, `db section ${rec.db} where the header lists ${header.dbs[dbIndex] ?? 'no more dbs'}`);
+        if (header.dbs[dbIndex] !== rec.db)
+          throw new RedisBackupFormatError(
+            rec.offset,
+            `db section ${rec.db} where the header lists ${header.dbs[dbIndex] ?? 'no more dbs'}`,
+          );
         const to = dbMap.get(rec.db);
         db = { from: rec.db, to, check: new DbDigest(), forked: false };
         if (to !== undefined) {
@@ -170,7 +194,8 @@ export async function restoreRedis(
           ctx = { topo, db: to, replace, pxat, now };
         }
       } else if (rec.tag === 'dbEnd') {
-        if (!db || db.from !== rec.db) throw new RedisBackupFormatError(rec.offset, `end of db ${rec.db} without its start`);
+        if (!db || db.from !== rec.db)
+          throw new RedisBackupFormatError(rec.offset, `end of db ${rec.db} without its start`);
         const hex = db.check.digest();
         if (db.check.count !== rec.keys || hex !== rec.digest) {
           throw new RedisBackupFormatError(
@@ -191,7 +216,10 @@ export async function restoreRedis(
         dbIndex++;
       } else {
         if (db || dbIndex !== header.dbs.length || rec.dbCount !== header.dbs.length || rec.keys !== total) {
-          throw new RedisBackupFormatError(rec.offset, `end record (${rec.dbCount} dbs, ${rec.keys} keys) does not match what the stream held (${dbIndex} dbs, ${total} keys)`);
+          throw new RedisBackupFormatError(
+            rec.offset,
+            `end record (${rec.dbCount} dbs, ${rec.keys} keys) does not match what the stream held (${dbIndex} dbs, ${total} keys)`,
+          );
         }
         break;
       }

@@ -53,7 +53,8 @@ export function resolveOptions(o: RedisConnectionOptions): Resolved {
     } catch {
       throw new RedisOptionsError('url', 'not a valid URL (expected redis://host:port[/db])');
     }
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RedisOptionsError('url', `scheme "${u.protocol}" is not redis: or rediss:`);
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+      throw new RedisOptionsError('url', `scheme "${u.protocol}" is not redis: or rediss:`);
     host = u.hostname.replace(/^\[(.*)\]$/, '$1') || host;
     port = u.port ? Number(u.port) : 6379;
     tls ??= u.protocol === 'rediss:';
@@ -72,10 +73,12 @@ export function resolveOptions(o: RedisConnectionOptions): Resolved {
   if (cluster) {
     if (!o.cluster!.length) throw new RedisOptionsError('cluster', 'no seed nodes given');
     for (const s of o.cluster!) {
-      if (!s.host || !Number.isInteger(s.port) || s.port <= 0 || s.port > 65535) throw new RedisOptionsError('cluster', `seed ${JSON.stringify(s)} is not {host, port}`);
+      if (!s.host || !Number.isInteger(s.port) || s.port <= 0 || s.port > 65535)
+        throw new RedisOptionsError('cluster', `seed ${JSON.stringify(s)} is not {host, port}`);
     }
     const db = o.db ?? urlDb;
-    if (db !== undefined && db !== 0 && db !== 'all') throw new RedisOptionsError('db', `a Redis Cluster only has db 0 (got ${db})`);
+    if (db !== undefined && db !== 0 && db !== 'all')
+      throw new RedisOptionsError('db', `a Redis Cluster only has db 0 (got ${db})`);
   }
   return {
     seeds: cluster ? o.cluster!.map((s) => ({ host: s.host, port: s.port })) : [{ host, port }],
@@ -131,7 +134,10 @@ export async function openTopology(o: RedisConnectionOptions, signal?: AbortSign
       opened.push(wire);
       const { version, clusterEnabled } = await serverVersion(wire);
       if (clusterEnabled) {
-        throw new RedisOptionsError('url', `Redis at ${wire.address} is a Redis Cluster node: give the cluster seeds (the "cluster" option) so every master is included`);
+        throw new RedisOptionsError(
+          'url',
+          `Redis at ${wire.address} is a Redis Cluster node: give the cluster seeds (the "cluster" option) so every master is included`,
+        );
       }
       return {
         cluster: false,
@@ -154,7 +160,10 @@ export async function openTopology(o: RedisConnectionOptions, signal?: AbortSign
         lastError = e;
       }
     }
-    if (!seed) throw new RedisUnreachableError(address, `no seed node answers; last: ${(lastError as Error).message}`, { cause: lastError });
+    if (!seed)
+      throw new RedisUnreachableError(address, `no seed node answers; last: ${(lastError as Error).message}`, {
+        cause: lastError,
+      });
     opened.push(seed);
     const slotsReply = await seed.send(newCmd('CLUSTER', 'SLOTS'));
     const ranges = slotsReply[0];
@@ -177,7 +186,12 @@ export async function openTopology(o: RedisConnectionOptions, signal?: AbortSign
       for (let s = start; s <= end; s++) slotNode[s] = idx;
     }
     const uncovered = slotNode.indexOf(0xffff);
-    if (uncovered >= 0) throw new RedisClusterError(address, `slot ${uncovered} is served by no master (cluster not fully set up, or failing over): retry when CLUSTER INFO says cluster_state:ok`, true);
+    if (uncovered >= 0)
+      throw new RedisClusterError(
+        address,
+        `slot ${uncovered} is served by no master (cluster not fully set up, or failing over): retry when CLUSTER INFO says cluster_state:ok`,
+        true,
+      );
     const nodes: RedisNode[] = [];
     for (const a of addrs) {
       const addr = `${a.host}:${a.port}`;

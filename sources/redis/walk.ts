@@ -5,7 +5,7 @@ import type { ExpiryMode, ExpiryPolicy } from './key-reader';
 import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
 import { canonicalDump } from './rdb/canonical';
-import { RecordWriter } from './format/writer';
+import { type RecordWriter } from './format/writer';
 import * as C from './format/constants';
 import { RedisOptionsError } from './errors';
 import type { SourceFingerprint, SourceProgress } from '../types';
@@ -40,7 +40,10 @@ async function selectDb(topo: Topology, db: number): Promise<void> {
   try {
     await topo.nodes[0].wire.call('SELECT', db);
   } catch (e) {
-    throw new RedisOptionsError('db', `db ${db} cannot be selected on Redis at ${topo.address} (${(e as Error).message})`);
+    throw new RedisOptionsError(
+      'db',
+      `db ${db} cannot be selected on Redis at ${topo.address} (${(e as Error).message})`,
+    );
   }
 }
 
@@ -51,7 +54,11 @@ async function selectDb(topo: Topology, db: number): Promise<void> {
  * and fingerprint share this walk, so a fingerprint of the target is computed
  * exactly like the one recorded at backup.
  */
-export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, result: WalkResult): AsyncGenerator<Buffer[]> {
+export async function* walkSource(
+  opts: RedisConnectionOptions,
+  o: WalkOptions,
+  result: WalkResult,
+): AsyncGenerator<Buffer[]> {
   const topo = await openTopology(opts, o.signal);
   const onAbort = () => topo.close();
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -113,5 +120,14 @@ export async function* walkSource(opts: RedisConnectionOptions, o: WalkOptions, 
 }
 
 export function emptyWalkResult(): WalkResult {
-  return { redisVersion: '', cluster: false, dbs: [], keys: 0, vanished: 0, dumped: 0, expirySource: 'pexpiretime', fingerprint: { counts: {}, digests: {} } };
+  return {
+    redisVersion: '',
+    cluster: false,
+    dbs: [],
+    keys: 0,
+    vanished: 0,
+    dumped: 0,
+    expirySource: 'pexpiretime',
+    fingerprint: { counts: {}, digests: {} },
+  };
 }

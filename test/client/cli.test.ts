@@ -9,7 +9,10 @@ import { scratchDir } from '../harness/env';
 import { runBin, singleJson, writeTestConfig } from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
-const env = (configFile: string, password = PASSWORD) => ({ LIFEBOAT_CONFIG: configFile, LIFEBOAT_TEST_REPO_PASSWORD: password });
+const env = (configFile: string, password = PASSWORD) => ({
+  LIFEBOAT_CONFIG: configFile,
+  LIFEBOAT_TEST_REPO_PASSWORD: password,
+});
 
 describe('command line and exit codes (bin/lifeboat, no Temporal needed)', () => {
   test('an unknown command exits 2, says so on stderr and prints nothing on stdout', async () => {
@@ -30,7 +33,10 @@ describe('command line and exit codes (bin/lifeboat, no Temporal needed)', () =>
     assert.ok(!human.stderr.includes('hunter2') && !human.stdout.includes('hunter2'));
     assert.equal(human.stdout, '');
 
-    const json = await runBin(['restore', 'latest', '--to-redis', 'redis://admin:hunter2@10.0.0.7:6379', '--json'], env(config));
+    const json = await runBin(
+      ['restore', 'latest', '--to-redis', 'redis://admin:hunter2@10.0.0.7:6379', '--json'],
+      env(config),
+    );
     assert.equal(json.code, EXIT_CODES.usage);
     const doc = singleJson(json.stdout);
     assert.equal(doc.ok, false);
@@ -117,7 +123,11 @@ describe('repository commands through bin/lifeboat on a local repository', () =>
     const repo = await openRepository({ url: repoPath }, PASSWORD);
     let id: string;
     try {
-      const a = await repo.writeArtifact(Readable.from([Buffer.from('session:1 -> alice\n')]), { source: 'sessions', kind: 'redis-logical', name: 'db0' });
+      const a = await repo.writeArtifact(Readable.from([Buffer.from('session:1 -> alice\n')]), {
+        source: 'sessions',
+        kind: 'redis-logical',
+        name: 'db0',
+      });
       const rp = await repo.commitRecoveryPoint({ artifacts: [a], tags: ['nightly'], labels: { trigger: 'test' } });
       id = rp.id;
     } finally {
@@ -125,7 +135,10 @@ describe('repository commands through bin/lifeboat on a local repository', () =>
     }
 
     const list = singleJson((await runBin(['list', '--json'], env(config))).stdout);
-    assert.deepEqual(list.recoveryPoints.map((p: { id: string }) => p.id), [id]);
+    assert.deepEqual(
+      list.recoveryPoints.map((p: { id: string }) => p.id),
+      [id],
+    );
 
     const show = await runBin(['show', id.slice(0, 12)], env(config));
     assert.equal(show.code, EXIT_CODES.ok, show.stderr);
@@ -156,7 +169,10 @@ describe('repository commands through bin/lifeboat on a local repository', () =>
     const forget = await runBin(['forget', id, '--json'], env(config));
     assert.equal(forget.code, EXIT_CODES.ok, forget.stderr);
     assert.equal(singleJson(forget.stdout).forgotten.id, id);
-    assert.deepEqual(singleJson((await runBin(['list', '--json'], env(config))).stdout), { ok: true, recoveryPoints: [] });
+    assert.deepEqual(singleJson((await runBin(['list', '--json'], env(config))).stdout), {
+      ok: true,
+      recoveryPoints: [],
+    });
 
     const latest = await runBin(['restore', 'latest', '--json'], env(config));
     assert.equal(latest.code, EXIT_CODES.notFound);

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CommanderError } from 'commander';
-import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, WorkflowFailedError } from '@temporalio/client';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  TerminatedFailure,
+  WorkflowFailedError,
+} from '@temporalio/client';
 import { EXIT_CODES } from '../../client/exit-codes';
 import { errorDocument, exitCodeFor } from '../../client/error-mapping';
 import { operationError } from '../../client/workflow-failures';
@@ -21,14 +27,27 @@ import {
   VerificationFailedError,
 } from '../../client/errors';
 import { ConfigError, SecretError, UnknownSourceError } from '../../config';
-import { BackendError, LegalHoldError, RecoveryPointNotFoundError, RepositoryNotFoundError, WrongPasswordError, AmbiguousRecoveryPointIdError } from '../../repository/errors';
+import {
+  BackendError,
+  LegalHoldError,
+  RecoveryPointNotFoundError,
+  RepositoryNotFoundError,
+  WrongPasswordError,
+  AmbiguousRecoveryPointIdError,
+} from '../../repository/errors';
 import type { RestoreResult } from '../../workflows/types';
 
 const restoreResult = (rollbackFailures: string[]): RestoreResult => ({
   recoveryPointId: '20261123T120000Z-3f9a1c2b',
   ok: false,
   safetyRecoveryPointId: '20261123T130000Z-aaaaaaaa',
-  sources: [{ source: 'sessions', target: 'redis://10.0.0.5:6379/0', status: rollbackFailures.length ? 'rollback-failed' : 'rolled-back' }],
+  sources: [
+    {
+      source: 'sessions',
+      target: 'redis://10.0.0.5:6379/0',
+      status: rollbackFailures.length ? 'rollback-failed' : 'rolled-back',
+    },
+  ],
   failure: 'verification of sessions failed: digest mismatch',
   rolledBack: rollbackFailures.length ? [] : ['sessions'],
   rollbackFailures,
@@ -36,9 +55,17 @@ const restoreResult = (rollbackFailures: string[]): RestoreResult => ({
 });
 
 const failed = (cause: Error) => new WorkflowFailedError('Workflow execution failed', cause, 'NON_RETRYABLE_FAILURE');
-const restoreFailure = (r: RestoreResult) => ApplicationFailure.create({ message: 'restore failed', type: 'RestoreFailed', nonRetryable: true, details: [r] });
+const restoreFailure = (r: RestoreResult) =>
+  ApplicationFailure.create({ message: 'restore failed', type: 'RestoreFailed', nonRetryable: true, details: [r] });
 const activityFailure = (type: string, message: string) =>
-  new ActivityFailure('Activity task failed', 'planRestore', '1', 'NON_RETRYABLE_FAILURE', 'worker@host', ApplicationFailure.create({ message, type, nonRetryable: true }));
+  new ActivityFailure(
+    'Activity task failed',
+    'planRestore',
+    '1',
+    'NON_RETRYABLE_FAILURE',
+    'worker@host',
+    ApplicationFailure.create({ message, type, nonRetryable: true }),
+  );
 
 describe('exit codes', () => {
   test('every exit code is distinct and docs/cli.md documents each with the same number and name', () => {
@@ -63,7 +90,10 @@ describe('exit codes', () => {
       [new NoRecoveryPointError('/repo'), EXIT_CODES.notFound],
       [new SourceNotInRecoveryPointError('id', ['x'], ['sessions']), EXIT_CODES.notFound],
       [new UnknownScheduleError('bakup', ['backup']), EXIT_CODES.notFound],
-      [new BackupAlreadyRunningError('lifeboat-backup-all', 'run', new Date(), ['sessions']), EXIT_CODES.alreadyRunning],
+      [
+        new BackupAlreadyRunningError('lifeboat-backup-all', 'run', new Date(), ['sessions']),
+        EXIT_CODES.alreadyRunning,
+      ],
       [new RestoreFailedError('wf', restoreResult([]), 'failed'), EXIT_CODES.failedNothingChanged],
       [new VerificationFailedError('wf', 'id', ['chunk missing']), EXIT_CODES.failedNothingChanged],
       [new LegalHoldError('id', 'case 1', '2026-01-01'), EXIT_CODES.failedNothingChanged],
@@ -86,21 +116,40 @@ describe('workflow failures become typed errors', () => {
   });
 
   test('a restore whose rollback failed is RollbackFailedError (6) naming the target', () => {
-    const e = operationError('restore', 'lifeboat-restore-x', failed(restoreFailure(restoreResult(['sessions: connection refused']))));
+    const e = operationError(
+      'restore',
+      'lifeboat-restore-x',
+      failed(restoreFailure(restoreResult(['sessions: connection refused']))),
+    );
     assert.ok(e instanceof RollbackFailedError);
     assert.deepEqual(e.result.rollbackFailures, ['sessions: connection refused']);
     assert.equal(exitCodeFor(e), EXIT_CODES.rollbackFailed);
   });
 
   test('an activity failure keeps its Lifeboat code: wrong password 8, unknown recovery point 3, other 5', () => {
-    const wrong = operationError('backup', 'lifeboat-backup-all', failed(activityFailure('WRONG_PASSWORD', 'wrong password for the repository')));
+    const wrong = operationError(
+      'backup',
+      'lifeboat-backup-all',
+      failed(activityFailure('WRONG_PASSWORD', 'wrong password for the repository')),
+    );
     assert.ok(wrong instanceof OperationFailedError);
     assert.equal(wrong.failureType, 'WRONG_PASSWORD');
     assert.match(wrong.message, /wrong password for the repository/);
     assert.equal(exitCodeFor(wrong), EXIT_CODES.wrongPassword);
-    assert.equal(exitCodeFor(operationError('verify', 'v', failed(activityFailure('RECOVERY_POINT_NOT_FOUND', 'no recovery point')))), EXIT_CODES.notFound);
-    assert.equal(exitCodeFor(operationError('backup', 'b', failed(activityFailure('PLAN_INVALID', 'unknown source')))), EXIT_CODES.failedNothingChanged);
-    assert.equal(exitCodeFor(operationError('backup', 'b', failed(ApplicationFailure.create({ message: 'x', type: 'Error' })))), EXIT_CODES.failedNothingChanged);
+    assert.equal(
+      exitCodeFor(
+        operationError('verify', 'v', failed(activityFailure('RECOVERY_POINT_NOT_FOUND', 'no recovery point'))),
+      ),
+      EXIT_CODES.notFound,
+    );
+    assert.equal(
+      exitCodeFor(operationError('backup', 'b', failed(activityFailure('PLAN_INVALID', 'unknown source')))),
+      EXIT_CODES.failedNothingChanged,
+    );
+    assert.equal(
+      exitCodeFor(operationError('backup', 'b', failed(ApplicationFailure.create({ message: 'x', type: 'Error' })))),
+      EXIT_CODES.failedNothingChanged,
+    );
   });
 
   test('a cancelled restore rolled back (5); a terminated one could not (6)', () => {

@@ -29,8 +29,15 @@ export const DEFAULT_SOURCES = [
 
 export function rawTestConfig(o: TestConfigOptions = {}): Record<string, unknown> {
   return {
-    temporal: { address: o.address ?? '127.0.0.1:7233', namespace: o.namespace ?? 'default', taskQueue: o.taskQueue ?? 'lifeboat-test' },
-    repository: { url: o.repoUrl ?? '/tmp/lifeboat-test-repo-unused', password: { env: o.passwordEnv ?? 'LIFEBOAT_TEST_REPO_PASSWORD' } },
+    temporal: {
+      address: o.address ?? '127.0.0.1:7233',
+      namespace: o.namespace ?? 'default',
+      taskQueue: o.taskQueue ?? 'lifeboat-test',
+    },
+    repository: {
+      url: o.repoUrl ?? '/tmp/lifeboat-test-repo-unused',
+      password: { env: o.passwordEnv ?? 'LIFEBOAT_TEST_REPO_PASSWORD' },
+    },
     sources: o.sources ?? DEFAULT_SOURCES,
     ...(o.schedules ? { schedules: o.schedules } : {}),
   };
@@ -57,7 +64,13 @@ export interface BinResult {
 export function runBin(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<BinResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? '/tmp', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        TMPDIR: process.env.TMPDIR ?? '/tmp',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -81,7 +94,8 @@ export function singleJson(stdout: string): Record<string, any> {
   const trimmed = stdout.trim();
   if (!trimmed) throw new Error('stdout is empty; expected one JSON document');
   const lines = trimmed.split('\n');
-  if (lines.length !== 1) throw new Error(`stdout has ${lines.length} lines; expected exactly one JSON document:\n${stdout}`);
+  if (lines.length !== 1)
+    throw new Error(`stdout has ${lines.length} lines; expected exactly one JSON document:\n${stdout}`);
   return JSON.parse(trimmed) as Record<string, any>;
 }
 

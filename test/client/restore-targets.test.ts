@@ -8,10 +8,19 @@ const config = testConfig();
 
 describe('--to-* restore targets', () => {
   test('a Redis URL with a password (or user) is refused and the message says where the password comes from, without echoing it', () => {
-    for (const url of ['redis://:s3cret@10.0.0.7:6379', 'redis://admin:s3cret@10.0.0.7:6379', 'rediss://admin@10.0.0.7:6380']) {
+    for (const url of [
+      'redis://:s3cret@10.0.0.7:6379',
+      'redis://admin:s3cret@10.0.0.7:6379',
+      'rediss://admin@10.0.0.7:6380',
+    ]) {
       assert.throws(
         () => checkRedisTargetUrl(url),
-        (e: unknown) => e instanceof UsageError && e.option === '--to-redis' && /password/.test(e.message) && /config/.test(e.message) && !e.message.includes('s3cret'),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.option === '--to-redis' &&
+          /password/.test(e.message) &&
+          /config/.test(e.message) &&
+          !e.message.includes('s3cret'),
         url,
       );
     }
@@ -42,12 +51,19 @@ describe('--to-* restore targets', () => {
   test('with two Redis sources selected, --to-redis-db asks to choose one with --source and names both', () => {
     assert.throws(
       () => resolveRestoreTargets(config, ['sessions', 'features', 'docs'], { toRedisDb: 2 }),
-      (e: unknown) => e instanceof UsageError && /--source/.test(e.message) && /sessions/.test(e.message) && /features/.test(e.message),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /--source/.test(e.message) &&
+        /sessions/.test(e.message) &&
+        /features/.test(e.message),
     );
   });
 
   test('a shortcut with no source of its type selected is refused', () => {
-    assert.throws(() => resolveRestoreTargets(config, ['sessions'], { toCollection: 'x' }), /no qdrant source is being restored/);
+    assert.throws(
+      () => resolveRestoreTargets(config, ['sessions'], { toCollection: 'x' }),
+      /no qdrant source is being restored/,
+    );
   });
 
   test('relative --to-path, negative db and bad collection names are refused', () => {

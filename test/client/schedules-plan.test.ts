@@ -16,8 +16,14 @@ test('schedules from the config: workflow types, SKIP overlap, explicit catch-up
     },
   });
   const { desired, skipped } = desiredSchedules(config, 'lb-');
-  assert.deepEqual(desired.map((d) => d.scheduleId), ['lb-backup', 'lb-verify']);
-  assert.deepEqual(skipped.map((s) => s.name), ['drill', 'prune']);
+  assert.deepEqual(
+    desired.map((d) => d.scheduleId),
+    ['lb-backup', 'lb-verify'],
+  );
+  assert.deepEqual(
+    skipped.map((s) => s.name),
+    ['drill', 'prune'],
+  );
   assert.match(skipped[0].reason, /no drill workflow/);
 
   const [backup, verify] = desired;
@@ -25,7 +31,10 @@ test('schedules from the config: workflow types, SKIP overlap, explicit catch-up
   assert.equal(backup.options.action.taskQueue, 'lq');
   assert.deepEqual(backup.options.action.args, [{ sources: ['docs', 'sessions'], trigger: 'schedule' }]);
   assert.equal(backup.options.action.workflowId, 'lb-scheduled-backup-docs+sessions');
-  assert.equal(backup.options.action.staticSummary, 'Scheduled backup of docs, sessions (runs as lifeboat-backup-docs+sessions)');
+  assert.equal(
+    backup.options.action.staticSummary,
+    'Scheduled backup of docs, sessions (runs as lifeboat-backup-docs+sessions)',
+  );
   assert.deepEqual(backup.options.spec, { intervals: [{ every: 3_600_000 }] });
   assert.deepEqual(backup.options.policies, { overlap: 'SKIP', catchupWindow: 300_000, pauseOnFailure: false });
   assert.equal(backup.options.state?.paused, false);

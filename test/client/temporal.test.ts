@@ -7,7 +7,12 @@ import { Client, Connection, ScheduleNotFoundError, type WorkflowHandle } from '
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { initRepository, type Repository } from '../../repository';
 import { createLifeboatClient } from '../../client/api';
-import { BackupAlreadyRunningError, SourceNotInRecoveryPointError, UnknownScheduleError, UsageError } from '../../client/errors';
+import {
+  BackupAlreadyRunningError,
+  SourceNotInRecoveryPointError,
+  UnknownScheduleError,
+  UsageError,
+} from '../../client/errors';
 import { UnknownSourceError } from '../../config';
 import { EXIT_CODES } from '../../client/exit-codes';
 import { runCli } from '../../client/program';
@@ -68,7 +73,11 @@ describe('backup: one at a time per set of sources', () => {
   test('a second backup of the same sources fails with BackupAlreadyRunningError naming the running workflow and its start time', async () => {
     const config = testConfig(opts());
     // Someone else's backup of the same source, started directly (no worker runs it).
-    const other = await temporal.workflow.start('backupWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: `lifeboat-backup-${SESS}`, args: [{ sources: [SESS] }] });
+    const other = await temporal.workflow.start('backupWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `lifeboat-backup-${SESS}`,
+      args: [{ sources: [SESS] }],
+    });
     started.push(other);
     const otherStart = (await other.describe()).startTime;
 
@@ -84,7 +93,10 @@ describe('backup: one at a time per set of sources', () => {
       });
 
       // Through the CLI: exit 4 and one JSON document naming the workflow.
-      const r = await runBin(['backup', '--source', SESS, '--json'], { LIFEBOAT_CONFIG: writeTestConfig(dir, opts()), [`LIFEBOAT_TEST_PW_${uid}`]: PASSWORD });
+      const r = await runBin(['backup', '--source', SESS, '--json'], {
+        LIFEBOAT_CONFIG: writeTestConfig(dir, opts()),
+        [`LIFEBOAT_TEST_PW_${uid}`]: PASSWORD,
+      });
       assert.equal(r.code, EXIT_CODES.alreadyRunning, r.stderr);
       const doc = singleJson(r.stdout);
       assert.equal(doc.error.name, 'BackupAlreadyRunningError');
@@ -134,8 +146,14 @@ describe('restore and verify start the right workflow with resolved ids and targ
 
   before(async () => {
     const arts = [];
-    for (const [source, kind] of [[SESS, 'redis-logical'], [FEAT, 'redis-logical'], [EMB, 'faiss-index']]) {
-      arts.push(await repo.writeArtifact(Readable.from([Buffer.from(`data of ${source}`)]), { source, kind, name: 'x' }));
+    for (const [source, kind] of [
+      [SESS, 'redis-logical'],
+      [FEAT, 'redis-logical'],
+      [EMB, 'faiss-index'],
+    ]) {
+      arts.push(
+        await repo.writeArtifact(Readable.from([Buffer.from(`data of ${source}`)]), { source, kind, name: 'x' }),
+      );
     }
     pointId = (await repo.commitRecoveryPoint({ artifacts: arts, time: new Date(Date.now() - 60_000) })).id;
     // A restore's safety backup, newer: never what "latest" means.
@@ -145,7 +163,12 @@ describe('restore and verify start the right workflow with resolved ids and targ
   test('restore latest --source S --to-redis-db N: full id, target override, search attributes, readable id', async () => {
     const lb = createLifeboatClient(testConfig(opts()));
     try {
-      const op = await lb.restore('latest', { sources: [SESS], toRedis: 'redis://10.1.2.3:6379', toRedisDb: 3, trigger: 'test' });
+      const op = await lb.restore('latest', {
+        sources: [SESS],
+        toRedis: 'redis://10.1.2.3:6379',
+        toRedisDb: 3,
+        trigger: 'test',
+      });
       const h = temporal.workflow.getHandle(op.workflowId);
       started.push(h);
       assert.equal(op.recoveryPointId, pointId);
@@ -165,7 +188,11 @@ describe('restore and verify start the right workflow with resolved ids and targ
       // A unique prefix works; no --source means every source in the point.
       const all = await lb.restore(pointId.slice(0, 20), { safetyBackup: false });
       started.push(temporal.workflow.getHandle(all.workflowId));
-      assert.deepEqual(await startInput(temporal.workflow.getHandle(all.workflowId)), { recoveryPointId: pointId, skipSafetyBackup: true, trigger: 'client' });
+      assert.deepEqual(await startInput(temporal.workflow.getHandle(all.workflowId)), {
+        recoveryPointId: pointId,
+        skipSafetyBackup: true,
+        trigger: 'client',
+      });
       assert.deepEqual([...all.sources].sort(), [SESS, FEAT, EMB].sort());
     } finally {
       await lb.close();
@@ -173,11 +200,26 @@ describe('restore and verify start the right workflow with resolved ids and targ
   });
 
   test('restore refusals change nothing: two Redis sources for one --to-redis-db, a source not in the point', async () => {
-    const lb = createLifeboatClient(testConfig(opts({ sources: [...SOURCES, { name: `docs-${uid}`, type: 'qdrant', url: 'http://127.0.0.1:6333', collection: 'docs' }] })));
+    const lb = createLifeboatClient(
+      testConfig(
+        opts({
+          sources: [
+            ...SOURCES,
+            { name: `docs-${uid}`, type: 'qdrant', url: 'http://127.0.0.1:6333', collection: 'docs' },
+          ],
+        }),
+      ),
+    );
     try {
-      await assert.rejects(lb.restore(pointId, { toRedisDb: 2 }), (e: unknown) => e instanceof UsageError && e.message.includes(SESS) && e.message.includes(FEAT) && /--source/.test(e.message));
+      await assert.rejects(
+        lb.restore(pointId, { toRedisDb: 2 }),
+        (e: unknown) =>
+          e instanceof UsageError && e.message.includes(SESS) && e.message.includes(FEAT) && /--source/.test(e.message),
+      );
       await assert.rejects(lb.restore(pointId, { sources: [`docs-${uid}`] }), SourceNotInRecoveryPointError);
-      const running = await temporal.workflow.count(`WorkflowType = 'restoreWorkflow' AND TaskQueue = '${opts().taskQueue}' AND ExecutionStatus = 'Running' AND LifeboatRecoveryPoint = '${pointId}'`);
+      const running = await temporal.workflow.count(
+        `WorkflowType = 'restoreWorkflow' AND TaskQueue = '${opts().taskQueue}' AND ExecutionStatus = 'Running' AND LifeboatRecoveryPoint = '${pointId}'`,
+      );
       assert.equal(running.count, 2, 'only the two restores of the previous test exist');
     } finally {
       await lb.close();
@@ -204,16 +246,28 @@ describe('schedules', () => {
   const prefix = `lbtest-${uid}-`;
 
   after(async () => {
-    for (const n of ['backup', 'verify']) await temporal.schedule.getHandle(`${prefix}${n}`).delete().catch(() => undefined);
+    for (const n of ['backup', 'verify'])
+      await temporal.schedule
+        .getHandle(`${prefix}${n}`)
+        .delete()
+        .catch(() => undefined);
   });
 
   test('apply creates, re-apply updates (idempotent), pause/unpause, and a schedule removed from the config is deleted', async () => {
-    const schedules = { backup: { every: '1h', sources: [SESS] }, verify: { cron: '30 3 * * *', paused: true }, drill: { cron: '0 4 * * 0' }, catchupWindow: '2m' };
+    const schedules = {
+      backup: { every: '1h', sources: [SESS] },
+      verify: { cron: '30 3 * * *', paused: true },
+      drill: { cron: '0 4 * * 0' },
+      catchupWindow: '2m',
+    };
     const lb = createLifeboatClient(testConfig(opts({ schedules })), { scheduleIdPrefix: prefix });
     try {
       const first = await lb.schedules.apply();
       assert.deepEqual(first.created.sort(), [`${prefix}backup`, `${prefix}verify`]);
-      assert.deepEqual(first.skipped.map((s) => s.name), ['drill']);
+      assert.deepEqual(
+        first.skipped.map((s) => s.name),
+        ['drill'],
+      );
 
       const b = await temporal.schedule.getHandle(`${prefix}backup`).describe();
       assert.equal(b.action.workflowType, 'scheduledBackupWorkflow');
@@ -232,7 +286,10 @@ describe('schedules', () => {
       assert.equal((await temporal.schedule.getHandle(`${prefix}backup`).describe()).state.paused, true);
       const listed = await lb.schedules.list();
       const row = listed.find((s) => s.scheduleId === `${prefix}backup`);
-      assert.ok(row && row.paused && row.applied && row.inConfig && row.workflowType === 'scheduledBackupWorkflow', JSON.stringify(listed));
+      assert.ok(
+        row && row.paused && row.applied && row.inConfig && row.workflowType === 'scheduledBackupWorkflow',
+        JSON.stringify(listed),
+      );
       await lb.schedules.unpause('backup');
       assert.equal((await temporal.schedule.getHandle(`${prefix}backup`).describe()).state.paused, false);
       await assert.rejects(lb.schedules.pause('bakup'), UnknownScheduleError);
@@ -241,7 +298,9 @@ describe('schedules', () => {
     }
 
     // The config loses its verify schedule: apply deletes it (listing is eventually consistent, so allow a moment).
-    const fewer = createLifeboatClient(testConfig(opts({ schedules: { backup: schedules.backup } })), { scheduleIdPrefix: prefix });
+    const fewer = createLifeboatClient(testConfig(opts({ schedules: { backup: schedules.backup } })), {
+      scheduleIdPrefix: prefix,
+    });
     try {
       let deleted: string[] = [];
       for (let i = 0; i < 40 && !deleted.length; i++) {

@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cronProblems, formatDuration, InvalidDurationError, InvalidSizeError, parseDuration, parseSize } from '../../config';
+import {
+  cronProblems,
+  formatDuration,
+  InvalidDurationError,
+  InvalidSizeError,
+  parseDuration,
+  parseSize,
+} from '../../config';
 
 describe('parseDuration', () => {
   test('units and combinations, in milliseconds', () => {
@@ -24,7 +31,10 @@ describe('parseDuration', () => {
     const bad: [unknown, RegExp][] = [
       ['', /an empty string is not a duration/],
       ['90', /"90" has no unit; write e\.g\. "90s" or "90m"/],
-      ['1M', /"1M" is not a duration \(cannot read "1M"\); units are lowercase; use numbers with units ms, s, m, h, d, w/],
+      [
+        '1M',
+        /"1M" is not a duration \(cannot read "1M"\); units are lowercase; use numbers with units ms, s, m, h, d, w/,
+      ],
       ['1 hour', /"1 hour" is not a duration \(cannot read "1 hour"\)/],
       ['1h1h', /gives "h" twice/],
       ['-5m', /cannot read "-5m"/],
@@ -32,7 +42,11 @@ describe('parseDuration', () => {
       [null, /null is not a duration/],
     ];
     for (const [input, re] of bad) {
-      assert.throws(() => parseDuration(input as string), (e: unknown) => e instanceof InvalidDurationError && e.input === input && re.test(e.message), String(input));
+      assert.throws(
+        () => parseDuration(input as string),
+        (e: unknown) => e instanceof InvalidDurationError && e.input === input && re.test(e.message),
+        String(input),
+      );
     }
   });
 
@@ -54,7 +68,10 @@ describe('parseSize', () => {
   });
 
   test('ambiguous or malformed sizes are refused with the fix', () => {
-    assert.throws(() => parseSize('2G'), (e: unknown) => e instanceof InvalidSizeError && /unknown unit "G"; write "2GiB" or "2GB"/.test(e.message));
+    assert.throws(
+      () => parseSize('2G'),
+      (e: unknown) => e instanceof InvalidSizeError && /unknown unit "G"; write "2GiB" or "2GB"/.test(e.message),
+    );
     assert.throws(() => parseSize('lots'), /"lots" is not a size/);
     assert.throws(() => parseSize(-1), /-1 is not a size/);
     assert.throws(() => parseSize(1.5), /1\.5 is not a size/);
@@ -63,13 +80,25 @@ describe('parseSize', () => {
 
 describe('cronProblems', () => {
   test('valid 5-field expressions', () => {
-    for (const c of ['0 * * * *', '30 3 * * *', '*/15 * * * *', '0 4 * * SUN', '0 0 1,15 * *', '0 9-17 * * MON-FRI', '0 0 1 jan *', '5-55/10 * * * *']) {
+    for (const c of [
+      '0 * * * *',
+      '30 3 * * *',
+      '*/15 * * * *',
+      '0 4 * * SUN',
+      '0 0 1,15 * *',
+      '0 9-17 * * MON-FRI',
+      '0 0 1 jan *',
+      '5-55/10 * * * *',
+    ]) {
       assert.deepEqual(cronProblems(c), [], c);
     }
   });
 
   test('wrong field counts, ranges and tokens are named', () => {
-    assert.match(cronProblems('0 * * *')[0], /"0 \* \* \*" has 4 fields; a cron needs five fields: minute hour day-of-month month day-of-week/);
+    assert.match(
+      cronProblems('0 * * *')[0],
+      /"0 \* \* \*" has 4 fields; a cron needs five fields: minute hour day-of-month month day-of-week/,
+    );
     assert.match(cronProblems('0 0 * * * *')[0], /has 6 fields/);
     assert.match(cronProblems('60 * * * *')[0], /minute "60" is out of range; use 0-59/);
     assert.match(cronProblems('0 24 * * *')[0], /hour "24" is out of range; use 0-23/);

@@ -43,7 +43,10 @@ describe('loadConfig', () => {
   });
 
   test('the path comes from LIFEBOAT_CONFIG when no argument is given', async () => {
-    const file = write('env.yaml', 'repository: { url: /srv/repo, password: { env: P } }\nsources:\n  - { name: c, type: redis, url: "redis://h:6379" }\n');
+    const file = write(
+      'env.yaml',
+      'repository: { url: /srv/repo, password: { env: P } }\nsources:\n  - { name: c, type: redis, url: "redis://h:6379" }\n',
+    );
     const saved = process.env.LIFEBOAT_CONFIG;
     process.env.LIFEBOAT_CONFIG = file;
     try {
@@ -78,7 +81,21 @@ describe('loadConfig', () => {
   test('problems carry the line of the YAML file they are on', async () => {
     const file = write(
       'bad.yaml',
-      ['profile: prod', 'temporal:', '  namepsace: x', 'repository:', '  url: /srv/repo', '  password: hunter2', 'sources:', '  - name: a', '    type: redis', '    url: redis://h:6379', '  - name: b', '    type: mysql', ''].join('\n'),
+      [
+        'profile: prod',
+        'temporal:',
+        '  namepsace: x',
+        'repository:',
+        '  url: /srv/repo',
+        '  password: hunter2',
+        'sources:',
+        '  - name: a',
+        '    type: redis',
+        '    url: redis://h:6379',
+        '  - name: b',
+        '    type: mysql',
+        '',
+      ].join('\n'),
     );
     const e = await loadError(file);
     assert.equal(e.origin, file);
@@ -90,7 +107,10 @@ describe('loadConfig', () => {
         ['sources[1].type', 12],
       ],
     );
-    assert.ok(e.message.includes('- sources[1].type: "mysql" is not a source type; use one of redis, faiss, qdrant (line 12)'), e.message);
+    assert.ok(
+      e.message.includes('- sources[1].type: "mysql" is not a source type; use one of redis, faiss, qdrant (line 12)'),
+      e.message,
+    );
     assert.ok(!e.message.includes('hunter2'));
   });
 

@@ -41,7 +41,12 @@ describe('parseConfig: a valid config', () => {
       address: 'temporal.example.com:7233',
       namespace: 'lifeboat',
       taskQueue: 'lb',
-      tls: { serverName: 'temporal.example.com', caFile: '/etc/lifeboat/ca.pem', certFile: '/etc/lifeboat/client.pem', keyFile: '/etc/lifeboat/client.key' },
+      tls: {
+        serverName: 'temporal.example.com',
+        caFile: '/etc/lifeboat/ca.pem',
+        certFile: '/etc/lifeboat/client.pem',
+        keyFile: '/etc/lifeboat/client.key',
+      },
       apiKey: { env: 'TEMPORAL_API_KEY' },
     });
     assert.deepEqual(c.repository, {
@@ -50,16 +55,37 @@ describe('parseConfig: a valid config', () => {
       bucket: 'my-bucket',
       prefix: 'lifeboat/prod',
       password: { env: 'LIFEBOAT_REPO_PASSWORD' },
-      s3: { endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true, sse: 'aws:kms', kmsKeyId: 'key-123' },
+      s3: {
+        endpoint: 'http://127.0.0.1:9000',
+        region: 'us-east-1',
+        forcePathStyle: true,
+        sse: 'aws:kms',
+        kmsKeyId: 'key-123',
+      },
     });
     const [sessions, features, embeddings, docs] = c.sources;
     assert.deepEqual(
       { ...sessions, targets: undefined, retention: undefined },
-      { name: 'sessions', type: 'redis', url: 'redis://10.0.0.5:6379', password: { env: 'REDIS_PASSWORD' }, username: 'default', db: 3, pattern: 'session:*', tls: false, restoreOrder: 10, targets: undefined, retention: undefined },
+      {
+        name: 'sessions',
+        type: 'redis',
+        url: 'redis://10.0.0.5:6379',
+        password: { env: 'REDIS_PASSWORD' },
+        username: 'default',
+        db: 3,
+        pattern: 'session:*',
+        tls: false,
+        restoreOrder: 10,
+        targets: undefined,
+        retention: undefined,
+      },
     );
     assert.equal(features.type, 'redis');
     if (features.type !== 'redis') return;
-    assert.deepEqual(features.cluster, [{ host: '10.0.0.5', port: 7000 }, { host: '10.0.0.6', port: 7000 }]);
+    assert.deepEqual(features.cluster, [
+      { host: '10.0.0.5', port: 7000 },
+      { host: '10.0.0.6', port: 7000 },
+    ]);
     assert.equal(features.url, undefined);
     assert.equal(features.db, 0, 'a cluster has only db 0');
     assert.equal(features.tls, true);
@@ -81,8 +107,14 @@ describe('parseConfig: a valid config', () => {
       drill: { cron: '0 4 * * SUN', paused: false, timezone: 'UTC', sources: ['sessions', 'docs'] },
       prune: { cron: '0 5 * * *', paused: true, timezone: 'Europe/Paris' },
     });
-    assert.deepEqual(c.worker, { maxConcurrentActivities: 8, maxConcurrentWorkflows: 50, scratchDir: '/var/lib/lifeboat/tmp' });
-    assert.deepEqual(c.warnings, ['schedules.backup.every is 1h, longer than the RPO target of source sessions (15m): backups this rare cannot meet it']);
+    assert.deepEqual(c.worker, {
+      maxConcurrentActivities: 8,
+      maxConcurrentWorkflows: 50,
+      scratchDir: '/var/lib/lifeboat/tmp',
+    });
+    assert.deepEqual(c.warnings, [
+      'schedules.backup.every is 1h, longer than the RPO target of source sessions (15m): backups this rare cannot meet it',
+    ]);
   });
 
   test('minimal config: every default applied (dev profile, local Temporal, worker settings)', () => {
@@ -90,7 +122,12 @@ describe('parseConfig: a valid config', () => {
     assert.equal(c.origin, '<inline>');
     assert.equal(c.profile, 'dev');
     assert.deepEqual(c.temporal, { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'lifeboat' });
-    assert.deepEqual(c.repository, { kind: 'local', url: '/var/lib/lifeboat/repo', path: '/var/lib/lifeboat/repo', password: { env: 'LIFEBOAT_REPO_PASSWORD' } });
+    assert.deepEqual(c.repository, {
+      kind: 'local',
+      url: '/var/lib/lifeboat/repo',
+      path: '/var/lib/lifeboat/repo',
+      password: { env: 'LIFEBOAT_REPO_PASSWORD' },
+    });
     assert.deepEqual(c.sources[0], {
       name: 'cache',
       type: 'redis',
@@ -104,7 +141,11 @@ describe('parseConfig: a valid config', () => {
     });
     assert.deepEqual(c.backup, { parallelism: 2, verify: 'structure' });
     assert.deepEqual(c.schedules, { catchupWindow: 10 * MIN });
-    assert.deepEqual(c.worker, { maxConcurrentActivities: 4, maxConcurrentWorkflows: 20, scratchDir: path.join(os.tmpdir(), 'lifeboat') });
+    assert.deepEqual(c.worker, {
+      maxConcurrentActivities: 4,
+      maxConcurrentWorkflows: 20,
+      scratchDir: path.join(os.tmpdir(), 'lifeboat'),
+    });
     assert.deepEqual(c.warnings, []);
   });
 
@@ -113,7 +154,12 @@ describe('parseConfig: a valid config', () => {
     const before = structuredClone(raw);
     const c: LifeboatConfig = parseConfig(raw);
     assert.deepEqual(raw, before);
-    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.sources) && Object.isFrozen(c.sources[0]) && Object.isFrozen(c.sources[0].targets));
+    assert.ok(
+      Object.isFrozen(c) &&
+        Object.isFrozen(c.sources) &&
+        Object.isFrozen(c.sources[0]) &&
+        Object.isFrozen(c.sources[0].targets),
+    );
     assert.throws(() => {
       (c.backup as { parallelism: number }).parallelism = 99;
     }, TypeError);
@@ -128,8 +174,14 @@ describe('parseConfig: a valid config', () => {
   });
 
   test('repository URL forms: absolute path, file:///, s3:// with and without prefix', () => {
-    const repo = (url: string) => parseConfig({ ...minimalRawConfig(), repository: { url, password: { env: 'P' } } }).repository;
-    assert.deepEqual(repo('/srv/backups/../repo'), { kind: 'local', url: '/srv/backups/../repo', path: '/srv/repo', password: { env: 'P' } });
+    const repo = (url: string) =>
+      parseConfig({ ...minimalRawConfig(), repository: { url, password: { env: 'P' } } }).repository;
+    assert.deepEqual(repo('/srv/backups/../repo'), {
+      kind: 'local',
+      url: '/srv/backups/../repo',
+      path: '/srv/repo',
+      password: { env: 'P' },
+    });
     const fileUrl = repo('file:///srv/lifeboat%20repo');
     assert.ok(fileUrl.kind === 'local');
     assert.equal(fileUrl.path, '/srv/lifeboat repo');
@@ -151,11 +203,19 @@ describe('parseConfig: a valid config', () => {
     assert.ok(c.sources[0].type === 'redis' && c.sources[0].tls === true);
     const q = c.sources[1];
     assert.ok(q.type === 'qdrant');
-    assert.deepEqual([q.url, q.collections, q.alias, q.mode], ['https://q.example.com', ['docs'], 'docs-live', 'snapshot']);
+    assert.deepEqual(
+      [q.url, q.collections, q.alias, q.mode],
+      ['https://q.example.com', ['docs'], 'docs-live', 'snapshot'],
+    );
   });
 
   test('temporal tls: true means TLS with system CAs; YAML nulls count as absent', () => {
-    const c = parseConfig({ ...minimalRawConfig(), temporal: { tls: true, namespace: null }, schedules: null, worker: null });
+    const c = parseConfig({
+      ...minimalRawConfig(),
+      temporal: { tls: true, namespace: null },
+      schedules: null,
+      worker: null,
+    });
     assert.deepEqual(c.temporal, { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'lifeboat', tls: {} });
   });
 });
@@ -175,7 +235,10 @@ describe('parseConfig: problems', () => {
     assert.equal(e.problems.length, 7, e.message);
     assert.equal(e.origin, 'test.yaml');
     assert.match(e.message, /^Lifeboat config test\.yaml has 7 problems:/);
-    assert.ok(e.message.includes('- sources[1].type: "mysql" is not a source type; use one of redis, faiss, qdrant'), e.message);
+    assert.ok(
+      e.message.includes('- sources[1].type: "mysql" is not a source type; use one of redis, faiss, qdrant'),
+      e.message,
+    );
     assert.deepEqual(problemAt(e, 'sources[1].type').value, 'mysql');
     assert.match(problemAt(e, 'profile').message, /"production" is not a profile; .*use one of dev, staging, prod/);
     assert.match(problemAt(e, 'temporal.address').message, /not host:port .*127\.0\.0\.1:7233/);
@@ -199,12 +262,18 @@ describe('parseConfig: problems', () => {
     assert.equal(problemAt(e, 'sources[0].pattrn').message, "unknown option; did you mean 'pattern'?");
     assert.equal(problemAt(e, 'schedules.backup.evry').message, "unknown option; did you mean 'every'?");
     assert.equal(problemAt(e, 'retentoin').message, "unknown option; did you mean 'retention'?");
-    assert.match(problemAt(e, 'completelyUnrelated').message, /unknown option; valid options here are profile, temporal, repository, sources/);
+    assert.match(
+      problemAt(e, 'completelyUnrelated').message,
+      /unknown option; valid options here are profile, temporal, repository, sources/,
+    );
   });
 
   test('an option of another source type says where it belongs', () => {
     const e = rejects(withChange((r) => (r.sources[0].collection = 'docs')));
-    assert.match(problemAt(e, 'sources[0].collection').message, /'collection' is an option of qdrant sources, and this source is type redis/);
+    assert.match(
+      problemAt(e, 'sources[0].collection').message,
+      /'collection' is an option of qdrant sources, and this source is type redis/,
+    );
   });
 
   test('a literal password is rejected with the fix, and never repeated', () => {
@@ -216,7 +285,12 @@ describe('parseConfig: problems', () => {
       }),
     );
     const p = problemAt(e, 'repository.password');
-    assert.ok(p.message.includes('put it in an environment variable or a file and write `password: { env: LIFEBOAT_REPO_PASSWORD }`'), p.message);
+    assert.ok(
+      p.message.includes(
+        'put it in an environment variable or a file and write `password: { env: LIFEBOAT_REPO_PASSWORD }`',
+      ),
+      p.message,
+    );
     assert.equal(p.value, undefined);
     assert.match(problemAt(e, 'sources[0].password').message, /literal secret/);
     assert.match(problemAt(e, 'temporal.apiKey.env').message, /not an environment variable name/);
@@ -242,7 +316,10 @@ describe('parseConfig: problems', () => {
   test('a password inside a redis URL is rejected, redacted, with the fix', () => {
     const e = rejects(withChange((r) => (r.sources[0].url = 'redis://:topsecretpw@10.0.0.5:6379')));
     const p = problemAt(e, 'sources[0].url');
-    assert.equal(p.message, 'contains a password; remove it from the URL and write password: { env: SESSIONS_REDIS_PASSWORD }');
+    assert.equal(
+      p.message,
+      'contains a password; remove it from the URL and write password: { env: SESSIONS_REDIS_PASSWORD }',
+    );
     assert.equal(p.value, 'redis://:***@10.0.0.5:6379');
     assert.ok(!e.message.includes('topsecretpw') && !JSON.stringify(e.problems).includes('topsecretpw'));
   });
@@ -254,7 +331,10 @@ describe('parseConfig: problems', () => {
         r.repository.url = 's3://AKIA:s3pass@my-bucket/x';
       }),
     );
-    assert.match(problemAt(e, 'sources[3].url').message, /contains a password; .*apiKey: \{ env: DOCS_QDRANT_API_KEY \}/);
+    assert.match(
+      problemAt(e, 'sources[3].url').message,
+      /contains a password; .*apiKey: \{ env: DOCS_QDRANT_API_KEY \}/,
+    );
     assert.match(problemAt(e, 'repository.url').message, /contains credentials/);
     assert.ok(!e.message.includes('qpass') && !e.message.includes('s3pass'), e.message);
   });
@@ -279,7 +359,10 @@ describe('parseConfig: problems', () => {
     assert.match(problemAt(e, 'sources[4].cluster[1]').message, /listed twice/);
     assert.match(problemAt(e, 'sources[4].cluster[2]').message, /"nope" is not host:port/);
     assert.match(problemAt(e, 'sources[4].db').message, /Redis Cluster has only db 0/);
-    assert.match(problemAt(e, 'sources[5].url').message, /"http:\/\/" is not supported here; use redis:\/\/ or rediss:\/\//);
+    assert.match(
+      problemAt(e, 'sources[5].url').message,
+      /"http:\/\/" is not supported here; use redis:\/\/ or rediss:\/\//,
+    );
     assert.match(problemAt(e, 'sources[6].tls').message, /rediss:\/\/ \(always TLS\)/);
     assert.match(problemAt(e, 'sources[6].db').message, /from 0 to 15/);
   });
@@ -297,18 +380,26 @@ describe('parseConfig: problems', () => {
   });
 
   test('repository URL problems: missing, relative, unsupported scheme, bad bucket, relative file URL', () => {
-    const bad = (url: unknown) => problemAt(rejects({ ...minimalRawConfig(), repository: { url, password: { env: 'P' } } }), 'repository.url').message;
+    const bad = (url: unknown) =>
+      problemAt(rejects({ ...minimalRawConfig(), repository: { url, password: { env: 'P' } } }), 'repository.url')
+        .message;
     assert.match(bad(undefined), /is required; where backups go/);
     assert.match(bad('backups'), /"backups" is a relative path/);
     assert.match(bad('gs://bucket/x'), /"gs:\/\/" repositories are not supported/);
     assert.match(bad('s3://My_Bucket/x'), /"My_Bucket" is not an S3 bucket name/);
     assert.match(bad('file://relative/path'), /not an absolute file URL; write file:\/\/\/absolute\/path/);
     const e = rejects({ ...minimalRawConfig(), repository: { url: '/r' } });
-    assert.match(problemAt(e, 'repository.password').message, /is required .*password: \{ env: LIFEBOAT_REPO_PASSWORD \}/);
+    assert.match(
+      problemAt(e, 'repository.password').message,
+      /is required .*password: \{ env: LIFEBOAT_REPO_PASSWORD \}/,
+    );
   });
 
   test('sources: required, unique valid names, type required, type-specific requirements', () => {
-    assert.match(problemAt(rejects({ repository: minimalRawConfig().repository }), 'sources').message, /list at least one source/);
+    assert.match(
+      problemAt(rejects({ repository: minimalRawConfig().repository }), 'sources').message,
+      /list at least one source/,
+    );
     assert.match(problemAt(rejects({ ...minimalRawConfig(), sources: 'cache' }), 'sources').message, /must be a list/);
     const e = rejects({
       ...minimalRawConfig(),
@@ -324,7 +415,10 @@ describe('parseConfig: problems', () => {
       ],
     });
     assert.match(problemAt(e, 'sources[0].name').message, /"Docs_1" is not valid; use lowercase letters, digits and -/);
-    assert.match(problemAt(e, 'sources[2].name').message, /"x" is already the name of sources\[1\]; source names must be unique/);
+    assert.match(
+      problemAt(e, 'sources[2].name').message,
+      /"x" is already the name of sources\[1\]; source names must be unique/,
+    );
     assert.match(problemAt(e, 'sources[3].type').message, /is required; use one of redis, faiss, qdrant/);
     assert.match(problemAt(e, 'sources[4].name').message, /is required/);
     assert.match(problemAt(e, 'sources[5].collection').message, /is required for a qdrant source/);
@@ -342,7 +436,10 @@ describe('parseConfig: problems', () => {
         r.temporal.namespace = 42;
       }),
     );
-    assert.match(problemAt(e, 'temporal.tls').message, /certFile without keyFile; a client certificate \(mTLS\) needs both/);
+    assert.match(
+      problemAt(e, 'temporal.tls').message,
+      /certFile without keyFile; a client certificate \(mTLS\) needs both/,
+    );
     assert.match(problemAt(e, 'temporal.payloadEncryption').message, /is not supported yet/);
     assert.match(problemAt(e, 'temporal.namespace').message, /must be a string, not the number 42; quote it: "42"/);
   });
@@ -350,6 +447,9 @@ describe('parseConfig: problems', () => {
   test('empty or non-mapping configs say so', () => {
     assert.match(rejects(null).message, /the config is empty; start from lifeboat\.example\.yaml/);
     assert.match(rejects(['a']).message, /must be a mapping/);
-    assert.match(problemAt(rejects({ ...minimalRawConfig(), temporal: 'localhost' }), 'temporal').message, /must be a mapping/);
+    assert.match(
+      problemAt(rejects({ ...minimalRawConfig(), temporal: 'localhost' }), 'temporal').message,
+      /must be a mapping/,
+    );
   });
 });

@@ -44,7 +44,14 @@ describe('presets', () => {
       ],
     });
     assert.deepEqual(c.targets, { rpo: HOUR, rto: 30 * MIN });
-    assert.deepEqual(c.retention, { keepLast: 3, keepHourly: 24, keepDaily: 30, keepWeekly: 8, keepMonthly: 12, keepYearly: 0 });
+    assert.deepEqual(c.retention, {
+      keepLast: 3,
+      keepHourly: 24,
+      keepDaily: 30,
+      keepWeekly: 8,
+      keepMonthly: 12,
+      keepYearly: 0,
+    });
     const [a, b] = c.sources;
     assert.deepEqual(a.targets, { rpo: 5 * MIN, rto: 30 * MIN });
     assert.deepEqual(a.retention, { ...c.retention, keepLast: 10 });
@@ -72,6 +79,9 @@ describe('presets', () => {
     assert.match(msg('targets.mttr'), /unknown option; valid options here are rpo, rto/);
     assert.match(msg('retention.keepDaily'), /whole number from 0/);
     // dev keeps only keepLast, so keepLast: 0 on source a leaves nothing.
-    assert.match(msg('sources[0].retention'), /keeps nothing: every rule is 0, so prune would delete every recovery point/);
+    assert.match(
+      msg('sources[0].retention'),
+      /keeps nothing: every rule is 0, so prune would delete every recovery point/,
+    );
   });
 });

@@ -13,7 +13,8 @@ function schedulesProblems(schedules: unknown): ConfigProblem[] {
   assert.fail('accepted');
 }
 
-const at = (ps: ConfigProblem[], p: string) => ps.find((x) => x.path === p)?.message ?? `(no problem at ${p}; got ${JSON.stringify(ps)})`;
+const at = (ps: ConfigProblem[], p: string) =>
+  ps.find((x) => x.path === p)?.message ?? `(no problem at ${p}; got ${JSON.stringify(ps)})`;
 
 describe('schedules', () => {
   test('cron XOR every', () => {
@@ -23,7 +24,12 @@ describe('schedules', () => {
   });
 
   test('cron must have 5 valid fields; every must be a duration of at least 1s', () => {
-    const ps = schedulesProblems({ backup: { cron: '0 * * *' }, verify: { cron: '61 * * * *' }, drill: { every: '60' }, prune: { every: '10ms' } });
+    const ps = schedulesProblems({
+      backup: { cron: '0 * * *' },
+      verify: { cron: '61 * * * *' },
+      drill: { every: '60' },
+      prune: { every: '10ms' },
+    });
     assert.match(at(ps, 'schedules.backup.cron'), /has 4 fields/);
     assert.match(at(ps, 'schedules.verify.cron'), /minute "61" is out of range/);
     assert.match(at(ps, 'schedules.drill.every'), /"60" has no unit/);
@@ -31,11 +37,24 @@ describe('schedules', () => {
   });
 
   test('source names in schedules must exist (with a suggestion), and only backup/drill take sources', () => {
-    const ps = schedulesProblems({ backup: { every: '1h', sources: ['sesions', 'nothing-like-it'] }, drill: { cron: '0 4 * * 0', sources: [] }, prune: { cron: '0 5 * * *', sources: ['docs'] } });
-    assert.equal(at(ps, 'schedules.backup.sources[0]'), '"sesions" is not a configured source; did you mean "sessions"? configured sources: sessions, features, embeddings, docs');
-    assert.match(at(ps, 'schedules.backup.sources[1]'), /"nothing-like-it" is not a configured source; configured sources:/);
+    const ps = schedulesProblems({
+      backup: { every: '1h', sources: ['sesions', 'nothing-like-it'] },
+      drill: { cron: '0 4 * * 0', sources: [] },
+      prune: { cron: '0 5 * * *', sources: ['docs'] },
+    });
+    assert.equal(
+      at(ps, 'schedules.backup.sources[0]'),
+      '"sesions" is not a configured source; did you mean "sessions"? configured sources: sessions, features, embeddings, docs',
+    );
+    assert.match(
+      at(ps, 'schedules.backup.sources[1]'),
+      /"nothing-like-it" is not a configured source; configured sources:/,
+    );
     assert.match(at(ps, 'schedules.drill.sources'), /is empty/);
-    assert.match(at(ps, 'schedules.prune.sources'), /unknown option; valid options here are cron, every, paused, timezone/);
+    assert.match(
+      at(ps, 'schedules.prune.sources'),
+      /unknown option; valid options here are cron, every, paused, timezone/,
+    );
   });
 
   test('verify options, time zones, catch-up window minimum', () => {
@@ -59,7 +78,10 @@ describe('schedules', () => {
       assert.fail('accepted');
     } catch (e) {
       assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.problems.map((p) => p.path), ['sources[0].url']);
+      assert.deepEqual(
+        e.problems.map((p) => p.path),
+        ['sources[0].url'],
+      );
     }
   });
 

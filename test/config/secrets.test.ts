@@ -38,7 +38,10 @@ describe('resolveSecret', () => {
     delete process.env.LIFEBOAT_TEST_SECRET_MISSING;
     const e = await secretError({ env: 'LIFEBOAT_TEST_SECRET_MISSING' });
     assert.equal(e.reason, 'env-unset');
-    assert.match(e.message, /^environment variable LIFEBOAT_TEST_SECRET_MISSING: is not set; export LIFEBOAT_TEST_SECRET_MISSING=/);
+    assert.match(
+      e.message,
+      /^environment variable LIFEBOAT_TEST_SECRET_MISSING: is not set; export LIFEBOAT_TEST_SECRET_MISSING=/,
+    );
   });
 
   test('an empty environment variable is an error, not an empty password', async () => {
@@ -52,7 +55,10 @@ describe('resolveSecret', () => {
     const warnings: string[] = [];
     assert.equal(await resolveSecret({ file }, { onWarning: (m) => warnings.push(m) }), '  s3cret line');
     assert.deepEqual(warnings, []);
-    assert.deepEqual(await readSecret({ file: secretFile('pw2', 'abc\r\n') }), { value: 'abc', insecurePermissions: false });
+    assert.deepEqual(await readSecret({ file: secretFile('pw2', 'abc\r\n') }), {
+      value: 'abc',
+      insecurePermissions: false,
+    });
   });
 
   test('a group- or world-readable file works but is flagged, with the chmod to run', async () => {
@@ -60,7 +66,10 @@ describe('resolveSecret', () => {
     const r = await readSecret({ file });
     assert.equal(r.value, 'topsecret');
     assert.equal(r.insecurePermissions, true);
-    assert.equal(r.warning, `secret file ${file} is readable by its group or by everyone (mode 0644); run chmod 600 ${file}`);
+    assert.equal(
+      r.warning,
+      `secret file ${file} is readable by its group or by everyone (mode 0644); run chmod 600 ${file}`,
+    );
     const warnings: string[] = [];
     assert.equal(await resolveSecret({ file }, { onWarning: (m) => warnings.push(m) }), 'topsecret');
     assert.equal(warnings.length, 1);

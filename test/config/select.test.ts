@@ -18,19 +18,34 @@ describe('sourceByName / selectSources', () => {
       (e: unknown) =>
         e instanceof UnknownSourceError &&
         e.code === 'SOURCE_UNKNOWN' &&
-        e.message === 'unknown source "embedings"; did you mean "embeddings"?; configured sources: sessions, features, embeddings, docs' &&
+        e.message ===
+          'unknown source "embedings"; did you mean "embeddings"?; configured sources: sessions, features, embeddings, docs' &&
         e.unknown[0] === 'embedings' &&
         e.known.length === 4,
     );
   });
 
   test('selectSources: all when none asked, asked order without repeats, every unknown name at once', () => {
-    assert.deepEqual(selectSources(config).map((s) => s.name), ['sessions', 'features', 'embeddings', 'docs']);
-    assert.deepEqual(selectSources(config, []).map((s) => s.name), ['sessions', 'features', 'embeddings', 'docs']);
-    assert.deepEqual(selectSources(config, ['docs', 'sessions', 'docs']).map((s) => s.name), ['docs', 'sessions']);
+    assert.deepEqual(
+      selectSources(config).map((s) => s.name),
+      ['sessions', 'features', 'embeddings', 'docs'],
+    );
+    assert.deepEqual(
+      selectSources(config, []).map((s) => s.name),
+      ['sessions', 'features', 'embeddings', 'docs'],
+    );
+    assert.deepEqual(
+      selectSources(config, ['docs', 'sessions', 'docs']).map((s) => s.name),
+      ['docs', 'sessions'],
+    );
     assert.throws(
       () => selectSources(config, ['docs', 'sesions', 'mysql']),
-      (e: unknown) => e instanceof UnknownSourceError && e.unknown.join() === 'sesions,mysql' && /unknown sources "sesions", "mysql"; did you mean "sessions" for "sesions"\?; configured sources: /.test(e.message),
+      (e: unknown) =>
+        e instanceof UnknownSourceError &&
+        e.unknown.join() === 'sesions,mysql' &&
+        /unknown sources "sesions", "mysql"; did you mean "sessions" for "sesions"\?; configured sources: /.test(
+          e.message,
+        ),
     );
   });
 });

@@ -22,7 +22,14 @@ test('docker-compose: the worker config parses, and services, ports and search a
     if (host) assert.ok(compose.services[host], `source ${s.name} points at service ${host}, which compose defines`);
   }
   assert.ok(compose.services.minio && compose.services.qdrant && compose.services.redis && compose.services.temporal);
-  const registered = (compose.services.temporal.command as string[]).filter((a) => a.startsWith('--search-attribute=')).map((a) => a.slice('--search-attribute='.length));
-  assert.deepEqual(registered.sort(), Object.entries(SEARCH_ATTRIBUTES).map(([k, v]) => `${k}=${v}`).sort());
+  const registered = (compose.services.temporal.command as string[])
+    .filter((a) => a.startsWith('--search-attribute='))
+    .map((a) => a.slice('--search-attribute='.length));
+  assert.deepEqual(
+    registered.sort(),
+    Object.entries(SEARCH_ATTRIBUTES)
+      .map(([k, v]) => `${k}=${v}`)
+      .sort(),
+  );
   assert.ok((compose.services.temporal.ports as string[]).includes('8233:8233'), 'the Temporal UI is published');
 });

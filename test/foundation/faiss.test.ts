@@ -50,13 +50,20 @@ describe('faiss-node: write an index to a file, read it back, same search result
       const before = index.search(queries, K);
       // Sanity: the queries do find N distinct, valid labels (not padding).
       assert.equal(before.labels.length, 25 * K);
-      assert.ok(before.labels.every((l) => l >= 0 && l < N), 'every query found K real neighbours');
+      assert.ok(
+        before.labels.every((l) => l >= 0 && l < N),
+        'every query found K real neighbours',
+      );
 
       const file = path.join(dir, `${kind.fourcc}.index`);
       index.write(file);
       // Every kind here stores the raw float32 vectors.
       assert.ok(statSync(file).size > N * D * 4);
-      assert.equal(readFileSync(file).subarray(0, 4).toString('latin1'), kind.fourcc, 'file starts with the fourcc of its index type');
+      assert.equal(
+        readFileSync(file).subarray(0, 4).toString('latin1'),
+        kind.fourcc,
+        'file starts with the fourcc of its index type',
+      );
 
       const loaded = Index.read(file);
       assert.equal(loaded.ntotal(), N);

@@ -23,7 +23,10 @@ let cached: TestEnv | undefined;
 export function testEnv(): TestEnv {
   if (cached) return cached;
   const file = process.env.LIFEBOAT_TEST_ENV;
-  if (!file) throw new Error('LIFEBOAT_TEST_ENV is not set: run tests with `npm test [-- files...]`, which starts the servers they need');
+  if (!file)
+    throw new Error(
+      'LIFEBOAT_TEST_ENV is not set: run tests with `npm test [-- files...]`, which starts the servers they need',
+    );
   cached = JSON.parse(readFileSync(file, 'utf8')) as TestEnv;
   return cached;
 }

@@ -26,8 +26,10 @@ export const jsonFormatError = (detail: string) => new ApiError(400, `Format err
 /** `validator` failures of actix-web-validator. */
 export const validationError = (detail: string) => new ApiError(422, `Validation error in JSON body: [${detail}]`);
 /** Features this stand-in does not implement: loud, never silently wrong. */
-export const unsupported = (what: string) => new ApiError(400, `Bad request: ${what} is not supported by the Lifeboat Qdrant stand-in`);
+export const unsupported = (what: string) =>
+  new ApiError(400, `Bad request: ${what} is not supported by the Lifeboat Qdrant stand-in`);
 
 export const collectionNotFound = (name: string) => notFound(`Collection \`${name}\` doesn't exist!`);
-export const dimensionError = (expected: number, got: number) => badInput(`Vector dimension error: expected dim: ${expected}, got ${got}`);
+export const dimensionError = (expected: number, got: number) =>
+  badInput(`Vector dimension error: expected dim: ${expected}, got ${got}`);
 export const vectorNameError = (name: string) => badInput(`Not existing vector name error: ${name}`);

@@ -13,7 +13,12 @@ export interface StoredConfig {
   /** true when created with `{"size":…, "distance":…}` rather than named vectors; its one vector is named "". */
   unnamed: boolean;
   vectors: Record<string, VectorParams>;
-  params: { shard_number: number; replication_factor: number; write_consistency_factor: number; on_disk_payload: boolean };
+  params: {
+    shard_number: number;
+    replication_factor: number;
+    write_consistency_factor: number;
+    on_disk_payload: boolean;
+  };
   hnsw_config: Record<string, unknown>;
   optimizer_config: Record<string, unknown>;
   wal_config: Record<string, unknown>;
@@ -40,17 +45,22 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 function positiveInt(v: unknown, field: string, dflt: number): number {
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw jsonFormatError(`invalid value for \`${field}\`: expected an unsigned integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw jsonFormatError(`invalid value for \`${field}\`: expected an unsigned integer`);
   if (v < 1) throw validationError(`${field}: value ${v} invalid, must be 1 or larger`);
   return v;
 }
 
 function parseVectorParams(v: unknown, path: string): VectorParams {
-  if (!isObject(v)) throw jsonFormatError(`data did not match any variant of untagged enum VectorsConfig at \`${path}\``);
-  if (typeof v.size !== 'number' || !Number.isInteger(v.size) || v.size < 0) throw jsonFormatError(`\`${path}.size\`: expected an unsigned integer`);
+  if (!isObject(v))
+    throw jsonFormatError(`data did not match any variant of untagged enum VectorsConfig at \`${path}\``);
+  if (typeof v.size !== 'number' || !Number.isInteger(v.size) || v.size < 0)
+    throw jsonFormatError(`\`${path}.size\`: expected an unsigned integer`);
   if (v.size < 1) throw validationError(`${path}.size: value ${v.size} invalid, must be 1 or larger`);
   if (typeof v.distance !== 'string' || !DISTANCES.includes(v.distance)) {
-    throw jsonFormatError(`unknown variant \`${String(v.distance)}\`, expected one of ${DISTANCES.map((d) => `\`${d}\``).join(', ')}`);
+    throw jsonFormatError(
+      `unknown variant \`${String(v.distance)}\`, expected one of ${DISTANCES.map((d) => `\`${d}\``).join(', ')}`,
+    );
   }
   if (v.multivector_config != null) throw unsupported('multivector_config');
   if (v.datatype != null && v.datatype !== 'float32') throw unsupported(`datatype ${JSON.stringify(v.datatype)}`);
@@ -62,7 +72,8 @@ function parseVectorParams(v: unknown, path: string): VectorParams {
   return out;
 }
 
-const isSingleVectorParams = (v: Record<string, unknown>) => typeof v.size === 'number' && typeof v.distance === 'string';
+const isSingleVectorParams = (v: Record<string, unknown>) =>
+  typeof v.size === 'number' && typeof v.distance === 'string';
 
 /** Builds the stored config from a CreateCollection body (unknown fields are ignored, as serde does). */
 export function configFromCreateBody(body: Record<string, unknown>): StoredConfig {
@@ -70,7 +81,8 @@ export function configFromCreateBody(body: Record<string, unknown>): StoredConfi
   const vectors: Record<string, VectorParams> = {};
   const v = body.vectors;
   if (v !== undefined && v !== null) {
-    if (!isObject(v)) throw jsonFormatError('data did not match any variant of untagged enum VectorsConfig at `vectors`');
+    if (!isObject(v))
+      throw jsonFormatError('data did not match any variant of untagged enum VectorsConfig at `vectors`');
     if (isSingleVectorParams(v)) {
       unnamed = true;
       vectors[''] = parseVectorParams(v, 'vectors');
@@ -79,7 +91,8 @@ export function configFromCreateBody(body: Record<string, unknown>): StoredConfi
     }
   }
   if (isObject(body.sparse_vectors) && Object.keys(body.sparse_vectors).length) throw unsupported('sparse_vectors');
-  if (body.sharding_method != null && body.sharding_method !== 'auto') throw unsupported(`sharding_method ${JSON.stringify(body.sharding_method)}`);
+  if (body.sharding_method != null && body.sharding_method !== 'auto')
+    throw unsupported(`sharding_method ${JSON.stringify(body.sharding_method)}`);
   const diff = (x: unknown, name: string): Record<string, unknown> => {
     if (x === undefined || x === null) return {};
     if (!isObject(x)) throw jsonFormatError(`invalid type for \`${name}\`: expected an object`);

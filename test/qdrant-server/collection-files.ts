@@ -83,7 +83,8 @@ export async function loadCollectionDir(dir: string): Promise<Collection> {
   const meta = JSON.parse(await fs.readFile(path.join(dir, CONFIG_FILE), 'utf8')) as CollectionMeta;
   const col = new Collection(meta.name, meta.config);
   col.opId = meta.opId;
-  for await (const line of readLines(createReadStream(path.join(dir, POINTS_FILE)))) col.load(JSON.parse(line) as StoredPoint);
+  for await (const line of readLines(createReadStream(path.join(dir, POINTS_FILE))))
+    col.load(JSON.parse(line) as StoredPoint);
   let walLines: string[] = [];
   try {
     walLines = (await fs.readFile(path.join(dir, WAL_FILE), 'utf8')).split('\n').filter(Boolean);

@@ -57,7 +57,11 @@ export class Collection {
   }
 
   /** Renders a Record / ScoredPoint body, omitting payload and vector when not requested (as Qdrant does). */
-  private render(p: StoredPoint, withPayload: ReturnType<typeof payloadSelector>, withVector: ReturnType<typeof vectorSelector>): Record<string, unknown> {
+  private render(
+    p: StoredPoint,
+    withPayload: ReturnType<typeof payloadSelector>,
+    withVector: ReturnType<typeof vectorSelector>,
+  ): Record<string, unknown> {
     const out: Record<string, unknown> = { id: p.id };
     if (withPayload) out.payload = withPayload(p.payload);
     if (withVector) {
@@ -72,7 +76,8 @@ export class Collection {
     if (body.order_by != null) throw unsupported('order_by');
     if (body.shard_key != null) throw unsupported('shard_key');
     const limit = body.limit == null ? 10 : body.limit;
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw jsonFormatError('`limit` must be an integer of at least 1');
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
+      throw jsonFormatError('`limit` must be an integer of at least 1');
     const withPayload = payloadSelector(body.with_payload, true);
     const withVector = vectorSelector(body.with_vector, false);
     const all = this.sorted();
@@ -90,7 +95,10 @@ export class Collection {
     }
     const page = all.slice(start, start + limit);
     const next = all[start + limit];
-    return { points: page.map((p) => this.render(p, withPayload, withVector)), next_page_offset: next ? next.id : null };
+    return {
+      points: page.map((p) => this.render(p, withPayload, withVector)),
+      next_page_offset: next ? next.id : null,
+    };
   }
 
   count(body: Record<string, unknown>): { count: number } {
@@ -120,21 +128,26 @@ export class Collection {
     for (const k of ['prefetch', 'filter', 'lookup_from', 'shard_key']) if (body[k] != null) throw unsupported(k);
     const limit = body.limit == null ? 10 : body.limit;
     const offset = body.offset == null ? 0 : body.offset;
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw jsonFormatError('`limit` must be an integer of at least 1');
-    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw jsonFormatError('`offset` must be an unsigned integer');
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
+      throw jsonFormatError('`limit` must be an integer of at least 1');
+    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0)
+      throw jsonFormatError('`offset` must be an unsigned integer');
     const withPayload = payloadSelector(body.with_payload, false);
     const withVector = vectorSelector(body.with_vector, false);
     let q: unknown = body.query;
     if (q == null) {
       // "If missing without prefetches, returns points ordered by their IDs."
       const page = this.sorted().slice(offset, offset + limit);
-      return { points: page.map((p) => ({ ...this.render(p, withPayload, withVector), version: p.version, score: 0 })) };
+      return {
+        points: page.map((p) => ({ ...this.render(p, withPayload, withVector), version: p.version, score: 0 })),
+      };
     }
     if (isObject(q) && 'nearest' in q) {
       if (q.mmr != null) throw unsupported('mmr');
       q = q.nearest;
     }
-    if (!Array.isArray(q) || q.some((x) => typeof x !== 'number')) throw unsupported('query kinds other than a dense vector or {"nearest": dense vector}');
+    if (!Array.isArray(q) || q.some((x) => typeof x !== 'number'))
+      throw unsupported('query kinds other than a dense vector or {"nearest": dense vector}');
     const using = body.using == null ? '' : String(body.using);
     const params = this.config.vectors[using];
     if (!params) throw vectorNameError(using);
@@ -152,7 +165,9 @@ export class Collection {
     }
     scored.sort((a, b) => (better ? b.s - a.s : a.s - b.s) || compareIds(a.p.id, b.p.id));
     return {
-      points: scored.slice(offset, offset + limit).map(({ p, s }) => ({ ...this.render(p, withPayload, withVector), version: p.version, score: s })),
+      points: scored
+        .slice(offset, offset + limit)
+        .map(({ p, s }) => ({ ...this.render(p, withPayload, withVector), version: p.version, score: s })),
     };
   }
 }

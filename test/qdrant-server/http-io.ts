@@ -24,7 +24,10 @@ export function sendAccepted(res: ServerResponse, startedNs: bigint): void {
 
 /** `{"status": {"error": "…"}, "time": …}` — Qdrant's error body. */
 export function sendError(res: ServerResponse, startedNs: bigint, err: unknown): void {
-  const apiErr = err instanceof ApiError ? err : new ApiError(500, `Service internal error: ${(err as Error)?.message ?? String(err)}`);
+  const apiErr =
+    err instanceof ApiError
+      ? err
+      : new ApiError(500, `Service internal error: ${(err as Error)?.message ?? String(err)}`);
   if (res.headersSent) {
     res.destroy(apiErr);
     return;

@@ -8,7 +8,11 @@ import { startQdrantServer } from './server';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, port: { type: 'string', default: '6333' }, host: { type: 'string', default: '127.0.0.1' } },
+    options: {
+      data: { type: 'string' },
+      port: { type: 'string', default: '6333' },
+      host: { type: 'string', default: '127.0.0.1' },
+    },
   });
   if (!values.data) {
     console.error('usage: tsx test/qdrant-server/main.ts --data DIR [--port 6333] [--host 127.0.0.1]');

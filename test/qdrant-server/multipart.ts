@@ -18,7 +18,8 @@ export interface SavedUpload {
 export async function saveMultipartField(req: IncomingMessage, field: string, dest: string): Promise<SavedUpload> {
   const ct = req.headers['content-type'] ?? '';
   const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
-  if (!/^multipart\/form-data/i.test(ct) || !m) throw new ApiError(400, 'Content type error: expected multipart/form-data with a boundary');
+  if (!/^multipart\/form-data/i.test(ct) || !m)
+    throw new ApiError(400, 'Content type error: expected multipart/form-data with a boundary');
   const boundary = m[1] ?? m[2];
   const first = Buffer.from(`--${boundary}`);
   const delim = Buffer.from(`\r\n--${boundary}`);

@@ -16,7 +16,8 @@ function convertNullable(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(convertNullable);
   if (node === null || typeof node !== 'object') return node;
   const obj: Json = {};
-  for (const [k, v] of Object.entries(node as Json)) obj[k] = k === 'example' || k === 'examples' ? v : convertNullable(v);
+  for (const [k, v] of Object.entries(node as Json))
+    obj[k] = k === 'example' || k === 'examples' ? v : convertNullable(v);
   if (obj.nullable !== true) {
     delete obj.nullable;
     return obj;
@@ -30,7 +31,11 @@ function convertNullable(node: unknown): unknown {
   const structural = ['$ref', 'anyOf', 'oneOf', 'allOf', 'properties', 'items', 'enum'].some((k) => k in obj);
   if (!structural) return { type: 'null' };
   const { description, default: dflt, ...rest } = obj;
-  return { ...(description ? { description } : {}), ...(dflt !== undefined ? { default: dflt } : {}), anyOf: [rest, { type: 'null' }] };
+  return {
+    ...(description ? { description } : {}),
+    ...(dflt !== undefined ? { default: dflt } : {}),
+    anyOf: [rest, { type: 'null' }],
+  };
 }
 
 /** Escapes a JSON pointer token. */
@@ -50,11 +55,17 @@ export class OpenApiValidator {
     this.ajv.addFormat('uuid', UUID);
     this.ajv.addFormat('uri', { validate: (s: string) => URL.canParse(s) });
     this.ajv.addFormat('partial-date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$/);
-    for (const f of ['uint', 'uint8', 'uint32', 'uint64', 'uint128', 'int32', 'int64']) this.ajv.addFormat(f, { type: 'number', validate: (n: number) => Number.isInteger(n) });
-    for (const f of ['float', 'double']) this.ajv.addFormat(f, { type: 'number', validate: (n: number) => Number.isFinite(n) });
+    for (const f of ['uint', 'uint8', 'uint32', 'uint64', 'uint128', 'int32', 'int64'])
+      this.ajv.addFormat(f, { type: 'number', validate: (n: number) => Number.isInteger(n) });
+    for (const f of ['float', 'double'])
+      this.ajv.addFormat(f, { type: 'number', validate: (n: number) => Number.isFinite(n) });
     this.ajv.addFormat('binary', true);
     this.ajv.addFormat('date-time', true);
-    this.ajv.addSchema({ $id: 'qdrant', paths: convertNullable(raw.paths), components: convertNullable(raw.components) } as Json);
+    this.ajv.addSchema({
+      $id: 'qdrant',
+      paths: convertNullable(raw.paths),
+      components: convertNullable(raw.components),
+    } as Json);
   }
 
   /** The response entry (by exact status, then "4XX"/"5XX", then "default"). */
@@ -64,7 +75,8 @@ export class OpenApiValidator {
     if (!m) throw new Error(`openapi-1.19.json has no ${method.toUpperCase()} ${pathTemplate}`);
     const responses = m.responses as Json;
     const key = [String(status), `${String(status)[0]}XX`, 'default'].find((k) => k in responses);
-    if (!key) throw new Error(`openapi-1.19.json declares no response ${status} for ${method.toUpperCase()} ${pathTemplate}`);
+    if (!key)
+      throw new Error(`openapi-1.19.json declares no response ${status} for ${method.toUpperCase()} ${pathTemplate}`);
     return key;
   }
 
@@ -82,7 +94,9 @@ export class OpenApiValidator {
       this.cache.set(ptr, validate);
     }
     if (!validate(body)) {
-      throw new Error(`${method.toUpperCase()} ${pathTemplate} → ${status} does not match openapi-1.19.json (${key}):\n${this.ajv.errorsText(validate.errors, { separator: '\n' })}\nbody: ${JSON.stringify(body).slice(0, 600)}`);
+      throw new Error(
+        `${method.toUpperCase()} ${pathTemplate} → ${status} does not match openapi-1.19.json (${key}):\n${this.ajv.errorsText(validate.errors, { separator: '\n' })}\nbody: ${JSON.stringify(body).slice(0, 600)}`,
+      );
     }
   }
 

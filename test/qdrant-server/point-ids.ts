@@ -19,14 +19,20 @@ export function parsePointId(v: unknown): PointId {
   if (typeof v === 'number') {
     if (Number.isInteger(v) && v >= 0) {
       // Above 2^53 JSON.parse already lost digits: refuse instead of storing a different id.
-      if (!Number.isSafeInteger(v)) throw new ApiError(400, `Bad request: point id ${v} exceeds 2^53, which the Lifeboat Qdrant stand-in cannot store exactly`);
+      if (!Number.isSafeInteger(v))
+        throw new ApiError(
+          400,
+          `Bad request: point id ${v} exceeds 2^53, which the Lifeboat Qdrant stand-in cannot store exactly`,
+        );
       return v;
     }
   } else if (typeof v === 'string') {
     const u = normalizeUuid(v);
     if (u) return u;
   }
-  throw jsonFormatError(`value ${JSON.stringify(v)} is not a valid point ID, valid values are either an unsigned integer or a UUID`);
+  throw jsonFormatError(
+    `value ${JSON.stringify(v)} is not a valid point ID, valid values are either an unsigned integer or a UUID`,
+  );
 }
 
 /** Parses an id from a URL path segment (GET /points/{id}). */

@@ -16,7 +16,8 @@ function numberArray(v: unknown, where: string): number[] {
   if (!Array.isArray(v)) throw jsonFormatError(`invalid type at \`${where}\`: expected a sequence of floats`);
   for (const x of v) {
     if (Array.isArray(x)) throw unsupported('multivectors');
-    if (typeof x !== 'number') throw jsonFormatError(`invalid type at \`${where}\`: expected f32, found ${JSON.stringify(x)}`);
+    if (typeof x !== 'number')
+      throw jsonFormatError(`invalid type at \`${where}\`: expected f32, found ${JSON.stringify(x)}`);
   }
   return v as number[];
 }
@@ -38,9 +39,11 @@ export function checkVector(config: StoredConfig, name: string, raw: unknown, wh
 function parseVectorStruct(config: StoredConfig, raw: unknown, where: string): Record<string, number[]> {
   if (raw === undefined) throw jsonFormatError(`missing field \`vector\` at \`${where}\``);
   if (Array.isArray(raw)) return { '': checkVector(config, '', raw, where) };
-  if (!isObject(raw)) throw jsonFormatError(`data did not match any variant of untagged enum VectorStruct at \`${where}\``);
+  if (!isObject(raw))
+    throw jsonFormatError(`data did not match any variant of untagged enum VectorStruct at \`${where}\``);
   // serde tries named vectors before Document/Image/InferenceObject, which carry a `model` string.
-  if (typeof raw.model === 'string' && !Array.isArray(raw.text ?? raw.image ?? raw.object)) throw unsupported('inference objects (Document/Image) as vectors');
+  if (typeof raw.model === 'string' && !Array.isArray(raw.text ?? raw.image ?? raw.object))
+    throw unsupported('inference objects (Document/Image) as vectors');
   const out: Record<string, number[]> = {};
   for (const [name, v] of Object.entries(raw)) out[name] = checkVector(config, name, v, `${where}.${name}`);
   return out;
@@ -59,12 +62,17 @@ function parsePayload(raw: unknown, where: string): Record<string, unknown> {
 export function parseUpsertBody(config: StoredConfig, body: Record<string, unknown>): PreparedPoint[] {
   if (body.shard_key != null) throw unsupported('shard_key');
   if (body.update_filter != null) throw unsupported('update_filter');
-  if (body.update_mode != null && body.update_mode !== 'upsert') throw unsupported(`update_mode ${JSON.stringify(body.update_mode)}`);
+  if (body.update_mode != null && body.update_mode !== 'upsert')
+    throw unsupported(`update_mode ${JSON.stringify(body.update_mode)}`);
   if (Array.isArray(body.points)) {
     return body.points.map((p: unknown, i: number) => {
       if (!isObject(p)) throw jsonFormatError(`invalid type at \`points[${i}]\`: expected a point`);
       if (p.id === undefined) throw jsonFormatError(`missing field \`id\` at \`points[${i}]\``);
-      return { id: parsePointId(p.id), vectors: parseVectorStruct(config, p.vector, `points[${i}].vector`), payload: parsePayload(p.payload, `points[${i}].payload`) };
+      return {
+        id: parsePointId(p.id),
+        vectors: parseVectorStruct(config, p.vector, `points[${i}].vector`),
+        payload: parsePayload(p.payload, `points[${i}].payload`),
+      };
     });
   }
   if (isObject(body.batch)) {
@@ -73,25 +81,39 @@ export function parseUpsertBody(config: StoredConfig, body: Record<string, unkno
     const ids = b.ids.map(parsePointId);
     const perPoint: Record<string, number[]>[] = ids.map(() => ({}));
     if (Array.isArray(b.vectors)) {
-      if (b.vectors.length !== ids.length) throw badInput(`Number of ids and vectors must be equal: ${ids.length} ids, ${b.vectors.length} vectors`);
-      b.vectors.forEach((v: unknown, i: number) => (perPoint[i][''] = checkVector(config, '', v, `batch.vectors[${i}]`)));
+      if (b.vectors.length !== ids.length)
+        throw badInput(`Number of ids and vectors must be equal: ${ids.length} ids, ${b.vectors.length} vectors`);
+      b.vectors.forEach(
+        (v: unknown, i: number) => (perPoint[i][''] = checkVector(config, '', v, `batch.vectors[${i}]`)),
+      );
     } else if (isObject(b.vectors)) {
       for (const [name, list] of Object.entries(b.vectors)) {
-        if (!Array.isArray(list) || list.length !== ids.length) throw badInput(`Number of ids and vectors must be equal for vector \`${name}\``);
-        list.forEach((v: unknown, i: number) => (perPoint[i][name] = checkVector(config, name, v, `batch.vectors.${name}[${i}]`)));
+        if (!Array.isArray(list) || list.length !== ids.length)
+          throw badInput(`Number of ids and vectors must be equal for vector \`${name}\``);
+        list.forEach(
+          (v: unknown, i: number) => (perPoint[i][name] = checkVector(config, name, v, `batch.vectors.${name}[${i}]`)),
+        );
       }
     } else {
       throw jsonFormatError('missing field `vectors` at `batch`');
     }
     const payloads = b.payloads;
-    if (payloads != null && (!Array.isArray(payloads) || payloads.length !== ids.length)) throw badInput('Number of ids and payloads must be equal');
-    return ids.map((id, i) => ({ id, vectors: perPoint[i], payload: parsePayload(Array.isArray(payloads) ? payloads[i] : undefined, `batch.payloads[${i}]`) }));
+    if (payloads != null && (!Array.isArray(payloads) || payloads.length !== ids.length))
+      throw badInput('Number of ids and payloads must be equal');
+    return ids.map((id, i) => ({
+      id,
+      vectors: perPoint[i],
+      payload: parsePayload(Array.isArray(payloads) ? payloads[i] : undefined, `batch.payloads[${i}]`),
+    }));
   }
   throw jsonFormatError('data did not match any variant of untagged enum PointInsertOperations');
 }
 
 /** WithPayloadInterface → a selector over one payload. */
-export function payloadSelector(raw: unknown, dflt: boolean): ((p: Record<string, unknown>) => Record<string, unknown>) | null {
+export function payloadSelector(
+  raw: unknown,
+  dflt: boolean,
+): ((p: Record<string, unknown>) => Record<string, unknown>) | null {
   if (raw === undefined || raw === null) raw = dflt;
   if (raw === false) return null;
   if (raw === true) return (p) => p;

@@ -8,7 +8,15 @@ import { ApiError, jsonFormatError, notFound } from './api-error';
 import { boolParam, readJson, sendAccepted, sendError, sendRaw, sendResult } from './http-io';
 import { parsePathPointId } from './point-ids';
 import { saveMultipartField } from './multipart';
-import { createSnapshot, deleteSnapshot, fetchLocation, listSnapshots, recoverFromFile, sha256File, snapshotFile } from './snapshots';
+import {
+  createSnapshot,
+  deleteSnapshot,
+  fetchLocation,
+  listSnapshots,
+  recoverFromFile,
+  sha256File,
+  snapshotFile,
+} from './snapshots';
 import { validateCollectionName, type Storage } from './storage';
 
 /** Reported by GET /; within one minor version of @qdrant/js-client-rest 1.18 so it does not warn. */
@@ -35,10 +43,14 @@ async function timeOrAccept(r: Request, wait: boolean, work: () => Promise<unkno
 function snapshotQuery(url: URL): { priority?: string; checksum?: string } {
   const priority = url.searchParams.get('priority') ?? undefined;
   if (priority !== undefined && !PRIORITIES.includes(priority)) {
-    throw new ApiError(400, `Query deserialize error: unknown variant \`${priority}\`, expected one of \`no_sync\`, \`snapshot\`, \`replica\``);
+    throw new ApiError(
+      400,
+      `Query deserialize error: unknown variant \`${priority}\`, expected one of \`no_sync\`, \`snapshot\`, \`replica\``,
+    );
   }
   const checksum = url.searchParams.get('checksum') ?? undefined;
-  if (checksum !== undefined && !SHA256_RE.test(checksum)) throw new ApiError(422, `Validation error in query params: [checksum: invalid SHA256 hash ${checksum}]`);
+  if (checksum !== undefined && !SHA256_RE.test(checksum))
+    throw new ApiError(422, `Validation error in query params: [checksum: invalid SHA256 hash ${checksum}]`);
   return { priority, checksum };
 }
 
@@ -80,7 +92,8 @@ async function recoverSnapshot(r: Request, name: string): Promise<void> {
   const wait = boolParam(r.url, 'wait', true);
   const body = await readJson(r.req);
   if (typeof body.location !== 'string') throw jsonFormatError('missing field `location`');
-  if (body.priority != null && !PRIORITIES.includes(String(body.priority))) throw jsonFormatError(`unknown variant \`${String(body.priority)}\``);
+  if (body.priority != null && !PRIORITIES.includes(String(body.priority)))
+    throw jsonFormatError(`unknown variant \`${String(body.priority)}\``);
   const checksum = body.checksum == null ? undefined : String(body.checksum);
   const location = body.location;
   await timeOrAccept(r, wait, async () => {
@@ -88,7 +101,8 @@ async function recoverSnapshot(r: Request, name: string): Promise<void> {
     try {
       if (checksum) {
         const actual = await sha256File(file);
-        if (actual.toLowerCase() !== checksum.toLowerCase()) throw new ApiError(400, `Wrong input: Snapshot checksum mismatch: expected ${checksum}, got ${actual}`);
+        if (actual.toLowerCase() !== checksum.toLowerCase())
+          throw new ApiError(400, `Wrong input: Snapshot checksum mismatch: expected ${checksum}, got ${actual}`);
       }
       return await recoverFromFile(r.storage, name, file);
     } finally {
@@ -121,14 +135,21 @@ export async function route(r: Request): Promise<void> {
   const ok = (result: unknown) => sendResult(res, started, result);
   const top = `${method} /${seg.join('/')}`;
 
-  if (seg.length === 0 && method === 'GET') return sendRaw(res, 200, { title: 'qdrant - vector search engine', version: STAND_IN_VERSION, commit: 'lifeboat-stand-in' });
+  if (seg.length === 0 && method === 'GET')
+    return sendRaw(res, 200, {
+      title: 'qdrant - vector search engine',
+      version: STAND_IN_VERSION,
+      commit: 'lifeboat-stand-in',
+    });
   if (seg.length === 1 && ['healthz', 'livez', 'readyz'].includes(seg[0]) && method === 'GET') {
     res.writeHead(200, { 'content-type': 'text/plain' });
     return void res.end(`${seg[0]} check passed`);
   }
-  if (top === 'GET /collections') return ok({ collections: [...storage.collections.keys()].sort().map((name) => ({ name })) });
+  if (top === 'GET /collections')
+    return ok({ collections: [...storage.collections.keys()].sort().map((name) => ({ name })) });
   if (top === 'GET /aliases') return ok(storage.listAliases());
-  if (method === 'POST' && seg.length === 2 && seg[0] === 'collections' && seg[1] === 'aliases') return ok(await storage.updateAliases(await readJson(req)));
+  if (method === 'POST' && seg.length === 2 && seg[0] === 'collections' && seg[1] === 'aliases')
+    return ok(await storage.updateAliases(await readJson(req)));
   if (seg[0] !== 'collections' || seg.length < 2) throw notFound404();
 
   const name = seg[1];

@@ -47,12 +47,19 @@ export async function createSnapshot(storage: Storage, name: string): Promise<Sn
   await fs.mkdir(dir, { recursive: true });
   const now = new Date();
   let snapName = `${col.name}-${storage.peerId}-${stamp(now)}.snapshot`;
-  for (let n = 1; await exists(path.join(dir, snapName)); n++) snapName = `${col.name}-${storage.peerId}-${stamp(now)}-${n}.snapshot`;
+  for (let n = 1; await exists(path.join(dir, snapName)); n++)
+    snapName = `${col.name}-${storage.peerId}-${stamp(now)}-${n}.snapshot`;
   const pointsTmp = storage.tmpPath('snapshot-points');
   const tarTmp = path.join(dir, `.${snapName}.tmp`);
   try {
     await writePointsFile(pointsTmp, points);
-    const manifest: SnapshotManifest = { format: 'lifeboat-qdrant-stand-in-snapshot', version: 1, collection: col.name, config, opId };
+    const manifest: SnapshotManifest = {
+      format: 'lifeboat-qdrant-stand-in-snapshot',
+      version: 1,
+      collection: col.name,
+      config,
+      opId,
+    };
     const { size, sha256 } = await writeTar(tarTmp, [
       { name: 'config.json', data: Buffer.from(JSON.stringify(manifest)) },
       { name: 'points.ndjson', file: pointsTmp },
@@ -131,7 +138,8 @@ export async function recoverFromFile(storage: Storage, name: string, file: stri
   }
   const cfgEntry = entries.find((e) => e.name === 'config.json');
   const ptsEntry = entries.find((e) => e.name === 'points.ndjson');
-  if (!cfgEntry || !ptsEntry) throw badInput('Snapshot is not a valid collection snapshot: config.json or points.ndjson is missing');
+  if (!cfgEntry || !ptsEntry)
+    throw badInput('Snapshot is not a valid collection snapshot: config.json or points.ndjson is missing');
   const fh = await fs.open(file, 'r');
   let manifest: SnapshotManifest;
   try {
@@ -143,13 +151,17 @@ export async function recoverFromFile(storage: Storage, name: string, file: stri
   } finally {
     await fh.close();
   }
-  if (manifest.format !== 'lifeboat-qdrant-stand-in-snapshot') throw badInput('Snapshot is not a valid collection snapshot: unknown format');
+  if (manifest.format !== 'lifeboat-qdrant-stand-in-snapshot')
+    throw badInput('Snapshot is not a valid collection snapshot: unknown format');
   return storage.lock.run(async () => {
     const existing = storage.tryResolve(name);
     if (existing) {
       const have = JSON.stringify(vectorsOutput(existing.config));
       const got = JSON.stringify(vectorsOutput(manifest.config));
-      if (have !== got) throw badInput(`Snapshot is not compatible with existing collection: Collection vectors: ${have} Snapshot Vectors: ${got}`);
+      if (have !== got)
+        throw badInput(
+          `Snapshot is not compatible with existing collection: Collection vectors: ${have} Snapshot Vectors: ${got}`,
+        );
     }
     const col = new Collection(existing?.name ?? name, existing?.config ?? manifest.config);
     const stream = createReadStream(file, { start: ptsEntry.offset, end: ptsEntry.offset + ptsEntry.size - 1 });

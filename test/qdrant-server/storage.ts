@@ -115,7 +115,8 @@ export class Storage {
   createCollection(name: string, body: Record<string, unknown>): Promise<boolean> {
     validateCollectionName(name);
     const config = configFromCreateBody(body);
-    if (body.init_from != null) throw new ApiError(400, 'Bad request: init_from is not supported by the Lifeboat Qdrant stand-in');
+    if (body.init_from != null)
+      throw new ApiError(400, 'Bad request: init_from is not supported by the Lifeboat Qdrant stand-in');
     return this.lock.run(async () => {
       if (this.collections.has(name)) throw alreadyExists(`Collection \`${name}\` already exists!`);
       if (this.aliases.has(name)) throw alreadyExists(`Alias \`${name}\` already exists!`);
@@ -180,8 +181,12 @@ export class Storage {
       const next = new Map(this.aliases);
       for (const a of actions) {
         if (a.create_alias) {
-          const { collection_name: c, alias_name: alias } = a.create_alias as { collection_name?: unknown; alias_name?: unknown };
-          if (typeof c !== 'string' || typeof alias !== 'string') throw jsonFormatError('create_alias needs `collection_name` and `alias_name` strings');
+          const { collection_name: c, alias_name: alias } = a.create_alias as {
+            collection_name?: unknown;
+            alias_name?: unknown;
+          };
+          if (typeof c !== 'string' || typeof alias !== 'string')
+            throw jsonFormatError('create_alias needs `collection_name` and `alias_name` strings');
           if (!this.collections.has(c)) throw collectionNotFound(c);
           if (this.collections.has(alias)) throw alreadyExists(`Collection \`${alias}\` already exists!`);
           next.set(alias, c);
@@ -190,8 +195,12 @@ export class Storage {
           if (typeof alias !== 'string') throw jsonFormatError('delete_alias needs an `alias_name` string');
           next.delete(alias);
         } else if (a.rename_alias) {
-          const { old_alias_name: from, new_alias_name: to } = a.rename_alias as { old_alias_name?: unknown; new_alias_name?: unknown };
-          if (typeof from !== 'string' || typeof to !== 'string') throw jsonFormatError('rename_alias needs `old_alias_name` and `new_alias_name` strings');
+          const { old_alias_name: from, new_alias_name: to } = a.rename_alias as {
+            old_alias_name?: unknown;
+            new_alias_name?: unknown;
+          };
+          if (typeof from !== 'string' || typeof to !== 'string')
+            throw jsonFormatError('rename_alias needs `old_alias_name` and `new_alias_name` strings');
           const target = next.get(from);
           if (target === undefined) throw notFound(`Alias ${from} does not exists!`);
           next.delete(from);

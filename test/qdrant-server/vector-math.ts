@@ -16,7 +16,12 @@ export function toF32(x: number): number {
   const e = Math.floor(Math.log10(a));
   const candidate = (p: number): number => {
     const k = p - 1 - e;
-    const m = k >= 0 && k <= 22 ? Math.round(a * POW10[k]) / POW10[k] : k < 0 && k >= -22 ? Math.round(a / POW10[-k]) * POW10[-k] : Math.abs(Number(f.toPrecision(p)));
+    const m =
+      k >= 0 && k <= 22
+        ? Math.round(a * POW10[k]) / POW10[k]
+        : k < 0 && k >= -22
+          ? Math.round(a / POW10[-k]) * POW10[-k]
+          : Math.abs(Number(f.toPrecision(p)));
     return f < 0 ? -m : m;
   };
   let best = candidate(9);

@@ -87,7 +87,12 @@ describe('content-defined chunker', () => {
     const seed = Buffer.alloc(32, 7);
     const g = deriveGearTable(seed);
     for (const i of [0, 1, 128, 255]) {
-      const want = createHash('sha256').update('lifeboat-gear-v1').update(seed).update(Buffer.from([i])).digest().readUInt32BE(0);
+      const want = createHash('sha256')
+        .update('lifeboat-gear-v1')
+        .update(seed)
+        .update(Buffer.from([i]))
+        .digest()
+        .readUInt32BE(0);
       assert.equal(g[i], want);
     }
   });

@@ -23,7 +23,11 @@ async function crashWriterAfter(loc: object, bytes: number): Promise<number> {
       if (m) seen = Number(m[1]);
       if (seen >= bytes && child.exitCode === null) child.kill('SIGKILL');
     });
-    child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(seen) : reject(new Error(`crash writer exited ${code} before being killed: ${stderr}`))));
+    child.once('exit', (code, signal) =>
+      signal === 'SIGKILL'
+        ? resolve(seen)
+        : reject(new Error(`crash writer exited ${code} before being killed: ${stderr}`)),
+    );
   });
 }
 

@@ -41,7 +41,10 @@ for (const target of TARGETS) {
       const after = await repo.stats();
       const share = b.written.newBytes / SIZE;
       assert.ok(share <= 0.05, `new chunk bytes are ${(share * 100).toFixed(2)}% of the stream`);
-      assert.ok(after.chunkBytes - before.chunkBytes <= 0.05 * SIZE + 64 * 1024, `stored ${after.chunkBytes - before.chunkBytes} new bytes`);
+      assert.ok(
+        after.chunkBytes - before.chunkBytes <= 0.05 * SIZE + 64 * 1024,
+        `stored ${after.chunkBytes - before.chunkBytes} new bytes`,
+      );
       assert.ok(b.written.newChunks >= 1);
 
       // Each version restores on its own.
@@ -55,7 +58,11 @@ for (const target of TARGETS) {
       const original = await collectBytes(randomStream(SIZE / 2, 'dedup-insert'));
       await repo.writeArtifact(fromBuffer(original), { source: 's', kind: 'k', name: 'v1' });
       const mid = original.length / 2 + 12_345;
-      const inserted = Buffer.concat([original.subarray(0, mid), Buffer.from('a few inserted bytes that shift everything after them'), original.subarray(mid)]);
+      const inserted = Buffer.concat([
+        original.subarray(0, mid),
+        Buffer.from('a few inserted bytes that shift everything after them'),
+        original.subarray(mid),
+      ]);
       const b = await repo.writeArtifact(fromBuffer(inserted), { source: 's', kind: 'k', name: 'v2' });
       assert.ok(b.written.newBytes <= 0.05 * inserted.length, `new bytes ${b.written.newBytes} of ${inserted.length}`);
       assert.equal((await digestOf(repo.readArtifact(b))).sha256, b.sha256);

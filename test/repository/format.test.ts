@@ -33,12 +33,20 @@ async function json(dataKey: Buffer, raw: RawStore, name: string, type: number):
 }
 
 /** Section 4: key files. */
-async function unlock(raw: RawStore, password: string): Promise<{ dataKey: Buffer; idKey: Buffer; repository: string }> {
+async function unlock(
+  raw: RawStore,
+  password: string,
+): Promise<{ dataKey: Buffer; idKey: Buffer; repository: string }> {
   for (const name of await raw.list('keys/')) {
     const k = JSON.parse((await raw.get(name)).toString('utf8'));
     assert.equal(k.format, 'lifeboat-key');
     assert.equal(`keys/${k.id}`, name);
-    const kek = scryptSync(password.normalize('NFC'), Buffer.from(k.kdf.salt, 'base64'), 32, { N: k.kdf.N, r: k.kdf.r, p: k.kdf.p, maxmem: 512 * 1024 * 1024 });
+    const kek = scryptSync(password.normalize('NFC'), Buffer.from(k.kdf.salt, 'base64'), 32, {
+      N: k.kdf.N,
+      r: k.kdf.r,
+      p: k.kdf.p,
+      maxmem: 512 * 1024 * 1024,
+    });
     const wrapped = Buffer.from(k.wrapped.data, 'base64');
     try {
       const d = createDecipheriv('aes-256-gcm', kek, Buffer.from(k.wrapped.nonce, 'base64'));
@@ -82,10 +90,20 @@ for (const target of TARGETS) {
       const manifest = await json(keys.dataKey, raw, `points/${points[0]}`, TYPES.manifest);
       assert.equal(manifest.type, 'recovery-point');
       assert.deepEqual(manifest.tags, ['doc']);
-      const arts = manifest.artifacts as { indexId: string; sha256: string; size: number; chunks: number; name: string; metadata?: unknown }[];
+      const arts = manifest.artifacts as {
+        indexId: string;
+        sha256: string;
+        size: number;
+        chunks: number;
+        name: string;
+        metadata?: unknown;
+      }[];
       assert.deepEqual(arts[1].metadata, { ntotal: 5 });
 
-      for (const [art, expected] of [[arts[0], a], [arts[1], b]] as const) {
+      for (const [art, expected] of [
+        [arts[0], a],
+        [arts[1], b],
+      ] as const) {
         // Section 8: the artifact index.
         const index = await json(keys.dataKey, raw, `artifacts/${art.indexId}`, TYPES.index);
         assert.equal(index.type, 'artifact-index');

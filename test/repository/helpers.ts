@@ -3,7 +3,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { scratchDir, testEnv } from '../harness/env';
 import type { InitOptions, RepositoryLocation } from '../../repository';
 
@@ -32,13 +38,23 @@ export interface Target {
 let s3: S3Client | undefined;
 function s3Client(): S3Client {
   const m = testEnv().minio;
-  s3 ??= new S3Client({ endpoint: m.endpoint, region: m.region, forcePathStyle: true, credentials: { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey } });
+  s3 ??= new S3Client({
+    endpoint: m.endpoint,
+    region: m.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey },
+  });
   return s3;
 }
 
 export function minioOptions() {
   const m = testEnv().minio;
-  return { endpoint: m.endpoint, region: m.region, forcePathStyle: true, credentials: { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey } };
+  return {
+    endpoint: m.endpoint,
+    region: m.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey },
+  };
 }
 
 const local: Target = {
@@ -69,20 +85,31 @@ const local: Target = {
 
 const minio: Target = {
   name: 'minio',
-  location: (label) => ({ url: `s3://${testEnv().minio.bucket}/repo-tests/${label}-${randomBytes(6).toString('hex')}`, s3: minioOptions() }),
+  location: (label) => ({
+    url: `s3://${testEnv().minio.bucket}/repo-tests/${label}-${randomBytes(6).toString('hex')}`,
+    s3: minioOptions(),
+  }),
   raw: (loc) => {
     const [bucket, ...rest] = loc.url.slice('s3://'.length).split('/');
     const prefix = rest.join('/');
     const c = s3Client();
     return {
-      get: async (k) => Buffer.from(await (await c.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/${k}` }))).Body!.transformToByteArray()),
-      put: async (k, d) => void (await c.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${k}`, Body: d }))),
+      get: async (k) =>
+        Buffer.from(
+          await (
+            await c.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/${k}` }))
+          ).Body!.transformToByteArray(),
+        ),
+      put: async (k, d) =>
+        void (await c.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${k}`, Body: d }))),
       delete: async (k) => void (await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/${k}` }))),
       list: async (p) => {
         const out: string[] = [];
         let token: string | undefined;
         do {
-          const r = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/${p}`, ContinuationToken: token }));
+          const r = await c.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/${p}`, ContinuationToken: token }),
+          );
           for (const o of r.Contents ?? []) out.push(o.Key!.slice(prefix.length + 1));
           token = r.IsTruncated ? r.NextContinuationToken : undefined;
         } while (token);
@@ -113,7 +140,7 @@ export async function* repeatStream(size: number, unit: Buffer, piece = 1 << 20)
   const block = Buffer.alloc(piece);
   for (let i = 0; i < piece; i += unit.length) unit.copy(block, i);
   let off = 0;
-  for (let left = size; left > 0; ) {
+  for (let left = size; left > 0;) {
     // Keep the pattern continuous across pieces.
     const phase = off % unit.length;
     const n = Math.min(left, piece - unit.length);
@@ -124,7 +151,10 @@ export async function* repeatStream(size: number, unit: Buffer, piece = 1 << 20)
 }
 
 /** Collects a stream's sha256 and size as it passes (bounded memory). */
-export function tap(src: AsyncIterable<Uint8Array>): { stream: AsyncGenerator<Uint8Array>; result: () => { sha256: string; size: number } } {
+export function tap(src: AsyncIterable<Uint8Array>): {
+  stream: AsyncGenerator<Uint8Array>;
+  result: () => { sha256: string; size: number };
+} {
   const h = createHash('sha256');
   let size = 0;
   return {

@@ -27,9 +27,20 @@ for (const target of TARGETS) {
     after(async () => Promise.all(repos.map((r) => r.close())));
 
     /** A repository with one committed point of 3 MiB (several chunks), plus raw access to its objects. */
-    async function setup(label: string): Promise<{ loc: RepositoryLocation; repo: Repository; raw: RawStore; ref: ArtifactRef; data: Buffer; pointId: string; chunkIds: string[] }> {
+    async function setup(label: string): Promise<{
+      loc: RepositoryLocation;
+      repo: Repository;
+      raw: RawStore;
+      ref: ArtifactRef;
+      data: Buffer;
+      pointId: string;
+      chunkIds: string[];
+    }> {
       const loc = target.location(label);
-      const repo = await initRepository(loc, 'pw-1', { ...FAST, chunker: { minSize: 64 * 1024, normalSize: 256 * 1024, maxSize: 1024 * 1024 } });
+      const repo = await initRepository(loc, 'pw-1', {
+        ...FAST,
+        chunker: { minSize: 64 * 1024, normalSize: 256 * 1024, maxSize: 1024 * 1024 },
+      });
       repos.push(repo);
       const data = await collectBytes(randomStream(3 * MiB, `integrity-${label}`));
       const ref = await repo.writeArtifact(fromBuffer(data), { source: 'src', kind: 'kind', name: 'name' });
@@ -87,12 +98,17 @@ for (const target of TARGETS) {
       const repo = await initRepository(loc, 'pw', FAST);
       repos.push(repo);
       const marker = 'TOP-SECRET-CUSTOMER-RECORD-4711 '.repeat(4096);
-      const ref = await repo.writeArtifact(fromBuffer(Buffer.from(marker)), { source: 'customers-source', kind: 'k', name: 'n' });
+      const ref = await repo.writeArtifact(fromBuffer(Buffer.from(marker)), {
+        source: 'customers-source',
+        kind: 'k',
+        name: 'n',
+      });
       await repo.commitRecoveryPoint({ artifacts: [ref], tags: ['tag-visible-only-inside'] });
       const raw = target.raw(loc);
       for (const k of await raw.list('')) {
         const text = (await raw.get(k)).toString('latin1');
-        for (const needle of ['TOP-SECRET', 'customers-source', 'tag-visible-only-inside']) assert.ok(!text.includes(needle), `${k} contains "${needle}" in the clear`);
+        for (const needle of ['TOP-SECRET', 'customers-source', 'tag-visible-only-inside'])
+          assert.ok(!text.includes(needle), `${k} contains "${needle}" in the clear`);
       }
       const keyFile = JSON.parse((await raw.get((await raw.list('keys/'))[0])).toString());
       assert.equal(keyFile.kdf.algorithm, 'scrypt');
@@ -115,7 +131,10 @@ for (const target of TARGETS) {
       assert.equal(structure.ok, true, 'a flipped bit keeps the object in place: structure alone cannot see it');
       const report = await repo.verify({ readData: true });
       assert.equal(report.ok, false);
-      assert.deepEqual(report.problems.map((p) => [p.object, p.kind]), [[victim, 'corrupt']]);
+      assert.deepEqual(
+        report.problems.map((p) => [p.object, p.kind]),
+        [[victim, 'corrupt']],
+      );
       assert.deepEqual(report.problems[0].recoveryPoints, [pointId]);
       assert.equal(report.chunksRead, chunkIds.length);
     });
@@ -135,7 +154,10 @@ for (const target of TARGETS) {
       const e2 = await rejection(fresh.listRecoveryPoints());
       assert.equal((e2 as CorruptObjectError).object, name);
       const report = await fresh.verify();
-      assert.deepEqual(report.problems.map((p) => [p.object, p.kind]), [[name, 'corrupt']]);
+      assert.deepEqual(
+        report.problems.map((p) => [p.object, p.kind]),
+        [[name, 'corrupt']],
+      );
     });
 
     test('a truncated chunk is detected and named', async () => {
@@ -147,10 +169,16 @@ for (const target of TARGETS) {
       assert.ok(e instanceof CorruptObjectError);
       assert.equal((e as CorruptObjectError).object, victim);
       const report = await repo.verify({ readData: true });
-      assert.deepEqual(report.problems.map((p) => [p.object, p.kind]), [[victim, 'corrupt']]);
+      assert.deepEqual(
+        report.problems.map((p) => [p.object, p.kind]),
+        [[victim, 'corrupt']],
+      );
       // Truncated below the envelope size: structure alone already sees it.
       await raw.put(victim, blob.subarray(0, 10));
-      assert.deepEqual((await repo.verify()).problems.map((p) => [p.object, p.kind]), [[victim, 'corrupt']]);
+      assert.deepEqual(
+        (await repo.verify()).problems.map((p) => [p.object, p.kind]),
+        [[victim, 'corrupt']],
+      );
     });
 
     test('a missing chunk is detected and named, by read and by structure verify', async () => {
@@ -162,7 +190,10 @@ for (const target of TARGETS) {
       assert.equal((e as MissingObjectError).object, victim);
       const report = await repo.verify();
       assert.equal(report.ok, false);
-      assert.deepEqual(report.problems.map((p) => [p.object, p.kind, p.recoveryPoints]), [[victim, 'missing', [pointId]]]);
+      assert.deepEqual(
+        report.problems.map((p) => [p.object, p.kind, p.recoveryPoints]),
+        [[victim, 'missing', [pointId]]],
+      );
       assert.equal((await repo.verify({ recoveryPointId: pointId.slice(0, 12) })).ok, false);
     });
 
@@ -191,7 +222,10 @@ for (const target of TARGETS) {
       assert.ok(e4 instanceof InvalidArgumentError, e4.message);
       assert.equal((await repo.listRecoveryPoints()).length, before);
       // Reading with a tampered reference fails too, before any byte is returned.
-      assert.ok((await rejection(collectBytes(repo.readArtifact({ ...ref, size: ref.size + 1 })))) instanceof ArtifactRefMismatchError);
+      assert.ok(
+        (await rejection(collectBytes(repo.readArtifact({ ...ref, size: ref.size + 1 })))) instanceof
+          ArtifactRefMismatchError,
+      );
     });
 
     if (target.name === 'local') {

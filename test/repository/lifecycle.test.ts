@@ -31,7 +31,11 @@ for (const target of TARGETS) {
     after(async () => Promise.all(repos.map((r) => r.close())));
     const fresh = async (label: string) => {
       const loc = target.location(label);
-      const repo = await initRepository(loc, 'pw', { ...FAST, ...QUICK, chunker: { minSize: 64 * 1024, normalSize: 256 * 1024, maxSize: 1024 * 1024 } });
+      const repo = await initRepository(loc, 'pw', {
+        ...FAST,
+        ...QUICK,
+        chunker: { minSize: 64 * 1024, normalSize: 256 * 1024, maxSize: 1024 * 1024 },
+      });
       repos.push(repo);
       const second = async () => {
         const r = await openRepository(loc, 'pw', QUICK);
@@ -48,7 +52,12 @@ for (const target of TARGETS) {
       const a = await repo.commitRecoveryPoint({ artifacts: [ref], time: new Date('2026-05-01T10:00:00Z') });
       await repo.commitRecoveryPoint({ artifacts: [ref], time: new Date('2026-05-02T10:00:00Z') });
       const unknown = '20990101T000000Z-deadbeef';
-      for (const op of [() => repo.getRecoveryPoint(unknown), () => repo.forget(unknown), () => repo.hold(unknown, 'x'), () => repo.verify({ recoveryPointId: unknown })]) {
+      for (const op of [
+        () => repo.getRecoveryPoint(unknown),
+        () => repo.forget(unknown),
+        () => repo.hold(unknown, 'x'),
+        () => repo.verify({ recoveryPointId: unknown }),
+      ]) {
         const e = await rejection(op());
         assert.ok(e instanceof RecoveryPointNotFoundError, e.message);
         assert.equal((e as RecoveryPointNotFoundError).id, unknown);
@@ -91,13 +100,17 @@ for (const target of TARGETS) {
       const ac = new AbortController();
       let seen = 0;
       const e = await rejection(
-        repo.writeArtifact(randomStream(64 * MiB, 'interrupted'), { source: 's', kind: 'k', name: 'n' }, {
-          signal: ac.signal,
-          onProgress: (p) => {
-            seen = p.bytes;
-            if (p.bytes >= 10 * MiB) ac.abort();
+        repo.writeArtifact(
+          randomStream(64 * MiB, 'interrupted'),
+          { source: 's', kind: 'k', name: 'n' },
+          {
+            signal: ac.signal,
+            onProgress: (p) => {
+              seen = p.bytes;
+              if (p.bytes >= 10 * MiB) ac.abort();
+            },
           },
-        }),
+        ),
       );
       assert.ok(e instanceof OperationAbortedError, e.message);
       assert.ok(seen < 20 * MiB);
@@ -106,7 +119,10 @@ for (const target of TARGETS) {
         yield* randomStream(4 * MiB, 'broken');
         throw new Error('source connection reset');
       };
-      assert.equal((await rejection(repo.writeArtifact(broken(), { source: 's', kind: 'k', name: 'n' }))).message, 'source connection reset');
+      assert.equal(
+        (await rejection(repo.writeArtifact(broken(), { source: 's', kind: 'k', name: 'n' }))).message,
+        'source connection reset',
+      );
 
       assert.deepEqual(await repo.listRecoveryPoints(), []);
       assert.deepEqual(await raw.list('locks/'), []);
@@ -132,7 +148,10 @@ for (const target of TARGETS) {
         repo.writeArtifact(fromBuffer(dataA, 256 * 1024), { source: 'a', kind: 'k', name: 'n' }),
         other.writeArtifact(fromBuffer(dataB, 300 * 1024), { source: 'b', kind: 'k', name: 'n' }),
       ]);
-      const [pa, pb] = await Promise.all([repo.commitRecoveryPoint({ artifacts: [ra] }), other.commitRecoveryPoint({ artifacts: [rb] })]);
+      const [pa, pb] = await Promise.all([
+        repo.commitRecoveryPoint({ artifacts: [ra] }),
+        other.commitRecoveryPoint({ artifacts: [rb] }),
+      ]);
       assert.deepEqual(new Set((await repo.listRecoveryPoints()).map((p) => p.id)), new Set([pa.id, pb.id]));
       assert.deepEqual(await collectBytes(other.readArtifact(ra)), dataA);
       assert.deepEqual(await collectBytes(repo.readArtifact(rb)), dataB);
@@ -159,7 +178,10 @@ for (const target of TARGETS) {
       const report = await repo.prune({ graceMs: 0 });
       assert.equal(report.deletedChunks, dry.deletedChunks);
       assert.equal(report.deletedIndexes, 1);
-      assert.ok(report.deletedBytes >= 3.5 * MiB && report.deletedBytes < 6 * MiB, `${report.deletedBytes} bytes freed`);
+      assert.ok(
+        report.deletedBytes >= 3.5 * MiB && report.deletedBytes < 6 * MiB,
+        `${report.deletedBytes} bytes freed`,
+      );
       assert.deepEqual(await collectBytes(repo.readArtifact(r2)), d2);
       const v = await repo.verify({ readData: true });
       assert.equal(v.ok, true, JSON.stringify(v.problems));
@@ -206,7 +228,10 @@ for (const target of TARGETS) {
       assert.ok(report.deletedChunks > 0);
       assert.equal((await rejection(collectBytes(repo.readArtifact(g)))).name, 'ArtifactNotFoundError');
       const rp = await repo.commitRecoveryPoint({ artifacts: [ref] });
-      assert.deepEqual(await collectBytes(pruner.readArtifact((await pruner.getRecoveryPoint(rp.id)).artifacts[0])), expected);
+      assert.deepEqual(
+        await collectBytes(pruner.readArtifact((await pruner.getRecoveryPoint(rp.id)).artifacts[0])),
+        expected,
+      );
       const v = await pruner.verify({ readData: true });
       assert.equal(v.ok, true, JSON.stringify(v.problems));
     });
@@ -237,7 +262,10 @@ for (const target of TARGETS) {
       assert.equal(report.deferred, undefined);
       assert.equal(report.deletedIndexes, 1);
       const rp = await repo.commitRecoveryPoint({ artifacts: [ref] });
-      assert.deepEqual(await collectBytes(pruner.readArtifact((await pruner.getRecoveryPoint(rp.id)).artifacts[0])), Buffer.concat([reused, rest]));
+      assert.deepEqual(
+        await collectBytes(pruner.readArtifact((await pruner.getRecoveryPoint(rp.id)).artifacts[0])),
+        Buffer.concat([reused, rest]),
+      );
       const v = await pruner.verify({ readData: true });
       assert.equal(v.ok, true, JSON.stringify(v.problems));
     });

@@ -1,7 +1,18 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { initRepository, openRepository, type Repository } from '../../repository';
-import { FAST, MiB, TARGETS, collectBytes, digestOf, fromBuffer, liveBytes, randomStream, repeatStream, tap } from './helpers';
+import {
+  FAST,
+  MiB,
+  TARGETS,
+  collectBytes,
+  digestOf,
+  fromBuffer,
+  liveBytes,
+  randomStream,
+  repeatStream,
+  tap,
+} from './helpers';
 
 for (const target of TARGETS) {
   describe(`round trips on ${target.name}`, () => {
@@ -33,9 +44,13 @@ for (const target of TARGETS) {
       const before = liveBytes();
       let peak = before;
       let n = 0;
-      const ref = await repo.writeArtifact(t.stream, { source: 'redis-main', kind: 'redis-logical', name: 'db0' }, {
-        onProgress: () => void (n++ % 8 === 0 && (peak = Math.max(peak, liveBytes()))),
-      });
+      const ref = await repo.writeArtifact(
+        t.stream,
+        { source: 'redis-main', kind: 'redis-logical', name: 'db0' },
+        {
+          onProgress: () => void (n++ % 8 === 0 && (peak = Math.max(peak, liveBytes()))),
+        },
+      );
       const written = t.result();
       assert.equal(ref.size, 100 * MiB);
       assert.equal(ref.sha256, written.sha256);
@@ -44,12 +59,18 @@ for (const target of TARGETS) {
       assert.equal(ref.written.newBytes, 100 * MiB);
       // Streaming: live memory stays at two 8 MiB slabs plus the chunks in flight (8 on S3,
       // each with its compressed/encrypted copy), nothing like the whole 100 MB.
-      assert.ok(peak - before < 64 * MiB, `live memory grew by ${((peak - before) / MiB).toFixed(0)} MiB while writing`);
+      assert.ok(
+        peak - before < 64 * MiB,
+        `live memory grew by ${((peak - before) / MiB).toFixed(0)} MiB while writing`,
+      );
       const back = await digestOf(repo.readArtifact(ref));
       assert.deepEqual(back, written);
       // Random data does not compress: stored size is the data plus small envelopes.
       const st = await repo.stats();
-      assert.ok(st.chunkBytes >= 100 * MiB && st.chunkBytes < 100 * MiB + ref.chunks * 100, `${st.chunkBytes} stored chunk bytes`);
+      assert.ok(
+        st.chunkBytes >= 100 * MiB && st.chunkBytes < 100 * MiB + ref.chunks * 100,
+        `${st.chunkBytes} stored chunk bytes`,
+      );
     });
 
     test('100 MB of repetitive data: byte-exact, stored tiny (dedup + zstd)', async () => {
@@ -87,9 +108,18 @@ for (const target of TARGETS) {
     test('a committed recovery point survives a reopen and resolves by unique prefix', async () => {
       const { loc, repo } = await fresh('reopen');
       const data = await collectBytes(randomStream(3 * MiB, 'reopen'));
-      const ref = await repo.writeArtifact(fromBuffer(data), { source: 'faiss-docs', kind: 'faiss-index', name: 'docs.faiss' });
+      const ref = await repo.writeArtifact(fromBuffer(data), {
+        source: 'faiss-docs',
+        kind: 'faiss-index',
+        name: 'docs.faiss',
+      });
       const meta = { ntotal: 1000, dimension: 384, probes: [{ q: 1, ids: [3, 4] }] };
-      const rp = await repo.commitRecoveryPoint({ artifacts: [{ ...ref, metadata: meta }], tags: ['nightly'], labels: { runId: 'r-1' }, host: 'worker-7' });
+      const rp = await repo.commitRecoveryPoint({
+        artifacts: [{ ...ref, metadata: meta }],
+        tags: ['nightly'],
+        labels: { runId: 'r-1' },
+        host: 'worker-7',
+      });
       assert.match(rp.id, /^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
 
       const again = await openRepository(loc, 'correct horse');
@@ -103,7 +133,10 @@ for (const target of TARGETS) {
       assert.deepEqual(got.artifacts[0].metadata, meta);
       assert.deepEqual(await collectBytes(again.readArtifact(got.artifacts[0])), data);
       const list = await again.listRecoveryPoints();
-      assert.deepEqual(list.map((p) => p.id), [rp.id]);
+      assert.deepEqual(
+        list.map((p) => p.id),
+        [rp.id],
+      );
     });
 
     test('recovery points list newest first', async () => {
@@ -112,7 +145,10 @@ for (const target of TARGETS) {
       const times = ['2026-01-02T00:00:00Z', '2026-03-01T00:00:00Z', '2026-02-01T00:00:00Z'];
       for (const t of times) await repo.commitRecoveryPoint({ artifacts: [ref], time: new Date(t) });
       const list = await repo.listRecoveryPoints();
-      assert.deepEqual(list.map((p) => p.time), ['2026-03-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z']);
+      assert.deepEqual(
+        list.map((p) => p.time),
+        ['2026-03-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'],
+      );
       assert.ok(list[0].id.startsWith('20260301T000000Z-'));
     });
   });

@@ -24,7 +24,15 @@ async function startKmsMinio(): Promise<{ server: RunningServer; s3: S3Options; 
   const server = await spawnServer({
     name: `minio-kms:${port}`,
     command: toolPath('minio'),
-    args: ['server', path.join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${await freePort()}`, '--quiet'],
+    args: [
+      'server',
+      path.join(dir, 'data'),
+      '--address',
+      `127.0.0.1:${port}`,
+      '--console-address',
+      `127.0.0.1:${await freePort()}`,
+      '--quiet',
+    ],
     env: {
       MINIO_ROOT_USER: credentials.accessKeyId,
       MINIO_ROOT_PASSWORD: credentials.secretAccessKey,
@@ -46,7 +54,9 @@ async function startKmsMinio(): Promise<{ server: RunningServer; s3: S3Options; 
  * An HTTP proxy to the shared MinIO that answers every `failEvery`-th request
  * with 503 SlowDown (the Host header passes through, so signatures stay valid).
  */
-async function startFlakyProxy(failEvery: number): Promise<{ endpoint: string; failed: () => number; close: () => Promise<void> }> {
+async function startFlakyProxy(
+  failEvery: number,
+): Promise<{ endpoint: string; failed: () => number; close: () => Promise<void> }> {
   const target = new URL(testEnv().minio.endpoint);
   let n = 0;
   let failed = 0;
@@ -55,19 +65,28 @@ async function startFlakyProxy(failEvery: number): Promise<{ endpoint: string; f
       failed++;
       req.resume();
       res.writeHead(503, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+      );
       return;
     }
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { endpoint: `http://127.0.0.1:${port}`, failed: () => failed, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    failed: () => failed,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe('S3 backend specifics', () => {
@@ -84,7 +103,10 @@ describe('S3 backend specifics', () => {
   test('objects above the threshold go as multipart uploads and read back exactly', async () => {
     const env = testEnv().minio;
     const prefix = `repo-tests/multipart-${randomBytes(4).toString('hex')}`;
-    const backend = openBackend({ url: `s3://${env.bucket}/${prefix}`, s3: { ...minioOptions(), multipartThreshold: 5 * MiB } });
+    const backend = openBackend({
+      url: `s3://${env.bucket}/${prefix}`,
+      s3: { ...minioOptions(), multipartThreshold: 5 * MiB },
+    });
     try {
       const big = await collectBytes(randomStream(12 * MiB + 3, 'multipart'));
       assert.equal(await backend.put('artifacts/big', big), true);
@@ -115,7 +137,9 @@ describe('S3 backend specifics', () => {
       const rp = await repo.commitRecoveryPoint({ artifacts: [ref] });
       const c = new S3Client({ ...kms.s3, credentials: kms.s3.credentials });
       for (const key of [`points/${rp.id}`, `artifacts/${ref.indexId}`, 'config']) {
-        const head = await c.send(new HeadObjectCommand({ Bucket: kms.bucket, Key: `${url.split('/').slice(3).join('/')}/${key}` }));
+        const head = await c.send(
+          new HeadObjectCommand({ Bucket: kms.bucket, Key: `${url.split('/').slice(3).join('/')}/${key}` }),
+        );
         assert.equal(head.ServerSideEncryption, sse, key);
         if (sse === 'aws:kms') assert.match(head.SSEKMSKeyId ?? '', new RegExp(KMS_KEY));
       }
@@ -147,7 +171,12 @@ describe('S3 backend specifics', () => {
   test('an unreachable endpoint fails with BackendError naming the location, after a few attempts', async () => {
     const port = await freePort();
     const started = Date.now();
-    const e = await rejection(openRepository({ url: 's3://nowhere/x', s3: { ...minioOptions(), endpoint: `http://127.0.0.1:${port}`, maxAttempts: 3 } }, 'pw'));
+    const e = await rejection(
+      openRepository(
+        { url: 's3://nowhere/x', s3: { ...minioOptions(), endpoint: `http://127.0.0.1:${port}`, maxAttempts: 3 } },
+        'pw',
+      ),
+    );
     assert.ok(e instanceof BackendError, `${e.name}: ${e.message}`);
     assert.equal((e as BackendError).code, 'BACKEND_UNAVAILABLE');
     assert.match(e.message, /s3:\/\/nowhere\/x/);

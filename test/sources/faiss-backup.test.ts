@@ -21,7 +21,16 @@ import {
 } from '../../sources/faiss';
 import type { SourceProgress } from '../../sources/types';
 import { scratchDir } from '../harness/env';
-import { buildFixtures, drainTo, flatBomb, IDMAP_IDS, lshBomb, sha256, sha256File, type Fixture } from './faiss-fixtures';
+import {
+  buildFixtures,
+  drainTo,
+  flatBomb,
+  IDMAP_IDS,
+  lshBomb,
+  sha256,
+  sha256File,
+  type Fixture,
+} from './faiss-fixtures';
 
 let dir: string;
 let fixtures: Fixture[];
@@ -64,8 +73,15 @@ describe('FAISS backup of one file', () => {
       assert.equal(info.probes.labels.length, 8);
       assert.ok(info.probes.labels.every((l) => l.length === 10));
       const valid = new Set(fx.ids ?? Array.from({ length: fx.ntotal }, (_, i) => i));
-      assert.ok(info.probes.labels.flat().every((l) => valid.has(l)), `${fx.name}: every neighbour is a real id of the index`);
-      if (fx.ids) assert.ok(info.probes.labels.flat().every((l) => l >= IDMAP_IDS[0]), 'IDMap answers with its own ids');
+      assert.ok(
+        info.probes.labels.flat().every((l) => valid.has(l)),
+        `${fx.name}: every neighbour is a real id of the index`,
+      );
+      if (fx.ids)
+        assert.ok(
+          info.probes.labels.flat().every((l) => l >= IDMAP_IDS[0]),
+          'IDMap answers with its own ids',
+        );
       // Distances come sorted (ascending for L2/Lp, descending for inner product).
       const row = info.probes.distances[0];
       const sorted = [...row].sort((a, b) => (fx.metric === 'INNER_PRODUCT' ? b - a : a - b));
@@ -119,7 +135,10 @@ describe('FAISS backup of a directory', () => {
       assert.ok(readFileSync(artifact).equals(readFileSync(path.join(root, e.relativePath))));
       seen.push({ relativePath: e.relativePath, info });
     }
-    assert.deepEqual(seen.map((s) => s.relativePath), ['main.index', 'tenant-b/hnsw.faiss']);
+    assert.deepEqual(
+      seen.map((s) => s.relativePath),
+      ['main.index', 'tenant-b/hnsw.faiss'],
+    );
     assert.deepEqual(await fingerprintFaiss(root), faissFingerprintFromBackup(seen));
   });
 
@@ -130,14 +149,21 @@ describe('FAISS backup of a directory', () => {
     const b = await backupFaiss({ path: empty });
     assert.equal(b.kind, 'directory');
     if (b.kind !== 'directory') return;
-    await assert.rejects(b.files.next(), (e: unknown) => e instanceof FaissInvalidPathError && e.message.includes(empty) && /no index files/.test(e.message));
+    await assert.rejects(
+      b.files.next(),
+      (e: unknown) =>
+        e instanceof FaissInvalidPathError && e.message.includes(empty) && /no index files/.test(e.message),
+    );
   });
 });
 
 describe('FAISS backup: bad input fails clearly and streams nothing', () => {
   test('missing file and missing folder', async () => {
     const missing = path.join(dir, 'gone.index');
-    await assert.rejects(backupFaiss({ path: missing }), (e: unknown) => e instanceof FaissFileNotFoundError && e.path === missing && e.code === 'FAISS_FILE_NOT_FOUND');
+    await assert.rejects(
+      backupFaiss({ path: missing }),
+      (e: unknown) => e instanceof FaissFileNotFoundError && e.path === missing && e.code === 'FAISS_FILE_NOT_FOUND',
+    );
     await assert.rejects(backupFaissFile(path.join(dir, 'no-dir', 'x.index')), FaissFileNotFoundError);
     assert.equal(isRetryableFaissError(new FaissFileNotFoundError(missing)), false);
   });
@@ -146,10 +172,16 @@ describe('FAISS backup: bad input fails clearly and streams nothing', () => {
     const flat = readFileSync(fixtures[0].file);
     const truncated = path.join(dir, 'bk-truncated.index');
     writeFileSync(truncated, flat.subarray(0, flat.length - 100));
-    await assert.rejects(backupFaissFile(truncated), (e: unknown) => e instanceof FaissCorruptFileError && e.kind === 'truncated' && e.message.includes(truncated));
+    await assert.rejects(
+      backupFaissFile(truncated),
+      (e: unknown) => e instanceof FaissCorruptFileError && e.kind === 'truncated' && e.message.includes(truncated),
+    );
     const bomb = path.join(dir, 'bk-bomb.index');
     writeFileSync(bomb, flatBomb(flat));
-    await assert.rejects(backupFaissFile(bomb), (e: unknown) => e instanceof FaissCorruptFileError && e.kind === 'inconsistent');
+    await assert.rejects(
+      backupFaissFile(bomb),
+      (e: unknown) => e instanceof FaissCorruptFileError && e.kind === 'inconsistent',
+    );
   });
 });
 
@@ -175,22 +207,31 @@ describe('FAISS sandbox: faiss crashes in the child, the worker survives', () =>
     const bomb = path.join(dir, 'lsh-bomb.index');
     writeFileSync(bomb, lshBomb(readFileSync(fixtures[0].file)));
     const b = await backupFaissFile(bomb);
-    await assert.rejects(drainTo(b.stream, path.join(dir, 'lsh-bomb.artifact')).then(() => b.done), (e: unknown) => e instanceof FaissLoadError && e.detail.signal === 'SIGABRT');
+    await assert.rejects(
+      drainTo(b.stream, path.join(dir, 'lsh-bomb.artifact')).then(() => b.done),
+      (e: unknown) => e instanceof FaissLoadError && e.detail.signal === 'SIGABRT',
+    );
     await assert.rejects(b.done, FaissLoadError);
   });
 
-  test('faiss refusing a file (no crash) is a FaissLoadError carrying faiss\'s message', async () => {
+  test("faiss refusing a file (no crash) is a FaissLoadError carrying faiss's message", async () => {
     // A structurally unchecked LSH file cut short: faiss throws a read error instead of aborting.
     const bomb = lshBomb(readFileSync(fixtures[0].file));
     bomb.writeBigUInt64LE(1000n, bomb.length - 8);
     const f = path.join(dir, 'lsh-short.index');
     writeFileSync(f, bomb);
-    await assert.rejects(runFaissProbes(f), (e: unknown) => e instanceof FaissLoadError && !e.detail.signal && /read error/.test(e.detail.faissMessage ?? ''));
+    await assert.rejects(
+      runFaissProbes(f),
+      (e: unknown) => e instanceof FaissLoadError && !e.detail.signal && /read error/.test(e.detail.faissMessage ?? ''),
+    );
   });
 
   test('while the child works, onAlive keeps firing (activities heartbeat through long loads)', async () => {
     let ticks = 0;
-    const r = await runFaissProbes(fixtures.find((f) => f.fourcc === 'IHNf')!.file, { onAlive: () => ticks++, aliveIntervalMs: 20 });
+    const r = await runFaissProbes(fixtures.find((f) => f.fourcc === 'IHNf')!.file, {
+      onAlive: () => ticks++,
+      aliveIntervalMs: 20,
+    });
     assert.equal(r.status, 'ok');
     assert.ok(ticks >= 3, `onAlive fired ${ticks} times during a load of several hundred ms`);
   });
@@ -231,6 +272,9 @@ describe('FAISS backup: cancellation and a file changing underneath', () => {
     const b = await backupFaissFile(f);
     await drainTo(b.stream, path.join(dir, 'changing.artifact'));
     appendFileSync(f, Buffer.alloc(64));
-    await assert.rejects(b.done, (e: unknown) => e instanceof FaissFileChangedError && isRetryableFaissError(e) && e.message.includes(f));
+    await assert.rejects(
+      b.done,
+      (e: unknown) => e instanceof FaissFileChangedError && isRetryableFaissError(e) && e.message.includes(f),
+    );
   });
 });

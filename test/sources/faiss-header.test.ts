@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Index } from 'faiss-node';
-import { FaissCorruptFileError, FaissFileNotFoundError, FaissInvalidPathError, inspectFaissFile, readFaissHeader } from '../../sources/faiss';
+import {
+  FaissCorruptFileError,
+  FaissFileNotFoundError,
+  FaissInvalidPathError,
+  inspectFaissFile,
+  readFaissHeader,
+} from '../../sources/faiss';
 import { scratchDir } from '../harness/env';
 import { buildFixtures, D, N, type Fixture } from './faiss-fixtures';
 
@@ -86,7 +92,11 @@ describe('FAISS header: damaged files are rejected, naming the file', () => {
   test('truncated in the header, mid-data and by one byte, for every type', async () => {
     for (const fx of fixtures) {
       const full = readFileSync(fx.file);
-      for (const [label, len] of [['header', 20], ['mid-data', Math.floor(full.length / 2)], ['last byte', full.length - 1]] as const) {
+      for (const [label, len] of [
+        ['header', 20],
+        ['mid-data', Math.floor(full.length / 2)],
+        ['last byte', full.length - 1],
+      ] as const) {
         const f = write(`trunc-${label}-${path.basename(fx.file)}`, full.subarray(0, len));
         await rejectsCorrupt(f, 'truncated', /needs \d+ bytes|ended early/);
       }
@@ -99,7 +109,11 @@ describe('FAISS header: damaged files are rejected, naming the file', () => {
   });
 
   test('unknown type code', async () => {
-    await rejectsCorrupt(write('text.index', Buffer.from('hello, this is not an index at all, just some text')), 'unknown-type', /"hell".*not a FAISS float index type/);
+    await rejectsCorrupt(
+      write('text.index', Buffer.from('hello, this is not an index at all, just some text')),
+      'unknown-type',
+      /"hell".*not a FAISS float index type/,
+    );
     const flat = readFileSync(fixtures[0].file);
     const bin = Buffer.from(flat);
     bin.write('IBxF', 0, 'latin1'); // a binary index: faiss-node cannot read those
@@ -124,11 +138,19 @@ describe('FAISS header: damaged files are rejected, naming the file', () => {
     // Flat: header says N vectors, the data vector's length field says otherwise.
     const flat = byName('Flat L2');
     flat.writeBigUInt64LE(BigInt(N * D - 16), 37);
-    await rejectsCorrupt(write('flat-count.index', flat), 'inconsistent', /vectors has 15984 elements where 16000 were expected/);
+    await rejectsCorrupt(
+      write('flat-count.index', flat),
+      'inconsistent',
+      /vectors has 15984 elements where 16000 were expected/,
+    );
     // Flat: a length field so large faiss would try to allocate terabytes and abort.
     const bomb = byName('Flat L2');
     bomb.writeBigUInt64LE(1n << 39n, 37);
-    await rejectsCorrupt(write('flat-bomb.index', bomb), 'inconsistent', /vectors has 549755813888 elements where 16000 were expected/);
+    await rejectsCorrupt(
+      write('flat-bomb.index', bomb),
+      'inconsistent',
+      /vectors has 549755813888 elements where 16000 were expected/,
+    );
     // HNSW: neighbour ids overwritten in the middle of the graph.
     const hnsw = byName('HNSW32');
     for (let i = Math.floor(hnsw.length / 3); i < Math.floor(hnsw.length / 3) + 64; i++) hnsw[i] = 0x7f;
@@ -136,7 +158,11 @@ describe('FAISS header: damaged files are rejected, naming the file', () => {
     // IDMap: the wrapped index holds a different number of vectors than the wrapper says.
     const idmap = byName('IDMap,Flat');
     idmap.writeBigInt64LE(BigInt(N + 1), 8);
-    await rejectsCorrupt(write('idmap-ntotal.index', idmap), 'inconsistent', /IxMp holds 1001 vectors but its wrapped index IxF2 holds 1000/);
+    await rejectsCorrupt(
+      write('idmap-ntotal.index', idmap),
+      'inconsistent',
+      /IxMp holds 1001 vectors but its wrapped index IxF2 holds 1000/,
+    );
   });
 
   test('IVF: list sizes that do not add up to ntotal', async () => {
@@ -145,7 +171,11 @@ describe('FAISS header: damaged files are rejected, naming the file', () => {
     assert.ok(at > 0, 'IVF fixture uses the full list layout');
     const first = at + 4 + 8; // after the layout tag and the sizes vector's length
     ivf.writeBigUInt64LE(ivf.readBigUInt64LE(first) + 1n, first);
-    await rejectsCorrupt(write('ivf-sizes.index', ivf), 'inconsistent', /inverted lists hold 1001 vectors but the header says 1000/);
+    await rejectsCorrupt(
+      write('ivf-sizes.index', ivf),
+      'inconsistent',
+      /inverted lists hold 1001 vectors but the header says 1000/,
+    );
   });
 
   test('trailing bytes after a complete index', async () => {
@@ -155,7 +185,13 @@ describe('FAISS header: damaged files are rejected, naming the file', () => {
 
   test('missing file and a folder', async () => {
     const missing = path.join(dir, 'nope', 'missing.index');
-    await assert.rejects(readFaissHeader(missing), (e: unknown) => e instanceof FaissFileNotFoundError && e.path === missing && e.message.includes(missing));
-    await assert.rejects(inspectFaissFile(dir), (e: unknown) => e instanceof FaissInvalidPathError && /not a regular file/.test(e.message));
+    await assert.rejects(
+      readFaissHeader(missing),
+      (e: unknown) => e instanceof FaissFileNotFoundError && e.path === missing && e.message.includes(missing),
+    );
+    await assert.rejects(
+      inspectFaissFile(dir),
+      (e: unknown) => e instanceof FaissInvalidPathError && /not a regular file/.test(e.message),
+    );
   });
 });

@@ -1,7 +1,17 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -45,7 +55,12 @@ before(async () => {
 });
 
 const bk = (name: string) => backups.get(name)!;
-const expectedOf = (info: FaissBackupInfo): FaissExpected => ({ size: info.size, sha256: info.sha256, header: info.header, probes: info.probes });
+const expectedOf = (info: FaissBackupInfo): FaissExpected => ({
+  size: info.size,
+  sha256: info.sha256,
+  header: info.header,
+  probes: info.probes,
+});
 
 /** A fresh target folder, optionally holding a current index file. */
 function targetDir(label: string, current?: Buffer): { target: string; folder: string } {
@@ -87,10 +102,17 @@ describe('FAISS restore round trip', () => {
   test('the restored file gets the backed-up mode (restrictive 0600 when none was recorded)', async () => {
     const { artifact, info } = bk('Flat L2');
     const a = targetDir('mode-a');
-    await (await restoreFaiss(createReadStream(artifact), { targetPath: a.target, expected: { ...expectedOf(info), mode: 0o640 } })).confirm();
+    await (
+      await restoreFaiss(createReadStream(artifact), {
+        targetPath: a.target,
+        expected: { ...expectedOf(info), mode: 0o640 },
+      })
+    ).confirm();
     assert.equal(statSync(a.target).mode & 0o777, 0o640);
     const b = targetDir('mode-b');
-    await (await restoreFaiss(createReadStream(artifact), { targetPath: b.target, expected: expectedOf(info) })).confirm();
+    await (
+      await restoreFaiss(createReadStream(artifact), { targetPath: b.target, expected: expectedOf(info) })
+    ).confirm();
     assert.equal(statSync(b.target).mode & 0o777, 0o600);
   });
 });
@@ -122,7 +144,7 @@ describe('FAISS restore over an existing file: keep the previous until confirmed
     const { artifact, info } = bk('IVF16,Flat');
     const h = await restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info) });
     assert.ok(readFileSync(target).equals(readFileSync(artifact)));
-    assert.equal(statSync(target).mode & 0o777, 0o644, 'the replaced file\'s mode is kept');
+    assert.equal(statSync(target).mode & 0o777, 0o644, "the replaced file's mode is kept");
     assert.equal((await h.rollback()).outcome, 'rolled-back');
     assert.ok(readFileSync(target).equals(before));
     assert.equal(statSync(target).ino, ino, 'the very original file is back');
@@ -145,10 +167,18 @@ describe('FAISS restore over an existing file: keep the previous until confirmed
     const before = readFileSync(original);
     const { target, folder } = targetDir('cross-process', before);
     const { artifact, info } = bk('IDMap,Flat');
-    const h = await restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info), restoreId: 'drill-42' });
+    const h = await restoreFaiss(createReadStream(artifact), {
+      targetPath: target,
+      expected: expectedOf(info),
+      restoreId: 'drill-42',
+    });
     assert.equal(h.restoreId, 'drill-42');
     const script = `require(${JSON.stringify(path.resolve(__dirname, '../../sources/faiss'))}).rollbackFaissRestore(process.argv[1], process.argv[2]).then((o) => console.log(JSON.stringify(o)))`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script, target, 'drill-42'], { cwd: path.resolve(__dirname, '../..') });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '-e', script, target, 'drill-42'],
+      { cwd: path.resolve(__dirname, '../..') },
+    );
     assert.equal(JSON.parse(stdout).outcome, 'rolled-back');
     assert.ok(readFileSync(target).equals(before));
     assertClean(folder);
@@ -157,9 +187,17 @@ describe('FAISS restore over an existing file: keep the previous until confirmed
   test('a retried restore with the same id after the swap returns the same result without redoing it', async () => {
     const { target } = targetDir('retry', readFileSync(bk('Flat L2').artifact));
     const { artifact, info } = bk('HNSW32');
-    const first = await restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info), restoreId: 'retry-1' });
+    const first = await restoreFaiss(createReadStream(artifact), {
+      targetPath: target,
+      expected: expectedOf(info),
+      restoreId: 'retry-1',
+    });
     const ino = statSync(target).ino;
-    const again = await restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info), restoreId: 'retry-1' });
+    const again = await restoreFaiss(createReadStream(artifact), {
+      targetPath: target,
+      expected: expectedOf(info),
+      restoreId: 'retry-1',
+    });
     assert.equal(statSync(target).ino, ino, 'not written twice');
     assert.equal(again.previousPath, first.previousPath);
     assert.deepEqual(again.probes, first.probes);
@@ -172,22 +210,33 @@ describe('FAISS restore over an existing file: keep the previous until confirmed
     const { artifact, info } = bk('Flat IP');
     const a = await restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info) });
     const hnsw = bk('HNSW32');
-    await assert.rejects(restoreFaiss(createReadStream(hnsw.artifact), { targetPath: target, expected: expectedOf(hnsw.info) }), (e: unknown) => {
-      assert.ok(e instanceof FaissRestorePendingError);
-      assert.equal(e.pendingRestoreId, a.restoreId);
-      assert.ok(e.message.includes(target));
-      return true;
-    });
+    await assert.rejects(
+      restoreFaiss(createReadStream(hnsw.artifact), { targetPath: target, expected: expectedOf(hnsw.info) }),
+      (e: unknown) => {
+        assert.ok(e instanceof FaissRestorePendingError);
+        assert.equal(e.pendingRestoreId, a.restoreId);
+        assert.ok(e.message.includes(target));
+        return true;
+      },
+    );
     assert.ok(readFileSync(target).equals(readFileSync(artifact)), 'the blocked restore changed nothing');
     await a.confirm();
-    await (await restoreFaiss(createReadStream(hnsw.artifact), { targetPath: target, expected: expectedOf(hnsw.info) })).confirm();
+    await (
+      await restoreFaiss(createReadStream(hnsw.artifact), { targetPath: target, expected: expectedOf(hnsw.info) })
+    ).confirm();
     assert.ok(readFileSync(target).equals(readFileSync(hnsw.artifact)));
   });
 });
 
 describe('FAISS restore refuses bad data: target untouched, no temp files', () => {
   /** Runs a restore expected to fail over an existing original; checks the original is intact and nothing is left. */
-  async function refuses(label: string, bytes: Buffer, expected: FaissExpected, check: (e: unknown) => boolean, opts = {}): Promise<void> {
+  async function refuses(
+    label: string,
+    bytes: Buffer,
+    expected: FaissExpected,
+    check: (e: unknown) => boolean,
+    opts = {},
+  ): Promise<void> {
     const original = readFileSync(bk('Flat L2').artifact);
     const { target, folder } = targetDir(label, original);
     await assert.rejects(restoreFaiss(Readable.from([bytes]), { targetPath: target, expected, ...opts }), check);
@@ -199,19 +248,34 @@ describe('FAISS restore refuses bad data: target untouched, no temp files', () =
   test('stream truncated in transit: size mismatch', async () => {
     const { artifact, info } = bk('HNSW32');
     const bytes = readFileSync(artifact);
-    await refuses('short-stream', bytes.subarray(0, bytes.length >> 1), expectedOf(info), (e) => e instanceof FaissIntegrityError && e.field === 'size' && e.actual === bytes.length >> 1);
+    await refuses(
+      'short-stream',
+      bytes.subarray(0, bytes.length >> 1),
+      expectedOf(info),
+      (e) => e instanceof FaissIntegrityError && e.field === 'size' && e.actual === bytes.length >> 1,
+    );
   });
 
   test('stream longer than recorded: stopped as soon as it overflows', async () => {
     const { artifact, info } = bk('Flat IP');
-    await refuses('long-stream', Buffer.concat([readFileSync(artifact), Buffer.alloc(10)]), expectedOf(info), (e) => e instanceof FaissIntegrityError && e.field === 'size');
+    await refuses(
+      'long-stream',
+      Buffer.concat([readFileSync(artifact), Buffer.alloc(10)]),
+      expectedOf(info),
+      (e) => e instanceof FaissIntegrityError && e.field === 'size',
+    );
   });
 
   test('a byte flipped in transit: sha256 mismatch', async () => {
     const { artifact, info } = bk('IVF16,Flat');
     const bytes = Buffer.from(readFileSync(artifact));
     bytes[bytes.length >> 1] ^= 0xff;
-    await refuses('flipped', bytes, expectedOf(info), (e) => e instanceof FaissIntegrityError && e.field === 'sha256' && e.message.includes('vectors.index'));
+    await refuses(
+      'flipped',
+      bytes,
+      expectedOf(info),
+      (e) => e instanceof FaissIntegrityError && e.field === 'sha256' && e.message.includes('vectors.index'),
+    );
   });
 
   test('a file corrupted before backup (HNSW graph overwritten mid-file): rejected by the layout walk', async () => {
@@ -221,25 +285,49 @@ describe('FAISS restore refuses bad data: target untouched, no temp files', () =
     writeFileSync(tmp, bytes);
     // Expected values that match the corrupted bytes, so only the content checks can catch it.
     const header = (await inspectFaissFile(bk('HNSW32').artifact)).header;
-    await refuses('hnsw-corrupt', bytes, { size: bytes.length, sha256: sha256(bytes), header }, (e) => e instanceof FaissCorruptFileError && e.kind === 'inconsistent' && /neighbour id/.test(e.message) && e.message.includes('vectors.index'));
+    await refuses(
+      'hnsw-corrupt',
+      bytes,
+      { size: bytes.length, sha256: sha256(bytes), header },
+      (e) =>
+        e instanceof FaissCorruptFileError &&
+        e.kind === 'inconsistent' &&
+        /neighbour id/.test(e.message) &&
+        e.message.includes('vectors.index'),
+    );
   });
 
   test('a file truncated mid-data before backup: rejected as truncated', async () => {
     const full = readFileSync(bk('IDMap2,Flat').artifact);
     const bytes = full.subarray(0, Math.floor(full.length * 0.6));
     const header = bk('IDMap2,Flat').info.header;
-    await refuses('cut', bytes, { size: bytes.length, sha256: sha256(bytes), header }, (e) => e instanceof FaissCorruptFileError && e.kind === 'truncated');
+    await refuses(
+      'cut',
+      bytes,
+      { size: bytes.length, sha256: sha256(bytes), header },
+      (e) => e instanceof FaissCorruptFileError && e.kind === 'truncated',
+    );
   });
 
   test('a file that crashes faiss: FaissLoadError from the sandbox, nothing put in place', async () => {
     const bytes = lshBomb(readFileSync(bk('Flat L2').artifact));
     const header = { ...bk('Flat L2').info.header, fourcc: 'IxHe', indexType: 'IndexLSH' };
-    await refuses('crash', bytes, { size: bytes.length, sha256: sha256(bytes), header }, (e) => e instanceof FaissLoadError && e.detail.signal === 'SIGABRT');
+    await refuses(
+      'crash',
+      bytes,
+      { size: bytes.length, sha256: sha256(bytes), header },
+      (e) => e instanceof FaissLoadError && e.detail.signal === 'SIGABRT',
+    );
   });
 
   test('header differing from the one recorded at backup', async () => {
     const { artifact, info } = bk('Flat L2');
-    await refuses('header', readFileSync(artifact), { ...expectedOf(info), header: { ...info.header, ntotal: 999 } }, (e) => e instanceof FaissIntegrityError && e.field === 'header');
+    await refuses(
+      'header',
+      readFileSync(artifact),
+      { ...expectedOf(info), header: { ...info.header, ntotal: 999 } },
+      (e) => e instanceof FaissIntegrityError && e.field === 'header',
+    );
   });
 
   test('probe results differing from the ones recorded at backup', async () => {
@@ -247,7 +335,12 @@ describe('FAISS restore refuses bad data: target untouched, no temp files', () =
     assert.equal(info.probes.status, 'ok');
     if (info.probes.status !== 'ok') return;
     const probes = { ...info.probes, labels: info.probes.labels.map((l, q) => (q === 3 ? [...l].reverse() : l)) };
-    await refuses('probes', readFileSync(artifact), { ...expectedOf(info), probes }, (e) => e instanceof FaissProbeMismatchError && /query 3: neighbours/.test(e.message));
+    await refuses(
+      'probes',
+      readFileSync(artifact),
+      { ...expectedOf(info), probes },
+      (e) => e instanceof FaissProbeMismatchError && /query 3: neighbours/.test(e.message),
+    );
   });
 
   test('dimension mismatch with the index at the target (when enforced)', async () => {
@@ -256,14 +349,21 @@ describe('FAISS restore refuses bad data: target untouched, no temp files', () =
     buildFlat(wide, 32);
     const current = readFileSync(wide);
     const { target, folder } = targetDir('dim', current);
-    await assert.rejects(restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info), enforceDimension: true }), (e: unknown) => {
-      assert.ok(e instanceof FaissDimensionMismatchError);
-      assert.equal(e.backupDimension, 16);
-      assert.equal(e.targetDimension, 32);
-      assert.match(e.message, /dimension 16 .* dimension 32/);
-      assert.ok(e.message.includes(target));
-      return true;
-    });
+    await assert.rejects(
+      restoreFaiss(createReadStream(artifact), {
+        targetPath: target,
+        expected: expectedOf(info),
+        enforceDimension: true,
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof FaissDimensionMismatchError);
+        assert.equal(e.backupDimension, 16);
+        assert.equal(e.targetDimension, 32);
+        assert.match(e.message, /dimension 16 .* dimension 32/);
+        assert.ok(e.message.includes(target));
+        return true;
+      },
+    );
     assert.ok(readFileSync(target).equals(current));
     assertClean(folder);
     // Not enforced: the restore goes ahead (an operator's explicit choice).
@@ -272,16 +372,38 @@ describe('FAISS restore refuses bad data: target untouched, no temp files', () =
     assert.ok(readFileSync(target).equals(current));
   });
 
-  test('missing target folder, a folder in the target\'s place, bad arguments', async () => {
+  test("missing target folder, a folder in the target's place, bad arguments", async () => {
     const { artifact, info } = bk('Flat L2');
     const nowhere = path.join(dir, 'no-such-folder', 'x.index');
-    await assert.rejects(restoreFaiss(createReadStream(artifact), { targetPath: nowhere, expected: expectedOf(info) }), (e: unknown) => e instanceof FaissTargetError && /does not exist/.test(e.message));
+    await assert.rejects(
+      restoreFaiss(createReadStream(artifact), { targetPath: nowhere, expected: expectedOf(info) }),
+      (e: unknown) => e instanceof FaissTargetError && /does not exist/.test(e.message),
+    );
     assert.equal(existsSync(path.dirname(nowhere)), false);
     const { folder } = targetDir('dir-in-place');
     mkdirSync(path.join(folder, 'vectors.index'));
-    await assert.rejects(restoreFaiss(createReadStream(artifact), { targetPath: path.join(folder, 'vectors.index'), expected: expectedOf(info) }), (e: unknown) => e instanceof FaissTargetError && /not a regular file/.test(e.message));
-    await assert.rejects(restoreFaiss(createReadStream(artifact), { targetPath: path.join(folder, 'y.index'), expected: { ...expectedOf(info), sha256: 'abc' } }), /expected\.sha256/);
-    await assert.rejects(restoreFaiss(createReadStream(artifact), { targetPath: path.join(folder, 'y.index'), expected: expectedOf(info), restoreId: '../x' }), /restoreId/);
+    await assert.rejects(
+      restoreFaiss(createReadStream(artifact), {
+        targetPath: path.join(folder, 'vectors.index'),
+        expected: expectedOf(info),
+      }),
+      (e: unknown) => e instanceof FaissTargetError && /not a regular file/.test(e.message),
+    );
+    await assert.rejects(
+      restoreFaiss(createReadStream(artifact), {
+        targetPath: path.join(folder, 'y.index'),
+        expected: { ...expectedOf(info), sha256: 'abc' },
+      }),
+      /expected\.sha256/,
+    );
+    await assert.rejects(
+      restoreFaiss(createReadStream(artifact), {
+        targetPath: path.join(folder, 'y.index'),
+        expected: expectedOf(info),
+        restoreId: '../x',
+      }),
+      /restoreId/,
+    );
     assert.deepEqual(readdirSync(folder), ['vectors.index']);
   });
 
@@ -302,7 +424,10 @@ describe('FAISS restore refuses bad data: target untouched, no temp files', () =
         await new Promise((r) => setTimeout(r, 5));
       }
     }
-    await assert.rejects(restoreFaiss(Readable.from(slow()), { targetPath: target, expected: expectedOf(info) }, { signal: ac.signal }), FaissCancelledError);
+    await assert.rejects(
+      restoreFaiss(Readable.from(slow()), { targetPath: target, expected: expectedOf(info) }, { signal: ac.signal }),
+      FaissCancelledError,
+    );
     assert.ok(readFileSync(target).equals(original));
     assertClean(folder);
   });
@@ -326,15 +451,26 @@ describe('FAISS restore journal survives a crash', () => {
       }
       restoreFaiss(Readable.from(slow()), JSON.parse(process.argv[2]));`;
     const opts = { targetPath: target, expected: expectedOf(info), restoreId: 'killed-1' };
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, artifact, JSON.stringify(opts)], { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve()));
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, artifact, JSON.stringify(opts)], {
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve()),
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
 
     assert.ok(readFileSync(target).equals(original), 'the kill left the target as it was');
     assert.deepEqual(await listPendingFaissRestores(target), ['killed-1']);
-    assert.ok(leftovers(folder).some((n) => n.includes('lifeboat-tmp-killed-1')), 'the half-written temp file is recorded, not orphaned');
-    await assert.rejects(restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info) }), FaissRestorePendingError);
+    assert.ok(
+      leftovers(folder).some((n) => n.includes('lifeboat-tmp-killed-1')),
+      'the half-written temp file is recorded, not orphaned',
+    );
+    await assert.rejects(
+      restoreFaiss(createReadStream(artifact), { targetPath: target, expected: expectedOf(info) }),
+      FaissRestorePendingError,
+    );
     const h = await restoreFaiss(createReadStream(artifact), opts);
     assert.ok(readFileSync(target).equals(readFileSync(artifact)));
     await h.confirm();
@@ -351,7 +487,18 @@ describe('FAISS restore journal survives a crash', () => {
     copyFileSync(artifact, tmp);
     writeFileSync(
       path.join(folder, `.vectors.index.lifeboat-restore-${id}.json`),
-      JSON.stringify({ version: 1, restoreId: id, targetPath: target, tmpPath: tmp, prevPath: null, state: 'prepared', sha256: info.sha256, size: info.size, createdAt: new Date().toISOString(), result: { ...info } }),
+      JSON.stringify({
+        version: 1,
+        restoreId: id,
+        targetPath: target,
+        tmpPath: tmp,
+        prevPath: null,
+        state: 'prepared',
+        sha256: info.sha256,
+        size: info.size,
+        createdAt: new Date().toISOString(),
+        result: { ...info },
+      }),
     );
     assert.deepEqual(await listPendingFaissRestores(target), [id]);
     await assert.rejects(confirmFaissRestore(target, id), /never put its file in place/);

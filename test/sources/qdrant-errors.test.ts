@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { type Readable } from 'node:stream';
 import {
   backupQdrantPoints,
   backupQdrantSnapshot,
@@ -19,7 +19,15 @@ import {
   verifyQdrantRestore,
   type QdrantBackupInfo,
 } from '../../sources/qdrant';
-import { openBackup, saveBackup, seedNamed, seedPlain, startFixture, uniq, type QdrantFixture } from './qdrant-fixtures';
+import {
+  openBackup,
+  saveBackup,
+  seedNamed,
+  seedPlain,
+  startFixture,
+  uniq,
+  type QdrantFixture,
+} from './qdrant-fixtures';
 
 let fx: QdrantFixture;
 let deadUrl: string;
@@ -50,7 +58,11 @@ async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; 
 describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
   test('an unreachable server is named in a non-retryable error', async () => {
     const dead = { url: deadUrl, timeoutMs: 5000 };
-    for (const run of [() => backupQdrantSnapshot(dead, 'docs'), () => backupQdrantPoints(dead, 'docs'), () => fingerprintQdrant(dead, 'docs')]) {
+    for (const run of [
+      () => backupQdrantSnapshot(dead, 'docs'),
+      () => backupQdrantPoints(dead, 'docs'),
+      () => fingerprintQdrant(dead, 'docs'),
+    ]) {
       const e = await rejection(run());
       assert.ok(e instanceof QdrantUnreachableError, String(e));
       assert.equal(e.code, 'QDRANT_UNREACHABLE');
@@ -66,7 +78,11 @@ describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
 
   test('a missing collection is named, and nothing is created', async () => {
     const name = uniq('err-missing');
-    for (const run of [() => backupQdrantSnapshot(conn(), name), () => backupQdrantPoints(conn(), name), () => fingerprintQdrant(conn(), name)]) {
+    for (const run of [
+      () => backupQdrantSnapshot(conn(), name),
+      () => backupQdrantPoints(conn(), name),
+      () => fingerprintQdrant(conn(), name),
+    ]) {
       const e = await rejection(run());
       assert.ok(e instanceof QdrantCollectionNotFoundError, String(e));
       assert.equal((e as QdrantCollectionNotFoundError).collection, name);
@@ -87,7 +103,10 @@ describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
     const snapInfo = await saveBackup(await backupQdrantSnapshot(conn(), src), path.join(fx.dir, `${src}.snapshot`));
     const ptsInfo = await saveBackup(await backupQdrantPoints(conn(), src), path.join(fx.dir, `${src}.ndjson`));
     await fx.client.createCollection(dst, { vectors: { size: 8, distance: 'Cosine' } });
-    await fx.client.upsert(dst, { wait: true, points: [{ id: 1, vector: [1, 2, 3, 4, 5, 6, 7, 8], payload: { keep: 'me' } }] });
+    await fx.client.upsert(dst, {
+      wait: true,
+      points: [{ id: 1, vector: [1, 2, 3, 4, 5, 6, 7, 8], payload: { keep: 'me' } }],
+    });
     const before = await fingerprintQdrant(conn(), dst);
 
     const pre = await preflightQdrantRestore(conn(), { info: snapInfo, collection: dst });
@@ -95,8 +114,13 @@ describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
     assert.ok(pre.problems[0] instanceof QdrantDimensionMismatchError);
 
     for (const attempt of [
-      () => restoreQdrantSnapshot(conn(), openBackup(path.join(fx.dir, `${src}.snapshot`)), { info: snapInfo, collection: dst }),
-      () => restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${src}.ndjson`)), { info: ptsInfo, collection: dst }),
+      () =>
+        restoreQdrantSnapshot(conn(), openBackup(path.join(fx.dir, `${src}.snapshot`)), {
+          info: snapInfo,
+          collection: dst,
+        }),
+      () =>
+        restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${src}.ndjson`)), { info: ptsInfo, collection: dst }),
     ]) {
       const e = await rejection(attempt());
       assert.ok(e instanceof QdrantDimensionMismatchError, String(e));
@@ -113,13 +137,21 @@ describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
     const ndst = uniq('err-dim-named-dst');
     await seedNamed(fx.client, nsrc, 20);
     const nInfo = await saveBackup(await backupQdrantPoints(conn(), nsrc), path.join(fx.dir, `${nsrc}.ndjson`));
-    await fx.client.createCollection(ndst, { vectors: { text: { size: 32, distance: 'Cosine' }, image: { size: 8, distance: 'Dot' } } });
-    const ne = await rejection(restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${nsrc}.ndjson`)), { info: nInfo, collection: ndst }));
+    await fx.client.createCollection(ndst, {
+      vectors: { text: { size: 32, distance: 'Cosine' }, image: { size: 8, distance: 'Dot' } },
+    });
+    const ne = await rejection(
+      restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${nsrc}.ndjson`)), { info: nInfo, collection: ndst }),
+    );
     assert.ok(ne instanceof QdrantDimensionMismatchError);
     assert.match(ne.message, /vector "text": the backup has 16 dimensions, target collection ".*" has 32/);
 
     // Deliberately replacing a differently shaped collection is possible, and explicit.
-    await restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${src}.ndjson`)), { info: ptsInfo, collection: dst, allowVectorChange: true });
+    await restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${src}.ndjson`)), {
+      info: ptsInfo,
+      collection: dst,
+      allowVectorChange: true,
+    });
     assert.equal((await verifyQdrantRestore(conn(), dst, ptsInfo)).ok, true);
   });
 
@@ -130,7 +162,13 @@ describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
     await seedPlain(fx.client, src, 10, { dim: 4, distance: 'Dot' });
     await fx.client.createCollection(taken, { vectors: { size: 4, distance: 'Dot' } });
     const info = await saveBackup(await backupQdrantPoints(conn(), src), path.join(fx.dir, `${src}.ndjson`));
-    const e = await rejection(restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${src}.ndjson`)), { info, collection: dst, alias: taken }));
+    const e = await rejection(
+      restoreQdrantPoints(conn(), openBackup(path.join(fx.dir, `${src}.ndjson`)), {
+        info,
+        collection: dst,
+        alias: taken,
+      }),
+    );
     assert.ok(e instanceof QdrantAliasConflictError, String(e));
     assert.deepEqual(await fx.client.collectionExists(dst), { exists: false });
   });
@@ -145,7 +183,10 @@ describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
     assert.equal((await verifyQdrantRestore(conn(), dst, info)).ok, true);
 
     const [p] = await fx.client.retrieve(dst, { ids: [1], with_vector: true });
-    await fx.client.upsert(dst, { wait: true, points: [{ id: 1, vector: p.vector as number[], payload: { n: 'changed' } }] });
+    await fx.client.upsert(dst, {
+      wait: true,
+      points: [{ id: 1, vector: p.vector as number[], payload: { n: 'changed' } }],
+    });
     const e = await rejection(verifyQdrantRestore(conn(), dst, info));
     assert.ok(e instanceof QdrantVerificationError, String(e));
     assert.equal(e.code, 'QDRANT_VERIFY_FAILED');
@@ -156,9 +197,15 @@ describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
 
     // A vector moved right onto a probe's query changes that probe's top-k.
     const probe = info.probes[0];
-    await fx.client.upsert(dst, { wait: true, points: [{ id: 3, vector: probeVector(probe.seed, 8).map((x) => x * 100) }] });
+    await fx.client.upsert(dst, {
+      wait: true,
+      points: [{ id: 3, vector: probeVector(probe.seed, 8).map((x) => x * 100) }],
+    });
     const r2 = await verifyQdrantRestore(conn(), dst, info, { throwOnMismatch: false });
-    assert.ok(r2.probes.mismatched.some((m) => m.seed === probe.seed && m.actual[0] === 3), JSON.stringify(r2.probes));
+    assert.ok(
+      r2.probes.mismatched.some((m) => m.seed === probe.seed && m.actual[0] === 3),
+      JSON.stringify(r2.probes),
+    );
   });
 
   test('cancelling a backup stops the stream, rejects done, and removes the server snapshot', async () => {

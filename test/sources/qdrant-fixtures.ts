@@ -57,11 +57,16 @@ export function payloadFor(i: number): Record<string, unknown> {
 }
 
 /** Alternates integer ids and UUIDs. */
-export const idFor = (i: number): string | number => (i % 3 === 2 ? `${(i + 0x10000000).toString(16).padStart(8, '0')}-1234-4abc-8def-${i.toString(16).padStart(12, '0')}` : i * 2 + 1);
+export const idFor = (i: number): string | number =>
+  i % 3 === 2
+    ? `${(i + 0x10000000).toString(16).padStart(8, '0')}-1234-4abc-8def-${i.toString(16).padStart(12, '0')}`
+    : i * 2 + 1;
 
 /** A collection with named vectors `text` (Cosine) and `image` (Dot; absent on every fourth point). */
 export async function seedNamed(client: QdrantClient, name: string, count: number, seed = 1): Promise<void> {
-  await client.createCollection(name, { vectors: { text: { size: 16, distance: 'Cosine' }, image: { size: 8, distance: 'Dot' } } });
+  await client.createCollection(name, {
+    vectors: { text: { size: 16, distance: 'Cosine' }, image: { size: 8, distance: 'Dot' } },
+  });
   const r = rng(seed);
   for (let start = 0; start < count; start += 500) {
     const points: Schemas['PointStruct'][] = [];
@@ -75,7 +80,12 @@ export async function seedNamed(client: QdrantClient, name: string, count: numbe
 }
 
 /** A collection with the single unnamed vector. */
-export async function seedPlain(client: QdrantClient, name: string, count: number, opts: { dim?: number; distance?: 'Cosine' | 'Dot' | 'Euclid'; seed?: number } = {}): Promise<void> {
+export async function seedPlain(
+  client: QdrantClient,
+  name: string,
+  count: number,
+  opts: { dim?: number; distance?: 'Cosine' | 'Dot' | 'Euclid'; seed?: number } = {},
+): Promise<void> {
   const dim = opts.dim ?? 32;
   await client.createCollection(name, { vectors: { size: dim, distance: opts.distance ?? 'Cosine' } });
   const r = rng(opts.seed ?? 7);

@@ -11,7 +11,16 @@ import {
   verifyQdrantRestore,
   type QdrantBackupInfo,
 } from '../../sources/qdrant';
-import { allPoints, openBackup, saveBackup, seedNamed, seedPlain, startFixture, uniq, type QdrantFixture } from './qdrant-fixtures';
+import {
+  allPoints,
+  openBackup,
+  saveBackup,
+  seedNamed,
+  seedPlain,
+  startFixture,
+  uniq,
+  type QdrantFixture,
+} from './qdrant-fixtures';
 
 let fx: QdrantFixture;
 before(async () => {
@@ -28,7 +37,9 @@ describe('Qdrant snapshot mode', () => {
     const src = uniq('snap-named');
     const dst = uniq('snap-named-copy');
     await seedNamed(fx.client, src, 700);
-    await fx.client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: src, alias_name: `${src}-live` } }] });
+    await fx.client.updateCollectionAliases({
+      actions: [{ create_alias: { collection_name: src, alias_name: `${src}-live` } }],
+    });
     const before = await fingerprintQdrant(conn(), src);
     const pointsBefore = await allPoints(fx.client, src);
 
@@ -44,7 +55,10 @@ describe('Qdrant snapshot mode', () => {
     assert.equal(info.fingerprint.counts[src], 700);
     assert.equal(info.quiescent, true);
     assert.deepEqual(info.meta.aliases, [`${src}-live`]);
-    assert.deepEqual(info.meta.vectors, { text: { size: 16, distance: 'Cosine' }, image: { size: 8, distance: 'Dot' } });
+    assert.deepEqual(info.meta.vectors, {
+      text: { size: 16, distance: 'Cosine' },
+      image: { size: 8, distance: 'Dot' },
+    });
     assert.equal(info.probes.length, 6);
     assert.ok(info.probes.every((p) => p.ids.length === 10));
     assert.deepEqual(info.warnings, []);
@@ -52,7 +66,13 @@ describe('Qdrant snapshot mode', () => {
     assert.deepEqual(await fx.client.listSnapshots(src), []);
 
     const res = await restoreQdrantSnapshot(conn(), openBackup(file), { info, collection: dst });
-    assert.deepEqual(res, { collection: dst, points: 700, bytes: bytes.length, createdCollection: true, aliasesRestored: [] });
+    assert.deepEqual(res, {
+      collection: dst,
+      points: 700,
+      bytes: bytes.length,
+      createdCollection: true,
+      aliasesRestored: [],
+    });
     const report = await verifyQdrantRestore(conn(), dst, info);
     assert.equal(report.ok, true, report.problems.join('; '));
     assert.equal(report.probes.checked, 6);
@@ -70,7 +90,10 @@ describe('Qdrant snapshot mode', () => {
     await seedPlain(fx.client, src, 10_000, { dim: 32, distance: 'Cosine' });
     const file = path.join(fx.dir, `${src}.snapshot`);
     let progressed = 0;
-    const info = await saveBackup(await backupQdrantSnapshot(conn(), src, { onProgress: (p) => (progressed = p.bytes) }), file);
+    const info = await saveBackup(
+      await backupQdrantSnapshot(conn(), src, { onProgress: (p) => (progressed = p.bytes) }),
+      file,
+    );
     assert.equal(info.fingerprint.counts[src], 10_000);
     assert.equal(progressed, info.bytes);
     const dst = uniq('snap-10k-copy');
@@ -85,7 +108,13 @@ describe('Qdrant snapshot mode', () => {
     await seedNamed(fx.client, name, 120);
     const file = path.join(fx.dir, `${name}.snapshot`);
     const info = await saveBackup(await backupQdrantSnapshot(conn(), name), file);
-    await fx.client.upsert(name, { wait: true, points: [{ id: 1, vector: { text: Array(16).fill(1) }, payload: { changed: true } }, { id: 100_001, vector: { text: Array(16).fill(2) } }] });
+    await fx.client.upsert(name, {
+      wait: true,
+      points: [
+        { id: 1, vector: { text: Array(16).fill(1) }, payload: { changed: true } },
+        { id: 100_001, vector: { text: Array(16).fill(2) } },
+      ],
+    });
     assert.notDeepEqual(await fingerprintQdrant(conn(), name), info.fingerprint);
 
     const res = await restoreQdrantSnapshot(conn(), openBackup(file), { info });
@@ -98,7 +127,9 @@ describe('Qdrant snapshot mode', () => {
     const name = uniq('snap-lost');
     const alias = `${name}-live`;
     await seedNamed(fx.client, name, 150, 9);
-    await fx.client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: name, alias_name: alias } }] });
+    await fx.client.updateCollectionAliases({
+      actions: [{ create_alias: { collection_name: name, alias_name: alias } }],
+    });
     const file = path.join(fx.dir, `${name}.snapshot`);
     const info = await saveBackup(await backupQdrantSnapshot(conn(), name), file);
     await fx.client.deleteCollection(name);
@@ -107,7 +138,9 @@ describe('Qdrant snapshot mode', () => {
     const res = await restoreQdrantSnapshot(conn(), openBackup(file), { info });
     assert.equal(res.createdCollection, true);
     assert.deepEqual(res.aliasesRestored, [alias]);
-    assert.deepEqual(await fx.client.getCollectionAliases(name), { aliases: [{ alias_name: alias, collection_name: name }] });
+    assert.deepEqual(await fx.client.getCollectionAliases(name), {
+      aliases: [{ alias_name: alias, collection_name: name }],
+    });
     assert.equal((await verifyQdrantRestore(conn(), alias, info)).ok, true);
   });
 
@@ -116,7 +149,9 @@ describe('Qdrant snapshot mode', () => {
     const v2 = uniq('snap-docs-v2');
     const alias = uniq('snap-docs-live');
     await seedPlain(fx.client, v1, 300, { dim: 8, distance: 'Dot' });
-    await fx.client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: v1, alias_name: alias } }] });
+    await fx.client.updateCollectionAliases({
+      actions: [{ create_alias: { collection_name: v1, alias_name: alias } }],
+    });
 
     const file = path.join(fx.dir, `${alias}.snapshot`);
     const info = await saveBackup(await backupQdrantSnapshot(conn(), alias), file);
@@ -126,7 +161,9 @@ describe('Qdrant snapshot mode', () => {
 
     const res = await restoreQdrantSnapshot(conn(), openBackup(file), { info, collection: v2, alias });
     assert.deepEqual(res.alias, { name: alias, previousCollection: v1 });
-    assert.deepEqual(await fx.client.getCollectionAliases(v2), { aliases: [{ alias_name: alias, collection_name: v2 }] });
+    assert.deepEqual(await fx.client.getCollectionAliases(v2), {
+      aliases: [{ alias_name: alias, collection_name: v2 }],
+    });
     assert.deepEqual(await fx.client.getCollectionAliases(v1), { aliases: [] });
     assert.equal((await verifyQdrantRestore(conn(), alias, info)).ok, true);
     assert.deepEqual(await fingerprintQdrant(conn(), v1), v1Before);

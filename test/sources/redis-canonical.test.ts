@@ -23,9 +23,16 @@ before(async () => {
   for (let k = 0; k < 20; k++) {
     // Values over 64 bytes and 200 fields: hash-table encoding. Fields mix plain, integer-like and long compressible (LZF) ones.
     const fields: (string | Buffer)[] = [];
-    for (let i = 0; i < 200; i++) fields.push(i % 3 === 0 ? String(i * 7919) : i % 3 === 1 ? `field-${i}-${'z'.repeat(40)}` : `f${i}`, `${'v'.repeat(80)}${k}:${i}`);
+    for (let i = 0; i < 200; i++)
+      fields.push(
+        i % 3 === 0 ? String(i * 7919) : i % 3 === 1 ? `field-${i}-${'z'.repeat(40)}` : `f${i}`,
+        `${'v'.repeat(80)}${k}:${i}`,
+      );
     p.hset(`big-hash:${k}`, ...fields);
-    p.sadd(`big-set:${k}`, ...Array.from({ length: 300 }, (_, i) => (i % 2 ? `member-${i}-${'m'.repeat(30)}` : String(i * 104729))));
+    p.sadd(
+      `big-set:${k}`,
+      ...Array.from({ length: 300 }, (_, i) => (i % 2 ? `member-${i}-${'m'.repeat(30)}` : String(i * 104729))),
+    );
   }
   p.hset('small-hash', 'a', '1', 'b', '2');
   p.sadd('small-set', 'x', 'y');
@@ -50,7 +57,12 @@ test('canonicalDump sorts a hash-table hash or set by field, keeps every element
     const before = decodeDump(raw);
     const after = decodeDump(canon);
     assert.equal(after.kind, before.kind);
-    const names = after.kind === 'hash' ? after.fields : after.kind === 'set' ? after.members : assert.fail(`decoded as ${after.kind}`);
+    const names =
+      after.kind === 'hash'
+        ? after.fields
+        : after.kind === 'set'
+          ? after.members
+          : assert.fail(`decoded as ${after.kind}`);
     assert.deepEqual(names, [...names].sort(Buffer.compare), 'elements in ascending byte order');
     assert.equal(canonicalDump(canon), canon, 'already canonical: returned as is');
     await r.restore(`${key}:copy`, 0, canon);

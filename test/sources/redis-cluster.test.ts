@@ -76,7 +76,10 @@ test('cluster backup covers every master; restore puts each key on its slot mast
   const before = await clusterSnapshot();
   assert.equal(before.size, 3003);
   const perMaster = await Promise.all(masters.map(async (m) => (await bulkSnapshot(m.node, pattern)).size));
-  assert.ok(perMaster.every((n) => n > 500), `keys spread over the masters: ${perMaster}`);
+  assert.ok(
+    perMaster.every((n) => n > 500),
+    `keys spread over the masters: ${perMaster}`,
+  );
 
   const b = backupRedis({ cluster: seeds, pattern });
   const bytes = await collect(b.stream);
@@ -85,7 +88,8 @@ test('cluster backup covers every master; restore puts each key on its slot mast
   assert.equal(info.keys, 3003);
   assert.deepEqual(await fingerprintRedis({ cluster: seeds, pattern }), info.fingerprint);
 
-  for (const m of masters) for (const hex of (await bulkSnapshot(m.node, pattern)).keys()) await m.node.del(Buffer.from(hex, 'hex'));
+  for (const m of masters)
+    for (const hex of (await bulkSnapshot(m.node, pattern)).keys()) await m.node.del(Buffer.from(hex, 'hex'));
   assert.equal((await clusterSnapshot()).size, 0);
 
   const res = await restoreRedis([bytes], { cluster: seeds });
@@ -110,7 +114,11 @@ test('cluster → standalone and standalone → cluster give the same fingerprin
   const clusterInfo = await fromCluster.done;
   await restoreRedis([bytes], { url: single.url });
   const s = client(single.url);
-  assert.deepEqual(await fingerprintRedis({ url: single.url }), clusterInfo.fingerprint, 'same digest on a standalone server');
+  assert.deepEqual(
+    await fingerprintRedis({ url: single.url }),
+    clusterInfo.fingerprint,
+    'same digest on a standalone server',
+  );
   assert.deepEqual(await bulkSnapshot(s), await clusterSnapshot());
 
   // And back: a standalone backup restored into the cluster, after removing our keys there.
@@ -118,7 +126,8 @@ test('cluster → standalone and standalone → cluster give the same fingerprin
   const bytes2 = await collect(fromSingle.stream);
   const singleInfo = await fromSingle.done;
   assert.deepEqual(singleInfo.fingerprint, clusterInfo.fingerprint);
-  for (const m of masters) for (const hex of (await bulkSnapshot(m.node, pattern)).keys()) await m.node.del(Buffer.from(hex, 'hex'));
+  for (const m of masters)
+    for (const hex of (await bulkSnapshot(m.node, pattern)).keys()) await m.node.del(Buffer.from(hex, 'hex'));
   await restoreRedis([bytes2], { cluster: seeds });
   assert.deepEqual(await fingerprintRedis({ cluster: seeds, pattern }), clusterInfo.fingerprint);
   s.disconnect();
@@ -128,6 +137,9 @@ test('a cluster has only db 0: restoring a multi-db backup needs a dbMap', async
   const s = client(single.url, 3);
   await s.set('x', '1');
   const multi = await collect(backupRedis({ url: single.url, db: 'all' }).stream);
-  await assert.rejects(restoreRedis([multi], { cluster: seeds }), (e: Error) => e instanceof RedisOptionsError && /only has db 0; db 3 would go to db 3/.test(e.message));
+  await assert.rejects(
+    restoreRedis([multi], { cluster: seeds }),
+    (e: Error) => e instanceof RedisOptionsError && /only has db 0; db 3 would go to db 3/.test(e.message),
+  );
   s.disconnect();
 });

@@ -37,7 +37,9 @@ function asRead(v: ReturnType<typeof decodeDump>): unknown {
     case 'hash':
       return v.fields.map((f, i) => `${hex(f)}=${hex(v.values[i])}`).sort();
     case 'zset': {
-      const idx = v.members.map((_, i) => i).sort((a, b) => v.scores[a] - v.scores[b] || Buffer.compare(v.members[a], v.members[b]));
+      const idx = v.members
+        .map((_, i) => i)
+        .sort((a, b) => v.scores[a] - v.scores[b] || Buffer.compare(v.members[a], v.members[b]));
       return idx.flatMap((i) => [v.members[i].toString('latin1'), fmtScore(v.scores[i])]);
     }
     default:
@@ -78,7 +80,19 @@ test('DUMP payloads of every type and encoding decode to exactly the value Redis
     } else assert.deepEqual(asRead(v), read, `${k.toString('latin1')} (${type})`);
   }
   // Redis 7.0 keeps every list as a quicklist (of listpacks); 7.2 adds list/listpack.
-  for (const e of ['string/int', 'string/embstr', 'string/raw', 'list/quicklist', 'set/intset', 'set/hashtable', 'hash/listpack', 'hash/hashtable', 'zset/listpack', 'zset/skiplist', 'stream/stream']) {
+  for (const e of [
+    'string/int',
+    'string/embstr',
+    'string/raw',
+    'list/quicklist',
+    'set/intset',
+    'set/hashtable',
+    'hash/listpack',
+    'hash/hashtable',
+    'zset/listpack',
+    'zset/skiplist',
+    'stream/stream',
+  ]) {
     assert.ok(encodings.has(e), `the seed covers ${e} (got ${[...encodings].join(', ')})`);
   }
 });
@@ -109,15 +123,67 @@ test('CRC64 matches Redis: check value and DUMP trailers', async () => {
 });
 
 test('glob matches exactly what SCAN MATCH selects', async () => {
-  const names = ['a', 'ab', 'abc', 'b', 'a*c', 'a?c', 'a[c', 'a]c', 'a\\c', 'user:1', 'user:10', 'user:x', 'x-y', '', 'hello', 'hallo', 'hxllo', 'hllo', 'heeeello', '\xff\x00z'];
+  const names = [
+    'a',
+    'ab',
+    'abc',
+    'b',
+    'a*c',
+    'a?c',
+    'a[c',
+    'a]c',
+    'a\\c',
+    'user:1',
+    'user:10',
+    'user:x',
+    'x-y',
+    '',
+    'hello',
+    'hallo',
+    'hxllo',
+    'hllo',
+    'heeeello',
+    '\xff\x00z',
+  ];
   const r3 = client(srv.url, 3);
   for (const n of names) await r3.set(Buffer.from(`${n}`, 'latin1'), '1');
-  const patterns = ['*', 'a*', '*c', 'a?c', 'a\\*c', 'a\\?c', 'a[bc]*', 'a[^b]c', 'a[\\]]c', 'a[a-c]*', 'a[c-a]', 'user:[0-9]', 'user:[0-9]*', 'h?llo', 'h*llo', 'h[ae]llo', 'h[^e]llo', 'h[a-b]llo', '*e*e*e*o', 'a\\', '[', 'a[', '\\', '*[*', '\xff*', '?', ''];
+  const patterns = [
+    '*',
+    'a*',
+    '*c',
+    'a?c',
+    'a\\*c',
+    'a\\?c',
+    'a[bc]*',
+    'a[^b]c',
+    'a[\\]]c',
+    'a[a-c]*',
+    'a[c-a]',
+    'user:[0-9]',
+    'user:[0-9]*',
+    'h?llo',
+    'h*llo',
+    'h[ae]llo',
+    'h[^e]llo',
+    'h[a-b]llo',
+    '*e*e*e*o',
+    'a\\',
+    '[',
+    'a[',
+    '\\',
+    '*[*',
+    '\xff*',
+    '?',
+    '',
+  ];
   for (const p of patterns) {
     const viaServer = new Set<string>();
     let cursor = '0';
     do {
-      const [c, ks] = (await r3.callBuffer('SCAN', cursor, 'MATCH', Buffer.from(p, 'latin1'), 'COUNT', '1000')) as [Buffer, Buffer[]];
+      const [c, ks] = (await r3.callBuffer('SCAN', cursor, 'MATCH', Buffer.from(p, 'latin1'), 'COUNT', '1000')) as [
+        Buffer,
+        Buffer[],
+      ];
       cursor = c.toString();
       for (const k of ks) viaServer.add(k.toString('latin1'));
     } while (cursor !== '0');
@@ -131,7 +197,18 @@ test('hash slots match CLUSTER KEYSLOT, including hash tags', async () => {
   // CLUSTER KEYSLOT needs cluster mode: ask a node of the harness' cluster.
   const seed = testEnv().redisCluster.seeds[0];
   const node = client(`redis://${seed.host}:${seed.port}`);
-  for (const k of ['foo', 'bar', '{user1000}.following', '{user1000}.followers', 'foo{}{bar}', 'foo{{bar}}zap', 'foo{bar}{zap}', '', '\xff\x00', 'a'.repeat(300)]) {
+  for (const k of [
+    'foo',
+    'bar',
+    '{user1000}.following',
+    '{user1000}.followers',
+    'foo{}{bar}',
+    'foo{{bar}}zap',
+    'foo{bar}{zap}',
+    '',
+    '\xff\x00',
+    'a'.repeat(300),
+  ]) {
     const want = Number(await node.call('CLUSTER', 'KEYSLOT', Buffer.from(k, 'latin1')));
     assert.equal(keySlot(Buffer.from(k, 'latin1')), want, JSON.stringify(k));
   }
@@ -147,7 +224,19 @@ test('RESP parser: replies split at every possible byte boundary parse the same'
     big,
     Buffer.from('\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n'),
   ]);
-  const expected: Reply[] = ['OK', new ReplyError('ERR bad thing'), 12345, -7, null, null, [], Buffer.alloc(0), [Buffer.from('foo'), [1, Buffer.from('ab')], null], big, [Buffer.from('x'), Buffer.from('y')]];
+  const expected: Reply[] = [
+    'OK',
+    new ReplyError('ERR bad thing'),
+    12345,
+    -7,
+    null,
+    null,
+    [],
+    Buffer.alloc(0),
+    [Buffer.from('foo'), [1, Buffer.from('ab')], null],
+    big,
+    [Buffer.from('x'), Buffer.from('y')],
+  ];
   const run = (sizes: (i: number) => number) => {
     const got: Reply[] = [];
     const p = new RespParser((x) => got.push(x));

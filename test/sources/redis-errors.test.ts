@@ -150,7 +150,10 @@ test('unreachable server: non-retryable error naming host:port, from backup, res
   assert.ok(viaStream instanceof RedisUnreachableError);
   assert.match(viaStream.message, new RegExp(`127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\)`));
   assert.equal(viaStream.retryable, false);
-  await assert.rejects(restoreRedis([good], { url }), (e: Error) => e instanceof RedisUnreachableError && e.message.includes(`127.0.0.1:${port}`));
+  await assert.rejects(
+    restoreRedis([good], { url }),
+    (e: Error) => e instanceof RedisUnreachableError && e.message.includes(`127.0.0.1:${port}`),
+  );
   await assert.rejects(fingerprintRedis({ url }), RedisUnreachableError);
   await assert.rejects(fingerprintRedis({ cluster: [{ host: '127.0.0.1', port }] }), RedisUnreachableError);
 });
@@ -229,10 +232,19 @@ test('bad options are rejected before anything is written', async () => {
   await s.set('in-db1', 'x');
   await s.select(0);
   const twoDbs = await collect(backupRedis({ url: src.url, db: 'all' }).stream);
-  await assert.rejects(restoreRedis([twoDbs], { url: dst.url, db: 10 }), (e: Error) => e instanceof RedisOptionsError && /holds dbs 0, 1; .* give a dbMap/.test(e.message));
-  await assert.rejects(restoreRedis([twoDbs], { url: dst.url }, { dbMap: { 0: 10, 1: 10 } }), /dbs 0 and 1 would both go into db 10/);
+  await assert.rejects(
+    restoreRedis([twoDbs], { url: dst.url, db: 10 }),
+    (e: Error) => e instanceof RedisOptionsError && /holds dbs 0, 1; .* give a dbMap/.test(e.message),
+  );
+  await assert.rejects(
+    restoreRedis([twoDbs], { url: dst.url }, { dbMap: { 0: 10, 1: 10 } }),
+    /dbs 0 and 1 would both go into db 10/,
+  );
   await assert.rejects(restoreRedis([multi], { url: dst.url }, { dbMap: { 4: 10 } }), /db 4 is not in this backup/);
-  await assert.rejects(restoreRedis([good], { url: dst.url, db: 100_000 }), (e: Error) => e instanceof RedisOptionsError && /db 100000 cannot be selected/.test(e.message));
+  await assert.rejects(
+    restoreRedis([good], { url: dst.url, db: 100_000 }),
+    (e: Error) => e instanceof RedisOptionsError && /db 100000 cannot be selected/.test(e.message),
+  );
   await assert.rejects(fingerprintRedis({ url: src.url, db: -1 }), RedisOptionsError);
   await assert.rejects(fingerprintRedis({ url: 'http://x' }), /scheme "http:"/);
   await assert.rejects(fingerprintRedis({ cluster: [{ host: '127.0.0.1', port: src.port }], db: 2 }), /only has db 0/);
@@ -246,7 +258,10 @@ test('bad options are rejected before anything is written', async () => {
 test('a cluster node given as a plain url is refused (it would miss the other masters)', async () => {
   const { testEnv } = await import('../harness/env');
   const seed = testEnv().redisCluster.seeds[0];
-  await assert.rejects(fingerprintRedis({ url: `redis://${seed.host}:${seed.port}` }), /is a Redis Cluster node: give the cluster seeds/);
+  await assert.rejects(
+    fingerprintRedis({ url: `redis://${seed.host}:${seed.port}` }),
+    /is a Redis Cluster node: give the cluster seeds/,
+  );
 });
 
 test('keys that vanish or expire mid-backup are skipped, not errors', async () => {
@@ -292,7 +307,8 @@ test('a db with no volatile keys is read without expiry commands, yet a TTL set 
   const r = client(src.url, 12);
   const admin = client(src.url);
   const t = client(dst.url, 12);
-  const pexpiretimeCalls = async () => Number(/cmdstat_pexpiretime:calls=(\d+)/.exec(String(await admin.info('commandstats')))?.[1] ?? 0);
+  const pexpiretimeCalls = async () =>
+    Number(/cmdstat_pexpiretime:calls=(\d+)/.exec(String(await admin.info('commandstats')))?.[1] ?? 0);
   try {
     const p = r.pipeline();
     const keys: string[] = [];
@@ -321,10 +337,17 @@ test('a db with no volatile keys is read without expiry commands, yet a TTL set 
     await new Promise((res) => b.stream.once('end', res));
     await b.done;
     const calls = await pexpiretimeCalls();
-    assert.ok(calls > 0 && calls < 40_000, `expiries read once a volatile key appeared, not for the keys before (${calls} PEXPIRETIME calls)`);
+    assert.ok(
+      calls > 0 && calls < 40_000,
+      `expiries read once a volatile key appeared, not for the keys before (${calls} PEXPIRETIME calls)`,
+    );
     await restoreRedis(chunks, { url: dst.url, db: 12 });
-    for (const k of late) assert.equal(Number(await t.call('PEXPIRETIME', k)), at, `${k} keeps the TTL set during the backup`);
-    assert.deepEqual(await fingerprintRedis({ url: dst.url, db: 12 }), await fingerprintRedis({ url: src.url, db: 12 }));
+    for (const k of late)
+      assert.equal(Number(await t.call('PEXPIRETIME', k)), at, `${k} keeps the TTL set during the backup`);
+    assert.deepEqual(
+      await fingerprintRedis({ url: dst.url, db: 12 }),
+      await fingerprintRedis({ url: src.url, db: 12 }),
+    );
   } finally {
     for (const c of [t, r, admin]) c.disconnect();
   }
@@ -339,5 +362,8 @@ test('abort: the backup stream errors with the abort reason and the restore stop
   await assert.rejects(b.done, /operator cancelled/);
   const ac2 = new AbortController();
   ac2.abort(new Error('cancelled before start'));
-  await assert.rejects(restoreRedis([good], { url: dst.url, db: 12 }, {}, { signal: ac2.signal }), /cancelled before start/);
+  await assert.rejects(
+    restoreRedis([good], { url: dst.url, db: 12 }, {}, { signal: ac2.signal }),
+    /cancelled before start/,
+  );
 });

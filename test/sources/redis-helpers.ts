@@ -78,7 +78,11 @@ export async function readKey(r: Redis, k: Buffer): Promise<unknown> {
       value = {
         entries: JSON.stringify(await r.xrange(k, '-', '+')),
         groups: JSON.stringify(await r.call('XINFO', 'GROUPS', k)),
-        info: JSON.stringify(((await r.call('XINFO', 'STREAM', k)) as unknown[]).filter((_, i, a) => i % 2 === 1 && !['first-entry', 'last-entry'].includes(String(a[i - 1])))),
+        info: JSON.stringify(
+          ((await r.call('XINFO', 'STREAM', k)) as unknown[]).filter(
+            (_, i, a) => i % 2 === 1 && !['first-entry', 'last-entry'].includes(String(a[i - 1])),
+          ),
+        ),
       };
       break;
     default:
@@ -170,7 +174,12 @@ export async function bulkSnapshot(r: Redis, match = '*'): Promise<Map<string, s
       else if (Array.isArray(val)) {
         const items = (val as Buffer[]).map((b) => b.toString('hex'));
         canon = (t === 'set' ? items.sort() : items).join(',');
-      } else canon = JSON.stringify(Object.entries(val as Record<string, Buffer>).map(([f, b]) => [f, b.toString('hex')]).sort());
+      } else
+        canon = JSON.stringify(
+          Object.entries(val as Record<string, Buffer>)
+            .map(([f, b]) => [f, b.toString('hex')])
+            .sort(),
+        );
       out.set(k.toString('hex'), `${t}|${m[2 * j + 1]}|${canon}`);
     });
   }

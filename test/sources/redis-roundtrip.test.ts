@@ -78,7 +78,10 @@ describe('every type, encoding and binary-safe name round-trips exactly', () => 
     await restoreRedis([bytes], { url: dst.url, db: 12 });
     const t = client(dst.url, 12);
     assert.deepEqual(await snapshot(t), before);
-    assert.deepEqual((await fingerprintRedis({ url: dst.url, db: 12 })).digests.db12, (await fingerprintRedis({ url: src.url, db: 2 })).digests.db2);
+    assert.deepEqual(
+      (await fingerprintRedis({ url: dst.url, db: 12 })).digests.db12,
+      (await fingerprintRedis({ url: src.url, db: 2 })).digests.db2,
+    );
     t.disconnect();
     r.disconnect();
   });

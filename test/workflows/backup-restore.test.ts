@@ -8,7 +8,20 @@ import { Redis } from 'ioredis';
 import { backupWorkflow, restoreWorkflow } from '../../workflows';
 import { progressQuery } from '../../workflows/progress';
 import type { RestoreResult } from '../../workflows/types';
-import { historyText, makeStores, qdrantSnapshot, redisSnapshot, seedQdrant, seedRedis, rootMessage, sha256, snapshotDiff, startWorkerFor, writeFaissIndex, type Stores } from './helpers';
+import {
+  historyText,
+  makeStores,
+  qdrantSnapshot,
+  redisSnapshot,
+  seedQdrant,
+  seedRedis,
+  rootMessage,
+  sha256,
+  snapshotDiff,
+  startWorkerFor,
+  writeFaissIndex,
+  type Stores,
+} from './helpers';
 
 let stores: Stores;
 let w: Awaited<ReturnType<typeof startWorkerFor>>;
@@ -34,7 +47,11 @@ test('backup of all three stores, then restore after changes brings every store 
   const redisBefore = await redisSnapshot(stores.redis.url);
   const qdrantBefore = await qdrantSnapshot(stores.qdrant, stores.collection);
 
-  const backup = await w.client.workflow.start(backupWorkflow, { taskQueue: tq(), workflowId: id('backup'), args: [{}] });
+  const backup = await w.client.workflow.start(backupWorkflow, {
+    taskQueue: tq(),
+    workflowId: id('backup'),
+    args: [{}],
+  });
   const b = await backup.result();
   assert.match(b.recoveryPointId, /^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
   assert.deepEqual(b.sources.map((s) => s.source).sort(), ['docs', 'meta', 'vectors']);
@@ -55,21 +72,36 @@ test('backup of all three stores, then restore after changes brings every store 
   await seedQdrant(stores.qdrant, stores.collection, 2, 150);
   assert.notDeepEqual(await redisSnapshot(stores.redis.url), redisBefore);
 
-  const restore = await w.client.workflow.start(restoreWorkflow, { taskQueue: tq(), workflowId: id('restore'), args: [{ recoveryPointId: b.recoveryPointId }] });
+  const restore = await w.client.workflow.start(restoreWorkflow, {
+    taskQueue: tq(),
+    workflowId: id('restore'),
+    args: [{ recoveryPointId: b.recoveryPointId }],
+  });
   const res = await restore.result();
   assert.equal(res.ok, true);
   assert.ok(res.safetyRecoveryPointId, 'a safety backup was taken');
-  assert.deepEqual(res.sources.map((s) => [s.source, s.status]), [['meta', 'verified'], ['docs', 'verified'], ['vectors', 'verified']]);
+  assert.deepEqual(
+    res.sources.map((s) => [s.source, s.status]),
+    [
+      ['meta', 'verified'],
+      ['docs', 'verified'],
+      ['vectors', 'verified'],
+    ],
+  );
 
   assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), redisBefore), []);
   assert.equal(sha256(readFileSync(stores.faissFile)), sha256(faissBytes));
   assert.equal(await qdrantSnapshot(stores.qdrant, stores.collection), qdrantBefore);
   // Confirmed: no kept previous file or journal left beside the index.
-  assert.deepEqual(readdirSync(stores.faissDir).filter((f) => f.includes('lifeboat')), []);
+  assert.deepEqual(
+    readdirSync(stores.faissDir).filter((f) => f.includes('lifeboat')),
+    [],
+  );
 
   // The repository password never reaches workflow history.
   const password = Object.values(stores.cfg.env)[0];
-  for (const h of [backup, restore]) assert.ok(!(await historyText(h)).includes(password), `password found in history of ${h.workflowId}`);
+  for (const h of [backup, restore])
+    assert.ok(!(await historyText(h)).includes(password), `password found in history of ${h.workflowId}`);
 });
 
 test('a restore whose verification fails rolls every target back to exactly what it was', async () => {
@@ -108,7 +140,10 @@ test('a restore whose verification fails rolls every target back to exactly what
   assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), redisV2), []);
   assert.equal(sha256(readFileSync(stores.faissFile)), sha256(faissV2));
   assert.equal(await qdrantSnapshot(stores.qdrant, stores.collection), qdrantV2);
-  assert.deepEqual(readdirSync(stores.faissDir).filter((f) => f.includes('lifeboat')), []);
+  assert.deepEqual(
+    readdirSync(stores.faissDir).filter((f) => f.includes('lifeboat')),
+    [],
+  );
 });
 
 test('restoring into other targets leaves the originals untouched', async () => {
@@ -127,7 +162,16 @@ test('restoring into other targets leaves the originals untouched', async () => 
   const res = await w.client.workflow.execute(restoreWorkflow, {
     taskQueue: tq(),
     workflowId: id('restore-other'),
-    args: [{ recoveryPointId: b.recoveryPointId, targets: { meta: { redisUrl: stores.redis.url, redisDb: 5 }, vectors: { path: otherPath }, docs: { collection: otherCollection } } }],
+    args: [
+      {
+        recoveryPointId: b.recoveryPointId,
+        targets: {
+          meta: { redisUrl: stores.redis.url, redisDb: 5 },
+          vectors: { path: otherPath },
+          docs: { collection: otherCollection },
+        },
+      },
+    ],
   });
   assert.equal(res.ok, true);
   assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), liveRedis), []);
@@ -143,8 +187,15 @@ test('restoring into other targets leaves the originals untouched', async () => 
 test('an unknown recovery point fails at once with a message naming it, changing nothing', async () => {
   const before = await redisSnapshot(stores.redis.url);
   const err = await w.client.workflow
-    .execute(restoreWorkflow, { taskQueue: tq(), workflowId: id('restore-unknown'), args: [{ recoveryPointId: 'nosuchpoint' }] })
-    .then(() => undefined, (e: unknown) => e as WorkflowFailedError);
+    .execute(restoreWorkflow, {
+      taskQueue: tq(),
+      workflowId: id('restore-unknown'),
+      args: [{ recoveryPointId: 'nosuchpoint' }],
+    })
+    .then(
+      () => undefined,
+      (e: unknown) => e as WorkflowFailedError,
+    );
   assert.ok(err instanceof WorkflowFailedError);
   assert.match(rootMessage(err), /no recovery point "nosuchpoint"/);
   assert.deepEqual(await redisSnapshot(stores.redis.url), before);
@@ -167,7 +218,11 @@ test('a restore cancelled while it writes rolls back what it changed; the other 
   const ctl = new Redis(stores.redis.url);
   try {
     await ctl.call('CLIENT', 'PAUSE', '90000', 'WRITE');
-    const handle = await w.client.workflow.start(restoreWorkflow, { taskQueue: tq(), workflowId: id('restore-cancel'), args: [{ recoveryPointId: b.recoveryPointId }] });
+    const handle = await w.client.workflow.start(restoreWorkflow, {
+      taskQueue: tq(),
+      workflowId: id('restore-cancel'),
+      args: [{ recoveryPointId: b.recoveryPointId }],
+    });
     for (let i = 0; ; i++) {
       const d = await handle.describe();
       if (d.raw.pendingActivities?.some((a) => a.activityType?.name === 'restoreSource' && a.lastStartedTime)) break;

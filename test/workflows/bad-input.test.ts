@@ -65,10 +65,17 @@ test('a worker with the wrong repository password: the backup fails at once sayi
   await (await initRepository({ url: cfg.config.repository.url }, right)).close();
   const w = await startWorkerFor(cfg.config);
   try {
-    const h = await w.client.workflow.start(backupWorkflow, { taskQueue: cfg.taskQueue, workflowId: id('password'), args: [{}] });
+    const h = await w.client.workflow.start(backupWorkflow, {
+      taskQueue: cfg.taskQueue,
+      workflowId: id('password'),
+      args: [{}],
+    });
     const err = await failure(h);
     assert.match(rootMessage(err), /wrong password/i);
-    assert.ok(Object.values(await attempts(h)).every((n) => n === 1), `no retries: ${JSON.stringify(await attempts(h))}`);
+    assert.ok(
+      Object.values(await attempts(h)).every((n) => n === 1),
+      `no retries: ${JSON.stringify(await attempts(h))}`,
+    );
     const history = await historyText(h);
     assert.ok(!history.includes(wrong) && !history.includes(right), 'no password in the workflow history');
   } finally {
@@ -89,7 +96,11 @@ test('an unreachable Redis source: the backup fails at once naming the address, 
   await (await initRepository({ url: cfg.config.repository.url }, password)).close();
   const w = await startWorkerFor(cfg.config);
   try {
-    const h = await w.client.workflow.start(backupWorkflow, { taskQueue: cfg.taskQueue, workflowId: id('unreachable'), args: [{}] });
+    const h = await w.client.workflow.start(backupWorkflow, {
+      taskQueue: cfg.taskQueue,
+      workflowId: id('unreachable'),
+      args: [{}],
+    });
     const err = await failure(h);
     assert.match(rootMessage(err), new RegExp(`127\\.0\\.0\\.1:${port}`));
     assert.equal((await attempts(h)).backupSource, 1, 'an unreachable server is not retried for minutes');
@@ -114,17 +125,25 @@ test('restoring a FAISS index over one of another dimension fails in pre-flight,
   await (await initRepository({ url: cfg.config.repository.url }, password)).close();
   const w = await startWorkerFor(cfg.config);
   try {
-    const b = await w.client.workflow.execute(backupWorkflow, { taskQueue: cfg.taskQueue, workflowId: id('dims-backup'), args: [{}] });
+    const b = await w.client.workflow.execute(backupWorkflow, {
+      taskQueue: cfg.taskQueue,
+      workflowId: id('dims-backup'),
+      args: [{}],
+    });
 
     // The application moved to 8-dimensional vectors since.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const faiss = require('faiss-node') as typeof import('faiss-node');
     const idx = new faiss.IndexFlatL2(8);
     idx.add(Array.from({ length: 8 * 50 }, (_, i) => Math.sin(i)));
     idx.write(file);
     const current = sha256(readFileSync(file));
 
-    const h = await w.client.workflow.start(restoreWorkflow, { taskQueue: cfg.taskQueue, workflowId: id('dims-restore'), args: [{ recoveryPointId: b.recoveryPointId }] });
+    const h = await w.client.workflow.start(restoreWorkflow, {
+      taskQueue: cfg.taskQueue,
+      workflowId: id('dims-restore'),
+      args: [{ recoveryPointId: b.recoveryPointId }],
+    });
     const err = await failure(h);
     assert.match(rootMessage(err), /dimension mismatch .*the backup has d=16, the current index has d=8/);
     assert.equal(sha256(readFileSync(file)), current, 'the index file is untouched');

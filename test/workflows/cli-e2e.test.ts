@@ -10,7 +10,17 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../devservers/tools';
-import { makeStores, qdrantSnapshot, redisSnapshot, seedQdrant, seedRedis, sha256, startWorkerFor, writeFaissIndex, type Stores } from './helpers';
+import {
+  makeStores,
+  qdrantSnapshot,
+  redisSnapshot,
+  seedQdrant,
+  seedRedis,
+  sha256,
+  startWorkerFor,
+  writeFaissIndex,
+  type Stores,
+} from './helpers';
 
 const run = promisify(execFile);
 let stores: Stores;
@@ -29,7 +39,10 @@ after(async () => {
 async function lifeboat(...args: string[]): Promise<{ code: number; doc: Record<string, unknown>; stderr: string }> {
   const env = { ...process.env, ...stores.cfg.env, LIFEBOAT_CONFIG: stores.cfg.file };
   try {
-    const { stdout, stderr } = await run(path.join(projectRoot, 'bin', 'lifeboat'), [...args, '--json'], { env, maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await run(path.join(projectRoot, 'bin', 'lifeboat'), [...args, '--json'], {
+      env,
+      maxBuffer: 16 << 20,
+    });
     return { code: 0, doc: JSON.parse(stdout), stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -77,5 +90,4 @@ test('lifeboat backup, list, restore latest and verify --read-data through the C
   const v = await lifeboat('verify', points[0].id, '--read-data', '--wait');
   assert.equal(v.code, 0, v.stderr);
   assert.equal(v.doc.ok, true);
-
 });

@@ -66,7 +66,8 @@ async function maxAttempt(h: WorkflowHandle, type: string): Promise<number> {
   const scheduled = new Map<string, string>();
   let max = 0;
   for (const e of events) {
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    if (e.activityTaskScheduledEventAttributes)
+      scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
     const st = e.activityTaskStartedEventAttributes;
     if (st && scheduled.get(String(st.scheduledEventId)) === type) max = Math.max(max, st.attempt ?? 0);
   }
@@ -108,7 +109,11 @@ test('SIGKILL of the worker mid-backup and mid-restore: a new worker finishes bo
 
   step('seeded');
   let w = newWorker('1');
-  const backup = await client.workflow.start(backupWorkflow, { taskQueue: cfg.taskQueue, workflowId: `dur-backup-${randomUUID().slice(0, 8)}`, args: [{}] });
+  const backup = await client.workflow.start(backupWorkflow, {
+    taskQueue: cfg.taskQueue,
+    workflowId: `dur-backup-${randomUUID().slice(0, 8)}`,
+    args: [{}],
+  });
   await waitForActivity(backup, 'backupSource');
   await sleep(300);
   await w.kill('SIGKILL');
@@ -116,7 +121,10 @@ test('SIGKILL of the worker mid-backup and mid-restore: a new worker finishes bo
   w = newWorker('2');
   const b = await backup.result();
   step('backup finished');
-  assert.ok((await maxAttempt(backup, 'backupSource')) >= 2, 'the killed backup activity was retried by the new worker');
+  assert.ok(
+    (await maxAttempt(backup, 'backupSource')) >= 2,
+    'the killed backup activity was retried by the new worker',
+  );
   assert.equal(b.sources.find((s) => s.source === 'meta')!.items, 303_001);
 
   // Damage the live data, then restore with a crash in the middle.
@@ -126,7 +134,11 @@ test('SIGKILL of the worker mid-backup and mid-restore: a new worker finishes bo
   r.disconnect();
   writeFaissIndex(faissFile, 8, 1000);
 
-  const restore = await client.workflow.start(restoreWorkflow, { taskQueue: cfg.taskQueue, workflowId: `dur-restore-${randomUUID().slice(0, 8)}`, args: [{ recoveryPointId: b.recoveryPointId }] });
+  const restore = await client.workflow.start(restoreWorkflow, {
+    taskQueue: cfg.taskQueue,
+    workflowId: `dur-restore-${randomUUID().slice(0, 8)}`,
+    args: [{ recoveryPointId: b.recoveryPointId }],
+  });
   await waitForActivity(restore, 'restoreSource');
   await sleep(300);
   await w.kill('SIGKILL');
@@ -135,9 +147,16 @@ test('SIGKILL of the worker mid-backup and mid-restore: a new worker finishes bo
   const res = await restore.result();
   step('restore finished');
   assert.equal(res.ok, true, JSON.stringify(res));
-  assert.ok((await maxAttempt(restore, 'restoreSource')) >= 2 || (await maxAttempt(restore, 'safetyBackup')) >= 2, 'an activity was cut off and retried');
+  assert.ok(
+    (await maxAttempt(restore, 'restoreSource')) >= 2 || (await maxAttempt(restore, 'safetyBackup')) >= 2,
+    'an activity was cut off and retried',
+  );
 
-  assert.deepEqual(snapshotDiff(await redisSnapshot(redis.url), redisBefore), [], 'Redis equals its state at backup time');
+  assert.deepEqual(
+    snapshotDiff(await redisSnapshot(redis.url), redisBefore),
+    [],
+    'Redis equals its state at backup time',
+  );
   assert.equal(sha256(readFileSync(faissFile)), sha256(faissBytes));
   await w.kill('SIGTERM');
 });

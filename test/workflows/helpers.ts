@@ -18,7 +18,12 @@ export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex'
 /** A running in-process worker for a config, and a client to start workflows with. */
 export async function startWorkerFor(config: LifeboatConfig) {
   const activities = createActivities({ config });
-  const { worker, connection: nc } = await createLifeboatWorker({ address: config.temporal.address, taskQueue: config.temporal.taskQueue, activities, preferBundle: false });
+  const { worker, connection: nc } = await createLifeboatWorker({
+    address: config.temporal.address,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+    preferBundle: false,
+  });
   const running = worker.run();
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -44,7 +49,9 @@ export function rootMessage(e: unknown): string {
 /** Every string in a workflow's history, for secret checks. */
 export async function historyText(handle: WorkflowHandle): Promise<string> {
   const h = await handle.fetchHistory();
-  return JSON.stringify(h, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : typeof v === 'bigint' ? String(v) : v));
+  return JSON.stringify(h, (_k, v) =>
+    v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : typeof v === 'bigint' ? String(v) : v,
+  );
 }
 
 /**
@@ -111,7 +118,8 @@ export async function redisSnapshot(url: string, db = 0): Promise<Map<string, st
       let value: unknown;
       if (type === 'string') value = (await r.getBuffer(k))?.toString('hex');
       // A hashtable-encoded hash has no defined field order (it follows the server's random hash seed), so compare fields sorted.
-      else if (type === 'hash') value = Object.entries(await r.hgetall(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      else if (type === 'hash')
+        value = Object.entries(await r.hgetall(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       else if (type === 'list') value = await r.lrange(k, 0, -1);
       else if (type === 'set') value = (await r.smembers(k)).sort();
       else if (type === 'zset') value = await r.zrange(k, '0', '-1', 'WITHSCORES');
@@ -134,7 +142,8 @@ export function snapshotDiff(actual: Map<string, string>, expected: Map<string, 
   const show = (hex: string) => JSON.stringify(Buffer.from(hex, 'hex').toString('latin1'));
   for (const [k, want] of expected) {
     const got = actual.get(k);
-    if (got !== want) out.push(`${show(k)}: ${got === undefined ? 'missing' : `${got.slice(0, 200)}`}, expected ${want.slice(0, 200)}`);
+    if (got !== want)
+      out.push(`${show(k)}: ${got === undefined ? 'missing' : `${got.slice(0, 200)}`}, expected ${want.slice(0, 200)}`);
     if (out.length >= max) return out;
   }
   for (const k of actual.keys()) {
@@ -146,7 +155,6 @@ export function snapshotDiff(actual: Map<string, string>, expected: Map<string, 
 
 /** Writes a FAISS HNSW index of `n` vectors (d=16) seeded by `seed` (trusted input, so built in-process). */
 export function writeFaissIndex(file: string, seed: number, n = 300): Buffer {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const faiss = require('faiss-node') as typeof import('faiss-node');
   const d = 16;
   const idx = faiss.Index.fromFactory(d, 'HNSW16');
@@ -160,7 +168,11 @@ export function writeFaissIndex(file: string, seed: number, n = 300): Buffer {
 export async function seedQdrant(q: QdrantClient, collection: string, seed: number, n = 200): Promise<void> {
   if ((await q.collectionExists(collection)).exists) await q.deleteCollection(collection);
   await q.createCollection(collection, { vectors: { size: 8, distance: 'Cosine' } });
-  const points = Array.from({ length: n }, (_, i) => ({ id: i + 1, vector: Array.from({ length: 8 }, (_, j) => Math.sin(seed * 31 + i * 7 + j) + 0.01), payload: { i, seed, text: `doc ${i} ✓`, nested: { a: [i, { b: seed }] } } }));
+  const points = Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    vector: Array.from({ length: 8 }, (_, j) => Math.sin(seed * 31 + i * 7 + j) + 0.01),
+    payload: { i, seed, text: `doc ${i} ✓`, nested: { a: [i, { b: seed }] } },
+  }));
   await q.upsert(collection, { wait: true, points });
 }
 
@@ -169,7 +181,10 @@ export async function qdrantSnapshot(q: QdrantClient, collection: string): Promi
   const all: unknown[] = [];
   let offset: string | number | undefined | null = undefined;
   do {
-    const page: { points: { id: string | number; vector?: unknown; payload?: unknown }[]; next_page_offset?: string | number | null | Record<string, unknown> } = await q.scroll(collection, { limit: 100, offset: offset ?? undefined, with_vector: true, with_payload: true });
+    const page: {
+      points: { id: string | number; vector?: unknown; payload?: unknown }[];
+      next_page_offset?: string | number | null | Record<string, unknown>;
+    } = await q.scroll(collection, { limit: 100, offset: offset ?? undefined, with_vector: true, with_payload: true });
     all.push(...page.points.map((p) => ({ id: p.id, vector: p.vector, payload: p.payload })));
     offset = page.next_page_offset as string | number | null | undefined;
   } while (offset !== null && offset !== undefined);

@@ -56,7 +56,11 @@ before(async () => {
   }
   ops.push(cluster.set(outside, 'not in the pattern'));
   await Promise.all(ops);
-  cfg = makeTestConfig({ sources: [{ name: 'shards', type: 'redis', cluster: seeds.map((s) => `${s.host}:${s.port}`), pattern: `${prefix}*` }] });
+  cfg = makeTestConfig({
+    sources: [
+      { name: 'shards', type: 'redis', cluster: seeds.map((s) => `${s.host}:${s.port}`), pattern: `${prefix}*` },
+    ],
+  });
   await (await initRepository({ url: cfg.config.repository.url }, Object.values(cfg.env)[0])).close();
   w = await startWorkerFor(cfg.config);
 });
@@ -74,7 +78,11 @@ after(async () => {
 test('cluster source: backup covers every master, restore after changes puts back exactly the backed-up keys and leaves keys outside the pattern alone', async () => {
   const before = await snapshot();
   assert.equal(before.size, 2000);
-  const b = await w.client.workflow.execute(backupWorkflow, { taskQueue: cfg.taskQueue, workflowId: `test-cluster-backup-${randomUUID().slice(0, 8)}`, args: [{}] });
+  const b = await w.client.workflow.execute(backupWorkflow, {
+    taskQueue: cfg.taskQueue,
+    workflowId: `test-cluster-backup-${randomUUID().slice(0, 8)}`,
+    args: [{}],
+  });
   assert.equal(b.sources[0].items, 2000);
 
   // Changes on every master: deleted, changed and new keys, and the key outside the pattern changes too.
@@ -86,7 +94,11 @@ test('cluster source: backup covers every master, restore after changes puts bac
   await Promise.all(ops);
   assert.notEqual(snapshotDiff(await snapshot(), before).length, 0);
 
-  const res = await w.client.workflow.execute(restoreWorkflow, { taskQueue: cfg.taskQueue, workflowId: `test-cluster-restore-${randomUUID().slice(0, 8)}`, args: [{ recoveryPointId: b.recoveryPointId }] });
+  const res = await w.client.workflow.execute(restoreWorkflow, {
+    taskQueue: cfg.taskQueue,
+    workflowId: `test-cluster-restore-${randomUUID().slice(0, 8)}`,
+    args: [{ recoveryPointId: b.recoveryPointId }],
+  });
   assert.equal(res.ok, true, JSON.stringify(res));
   assert.deepEqual(snapshotDiff(await snapshot(), before), []);
   assert.equal(await cluster.get(outside), 'changed outside the pattern');

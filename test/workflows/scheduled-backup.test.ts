@@ -49,7 +49,10 @@ before(async () => {
 
 after(async () => {
   await Promise.allSettled(cleanup.map((h) => h.terminate('test cleanup')));
-  await w?.client.schedule.getHandle(`${PREFIX}backup`).delete().catch(() => undefined);
+  await w?.client.schedule
+    .getHandle(`${PREFIX}backup`)
+    .delete()
+    .catch(() => undefined);
   await lb?.close();
   await w?.stop();
   await redis?.stop();
@@ -91,11 +94,22 @@ test('a triggered backup schedule runs the backup as a child under the manual ba
 
 test('while a manual backup of the same sources runs, a scheduled run is skipped and says why; while a scheduled one runs, a manual one is refused', async () => {
   // A manual backup that stays running: started on a queue no worker polls, under the id the client gives it.
-  const blocker = await w.client.workflow.start(backupWorkflow, { taskQueue: `no-worker-${uid}`, workflowId: BACKUP_ID, args: [{ sources: [SOURCE] }] });
+  const blocker = await w.client.workflow.start(backupWorkflow, {
+    taskQueue: `no-worker-${uid}`,
+    workflowId: BACKUP_ID,
+    args: [{ sources: [SOURCE] }],
+  });
   cleanup.push(blocker);
-  const skipped = await w.client.workflow.execute(scheduledBackupWorkflow, { taskQueue: cfg.taskQueue, workflowId: `${PREFIX}sched-run-${uid}`, args: [{ sources: [SOURCE], trigger: 'schedule' }] });
+  const skipped = await w.client.workflow.execute(scheduledBackupWorkflow, {
+    taskQueue: cfg.taskQueue,
+    workflowId: `${PREFIX}sched-run-${uid}`,
+    args: [{ sources: [SOURCE], trigger: 'schedule' }],
+  });
   assert.equal(skipped.status, 'skipped');
-  assert.match((await w.client.workflow.getHandle(`${PREFIX}sched-run-${uid}`).query(progressQuery)).phase, /^skipped: a backup of the same sources is already running/);
+  assert.match(
+    (await w.client.workflow.getHandle(`${PREFIX}sched-run-${uid}`).query(progressQuery)).phase,
+    /^skipped: a backup of the same sources is already running/,
+  );
   assert.equal(skipped.workflowId, BACKUP_ID);
   assert.match(skipped.status === 'skipped' ? skipped.reason : '', new RegExp(`already running as ${BACKUP_ID}`));
   assert.equal((await blocker.describe()).status.name, 'RUNNING', 'the running backup was left alone');
@@ -106,14 +120,24 @@ test('while a manual backup of the same sources runs, a scheduled run is skipped
   try {
     // Reads are held too (ALL), for 15 s: margin for a slow machine to start the child; it cannot be lifted early (UNPAUSE is held as well).
     await ctl.call('CLIENT', 'PAUSE', '15000', 'ALL');
-    const run = await w.client.workflow.start(scheduledBackupWorkflow, { taskQueue: cfg.taskQueue, workflowId: `${PREFIX}sched-run2-${uid}`, args: [{ sources: [SOURCE], trigger: 'schedule' }] });
+    const run = await w.client.workflow.start(scheduledBackupWorkflow, {
+      taskQueue: cfg.taskQueue,
+      workflowId: `${PREFIX}sched-run2-${uid}`,
+      args: [{ sources: [SOURCE], trigger: 'schedule' }],
+    });
     for (let i = 0; ; i++) {
-      const child = await w.client.workflow.getHandle(BACKUP_ID).describe().catch(() => undefined);
+      const child = await w.client.workflow
+        .getHandle(BACKUP_ID)
+        .describe()
+        .catch(() => undefined);
       if (child?.status.name === 'RUNNING' && child.runId !== blocker.firstExecutionRunId) break;
       if (i > 200) assert.fail('the scheduled run never started its backup');
       await new Promise((r) => setTimeout(r, 50));
     }
-    await assert.rejects(lb.backup({ sources: [SOURCE] }), (e: unknown) => e instanceof BackupAlreadyRunningError && e.workflowId === BACKUP_ID);
+    await assert.rejects(
+      lb.backup({ sources: [SOURCE] }),
+      (e: unknown) => e instanceof BackupAlreadyRunningError && e.workflowId === BACKUP_ID,
+    );
     const done = await run.result();
     assert.equal(done.status, 'completed', JSON.stringify(done));
   } finally {

@@ -12,11 +12,15 @@ export interface WorkerProcess {
 
 export function spawnWorker(configFile: string, env: Record<string, string>, logFile: string): WorkerProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'client', 'cli.ts'), 'worker', '--config', configFile], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env, LIFEBOAT_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', fd, fd],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(projectRoot, 'client', 'cli.ts'), 'worker', '--config', configFile],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, ...env, LIFEBOAT_LOG_LEVEL: 'WARN' },
+      stdio: ['ignore', fd, fd],
+    },
+  );
   closeSync(fd);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {

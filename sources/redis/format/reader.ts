@@ -94,7 +94,8 @@ export class RecordDecoder {
       p += 8;
       need(5);
       const version = b.readUInt16BE(p);
-      if (version !== FORMAT_VERSION) this.fail(p, `format version ${version} is not supported (this Lifeboat reads version ${FORMAT_VERSION})`);
+      if (version !== FORMAT_VERSION)
+        this.fail(p, `format version ${version} is not supported (this Lifeboat reads version ${FORMAT_VERSION})`);
       const flags = b.readUInt16BE(p + 2);
       const vlen = b[p + 4];
       p += 5;
@@ -186,7 +187,12 @@ export class RecordDecoder {
         this.pos = p0 + 13;
         this.finished = true;
         if (this.pos < b.length || this.pendingLen) this.fail(this.pos, 'data after the end record');
-        return { tag: 'end', offset, dbCount: b.readUInt32BE(p0 + 1), keys: b.readUInt32BE(p0 + 5) * 0x100000000 + b.readUInt32BE(p0 + 9) };
+        return {
+          tag: 'end',
+          offset,
+          dbCount: b.readUInt32BE(p0 + 1),
+          keys: b.readUInt32BE(p0 + 5) * 0x100000000 + b.readUInt32BE(p0 + 9),
+        };
       }
       default:
         this.fail(p0, `unknown record tag 0x${tag.toString(16)} (corrupt stream)`);
@@ -203,7 +209,10 @@ export class RecordDecoder {
     if (this.finished) return;
     const where = this.headerDone ? 'before the end record' : 'inside the header';
     const partial = this.buf.length - this.pos + this.pendingLen;
-    throw new RedisBackupFormatError(this.received, `stream ends ${where}${partial ? ` with ${partial} bytes of an incomplete record` : ''} — the backup is truncated`);
+    throw new RedisBackupFormatError(
+      this.received,
+      `stream ends ${where}${partial ? ` with ${partial} bytes of an incomplete record` : ''} — the backup is truncated`,
+    );
   }
 }
 
@@ -217,4 +226,5 @@ export function chunkIterator(input: ByteSource): AsyncIterator<Uint8Array> | It
   return a ? a.call(input) : (input as Iterable<Uint8Array>)[Symbol.iterator]();
 }
 
-export const asBuffer = (c: Uint8Array): Buffer => (Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+export const asBuffer = (c: Uint8Array): Buffer =>
+  Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);

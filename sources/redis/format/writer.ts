@@ -92,7 +92,12 @@ export class RecordWriter {
   }
 
   /** A key record; `key` is a latin1 string (one char per byte) or raw bytes. */
-  key(tag: typeof RecordTag.STRING | typeof RecordTag.DUMP, key: string | Buffer, expireAt: number, value: Buffer): void {
+  key(
+    tag: typeof RecordTag.STRING | typeof RecordTag.DUMP,
+    key: string | Buffer,
+    expireAt: number,
+    value: Buffer,
+  ): void {
     const klen = key.length;
     const vlen = value.length;
     const inline = vlen < BIG;

@@ -2,7 +2,13 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { RespParser, ReplyError, type Reply } from './resp-parser';
 import { CommandBuilder } from './command-builder';
-import { RedisAuthError, RedisCommandError, RedisConnectionLostError, RedisOptionsError, RedisUnreachableError } from '../errors';
+import {
+  RedisAuthError,
+  RedisCommandError,
+  RedisConnectionLostError,
+  RedisOptionsError,
+  RedisUnreachableError,
+} from '../errors';
 
 export interface WireParams {
   host: string;
@@ -64,17 +70,21 @@ export class RedisWire {
     const wire = new RedisWire(socket, address);
     try {
       if (p.password !== undefined && p.password !== '') {
-        const r = await wire.send(new CommandBuilder().cmd(...(p.username ? ['AUTH', p.username, p.password] : ['AUTH', p.password])));
+        const r = await wire.send(
+          new CommandBuilder().cmd(...(p.username ? ['AUTH', p.username, p.password] : ['AUTH', p.password])),
+        );
         if (r[0] instanceof ReplyError) throw new RedisAuthError(address, p.username, r[0].message);
       }
       const [pong] = await wire.send(new CommandBuilder().cmd('PING'));
       if (pong instanceof ReplyError) {
-        if (/^(NOAUTH|WRONGPASS|NOPERM)/.test(pong.message)) throw new RedisAuthError(address, p.username, pong.message);
+        if (/^(NOAUTH|WRONGPASS|NOPERM)/.test(pong.message))
+          throw new RedisAuthError(address, p.username, pong.message);
         throw new RedisCommandError(address, 'PING', pong.message);
       }
       if (p.db) {
         const [sel] = await wire.send(new CommandBuilder().cmd('SELECT', p.db));
-        if (sel instanceof ReplyError) throw new RedisOptionsError('db', `db ${p.db} cannot be selected on Redis at ${address} (${sel.message})`);
+        if (sel instanceof ReplyError)
+          throw new RedisOptionsError('db', `db ${p.db} cannot be selected on Redis at ${address} (${sel.message})`);
       }
     } catch (e) {
       wire.close();
@@ -159,9 +169,13 @@ function openSocket(p: WireParams, address: string): Promise<net.Socket> {
         reject(err);
       } else resolve(socket);
     };
-    const onError = (e: NodeJS.ErrnoException) => done(new RedisUnreachableError(address, e.code ?? e.message, { cause: e }));
+    const onError = (e: NodeJS.ErrnoException) =>
+      done(new RedisUnreachableError(address, e.code ?? e.message, { cause: e }));
     const onAbort = () => done(p.signal!.reason as Error);
-    const timer = setTimeout(() => done(new RedisUnreachableError(address, `no connection within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new RedisUnreachableError(address, `no connection within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.once('error', onError);
     p.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once(p.tls ? 'secureConnect' : 'connect', () => {
