@@ -24,6 +24,7 @@ export const OBJECT_TYPES = {
   hold: 5,
   lock: 6,
   condemned: 7,
+  record: 8,
 } as const;
 export type ObjectType = (typeof OBJECT_TYPES)[keyof typeof OBJECT_TYPES];
 
@@ -43,6 +44,7 @@ export const PATHS = {
   holds: 'holds/',
   locks: 'locks/',
   condemned: 'condemned/',
+  records: 'records/',
 } as const;
 
 export const chunkObject = (id: string) => `${PATHS.data}${id.slice(0, 2)}/${id}`;
@@ -52,6 +54,7 @@ export const holdObject = (id: string) => `${PATHS.holds}${id}`;
 export const lockObject = (id: string) => `${PATHS.locks}${id}`;
 export const condemnedObject = (lockId: string) => `${PATHS.condemned}${lockId}`;
 export const keyObject = (id: string) => `${PATHS.keys}${id}`;
+export const recordObject = (kind: string, id: string) => `${PATHS.records}${kind}/${id}`;
 
 /** Chunk ids: lowercase hex HMAC-SHA256. */
 export const CHUNK_ID_RE = /^[0-9a-f]{64}$/;

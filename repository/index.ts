@@ -28,5 +28,6 @@ export type {
   WriteResult,
 } from './types';
 export { VERIFY_PROBLEM_KINDS } from './types';
+export { Records, RECORD_NAME_RE, type RecordEnvelope } from './records';
 export * from './errors';
 export { FORMAT_VERSION } from './format';

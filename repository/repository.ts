@@ -27,6 +27,7 @@ import {
 } from './keys';
 import { LockManager } from './locks';
 import { Points } from './points';
+import { Records } from './records';
 import { pruneRepository } from './prune';
 import { readArtifact } from './reader';
 import type {
@@ -94,6 +95,7 @@ class RepositoryImpl implements Repository {
   readonly url: string;
   private readonly ctx: RepoContext;
   private readonly points: Points;
+  private readonly recordStore: Records;
   private closed = false;
 
   constructor(
@@ -119,6 +121,12 @@ class RepositoryImpl implements Repository {
       locks,
     };
     this.points = new Points(this.ctx);
+    this.recordStore = new Records(this.ctx);
+  }
+
+  get records(): Records {
+    this.live();
+    return this.recordStore;
   }
 
   private live(): RepoContext {

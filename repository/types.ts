@@ -1,3 +1,4 @@
+import type { Records } from './records';
 /**
  * Public types of the repository module. The on-storage format these map to
  * is specified in docs/repository-format.md.
@@ -273,5 +274,7 @@ export interface Repository {
   changePassword(newPassword: string): Promise<void>;
   /** Stored objects and bytes. */
   stats(): Promise<RepositoryStats>;
+  /** Small encrypted JSON documents beside the points: drill results, incident reports, audit entries (repository/records.ts). */
+  readonly records: Records;
   close(): Promise<void>;
 }
