@@ -50,10 +50,16 @@ class CryptoPool {
     const file = path.join(__dirname, `crypto-worker${ext}`);
     for (let i = 0; i < size; i++) {
       // Source checkouts (tests, benches, the dev CLI) run TypeScript through tsx: register it in the worker first.
+      // A small young generation: the workers' data lives outside the heap, and
+      // the default semi-spaces cost every worker ~30 MB of RSS for nothing.
+      const resourceLimits = { maxYoungGenerationSizeMb: 4 };
       const w =
         ext === '.ts'
-          ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { eval: true })
-          : new Worker(file);
+          ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, {
+              eval: true,
+              resourceLimits,
+            })
+          : new Worker(file, { resourceLimits });
       w.unref();
       w.on('message', (r: PoolReply) => this.settle(r));
       w.on('error', (e) => this.fail(i, e));
@@ -97,9 +103,13 @@ class CryptoPool {
 
 let pool: CryptoPool | undefined;
 
-/** Worker count: one per core, at most 4 (the JS thread still chunks and hashes the stream). */
+/**
+ * Worker count: cores - 1, at least 1, at most 3. The JS thread keeps one core
+ * busy (gear scan, stream hash, I/O) and zstd itself runs on libuv threads;
+ * every extra worker costs ~40 MB of RSS (its own V8 heap).
+ */
 function get(): CryptoPool {
-  pool ??= new CryptoPool(Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length)));
+  pool ??= new CryptoPool(Math.max(1, Math.min(3, (os.availableParallelism?.() ?? os.cpus().length) - 1)));
   return pool;
 }
 
