@@ -1,14 +1,16 @@
 import { CommanderError } from 'commander';
 import { LifeboatError } from '../lib/errors';
+import { isErrorCode, type ErrorCode } from '../lib/error-codes';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
 import { OperationCancelledError, OperationFailedError } from './errors';
 
 /**
- * Exit code per LifeboatError code. Codes are stable strings shared by every
- * module (and, as Temporal failure types, by activities), so a failure that
- * started deep in a worker still maps to the right exit code here.
+ * Exit code per error code — every code of lib/error-codes.ts, checked by `satisfies`, so a new code
+ * cannot be added without deciding what a script sees. Codes are shared by every module (and, as
+ * Temporal non-retryable failure types, by activities), so a failure that started deep in a worker
+ * still maps to the right exit code here.
  */
-export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
+export const EXIT_CODE_BY_ERROR_CODE = {
   USAGE: EXIT_CODES.usage,
   CONFIG_INVALID: EXIT_CODES.usage,
   SECRET_UNAVAILABLE: EXIT_CODES.usage,
@@ -18,6 +20,7 @@ export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
   NAMESPACE_NOT_FOUND: EXIT_CODES.usage,
   REPOSITORY_LOCATION_INVALID: EXIT_CODES.usage,
   REPOSITORY_EXISTS: EXIT_CODES.usage,
+  SERVER_START: EXIT_CODES.unexpected,
 
   SOURCE_UNKNOWN: EXIT_CODES.notFound,
   NO_RECOVERY_POINT: EXIT_CODES.notFound,
@@ -33,11 +36,12 @@ export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
 
   OPERATION_FAILED: EXIT_CODES.failedNothingChanged,
   OPERATION_CANCELLED: EXIT_CODES.failedNothingChanged,
+  ACTIVITY_FAILED: EXIT_CODES.failedNothingChanged,
   RESTORE_FAILED: EXIT_CODES.failedNothingChanged,
   VERIFICATION_FAILED: EXIT_CODES.failedNothingChanged,
-  VerificationFailed: EXIT_CODES.failedNothingChanged,
   PLAN_INVALID: EXIT_CODES.failedNothingChanged,
   LEGAL_HOLD: EXIT_CODES.failedNothingChanged,
+  NO_SAFETY_BACKUP: EXIT_CODES.failedNothingChanged,
 
   ROLLBACK_FAILED: EXIT_CODES.rollbackFailed,
 
@@ -46,7 +50,67 @@ export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
   BACKEND_UNAVAILABLE: EXIT_CODES.unreachable,
 
   WRONG_PASSWORD: EXIT_CODES.wrongPassword,
-};
+
+  // Damaged or inconsistent data found by a check: the operation stopped before changing anything.
+  REPOSITORY_OBJECT_CORRUPT: EXIT_CODES.failedNothingChanged,
+  REPOSITORY_OBJECT_MISSING: EXIT_CODES.failedNothingChanged,
+  REPOSITORY_VERSION_UNSUPPORTED: EXIT_CODES.failedNothingChanged,
+  ARTIFACT_NOT_FOUND: EXIT_CODES.failedNothingChanged,
+  ARTIFACT_INTEGRITY: EXIT_CODES.failedNothingChanged,
+  ARTIFACT_PRUNED: EXIT_CODES.failedNothingChanged,
+  ARTIFACT_REF_MISMATCH: EXIT_CODES.failedNothingChanged,
+  // Internal states that should not reach a user; if one does, it is a bug.
+  REPOSITORY_CLOSED: EXIT_CODES.unexpected,
+  REPOSITORY_LOCK_LOST: EXIT_CODES.unexpected,
+
+  // Store failures reach the CLI inside a failed operation (exit 5, nothing changed) — listed so the
+  // direct paths (pre-flight from the CLI) agree with it.
+  REDIS_UNREACHABLE: EXIT_CODES.failedNothingChanged,
+  REDIS_AUTH: EXIT_CODES.failedNothingChanged,
+  REDIS_CONNECTION_LOST: EXIT_CODES.failedNothingChanged,
+  REDIS_COMMAND: EXIT_CODES.failedNothingChanged,
+  REDIS_CLUSTER: EXIT_CODES.failedNothingChanged,
+  REDIS_INVALID_OPTIONS: EXIT_CODES.failedNothingChanged,
+  REDIS_UNSUPPORTED_VERSION: EXIT_CODES.failedNothingChanged,
+  REDIS_ARTIFACTS: EXIT_CODES.failedNothingChanged,
+  REDIS_BACKUP_FORMAT: EXIT_CODES.failedNothingChanged,
+  REDIS_INCOMPATIBLE_DUMP: EXIT_CODES.failedNothingChanged,
+  REDIS_RESTORE_REJECTED: EXIT_CODES.failedNothingChanged,
+  REDIS_BUSY_KEY: EXIT_CODES.failedNothingChanged,
+  FAISS_INVALID_ARGUMENT: EXIT_CODES.failedNothingChanged,
+  FAISS_INVALID_PATH: EXIT_CODES.failedNothingChanged,
+  FAISS_TARGET_INVALID: EXIT_CODES.failedNothingChanged,
+  FAISS_FILE_NOT_FOUND: EXIT_CODES.failedNothingChanged,
+  FAISS_FILE_CHANGED: EXIT_CODES.failedNothingChanged,
+  FAISS_CORRUPT_FILE: EXIT_CODES.failedNothingChanged,
+  FAISS_DIMENSION_MISMATCH: EXIT_CODES.failedNothingChanged,
+  FAISS_INTEGRITY: EXIT_CODES.failedNothingChanged,
+  FAISS_LOAD_CRASH: EXIT_CODES.failedNothingChanged,
+  FAISS_SANDBOX: EXIT_CODES.failedNothingChanged,
+  FAISS_PROBE_MISMATCH: EXIT_CODES.failedNothingChanged,
+  FAISS_PROBE_TIMEOUT: EXIT_CODES.failedNothingChanged,
+  FAISS_CANCELLED: EXIT_CODES.failedNothingChanged,
+  FAISS_RESTORE_INCOMPLETE: EXIT_CODES.failedNothingChanged,
+  FAISS_RESTORE_PENDING: EXIT_CODES.failedNothingChanged,
+  FAISS_ROLLBACK_CONFLICT: EXIT_CODES.rollbackFailed,
+  QDRANT_UNREACHABLE: EXIT_CODES.failedNothingChanged,
+  QDRANT_AUTH: EXIT_CODES.failedNothingChanged,
+  QDRANT_REQUEST_FAILED: EXIT_CODES.failedNothingChanged,
+  QDRANT_UNSUPPORTED: EXIT_CODES.failedNothingChanged,
+  QDRANT_COLLECTION_NOT_FOUND: EXIT_CODES.failedNothingChanged,
+  QDRANT_TARGET_EXISTS: EXIT_CODES.failedNothingChanged,
+  QDRANT_ALIAS_CONFLICT: EXIT_CODES.failedNothingChanged,
+  QDRANT_BAD_BACKUP: EXIT_CODES.failedNothingChanged,
+  QDRANT_CHECKSUM_MISMATCH: EXIT_CODES.failedNothingChanged,
+  QDRANT_DIMENSION_MISMATCH: EXIT_CODES.failedNothingChanged,
+  QDRANT_VECTOR_CONFIG_MISMATCH: EXIT_CODES.failedNothingChanged,
+  QDRANT_VERIFY_FAILED: EXIT_CODES.failedNothingChanged,
+} as const satisfies Record<ErrorCode, ExitCode>;
+
+/** The exit code of a code, or undefined for a string that is not one of Lifeboat's codes. */
+export function exitCodeOfErrorCode(code: string): ExitCode | undefined {
+  return isErrorCode(code) ? EXIT_CODE_BY_ERROR_CODE[code] : undefined;
+}
 
 /** Error class names of other libraries whose meaning is clear. */
 const EXIT_CODE_BY_NAME: Readonly<Record<string, ExitCode>> = {
@@ -76,12 +140,12 @@ export function exitCodeFor(e: unknown): ExitCode {
   if (e instanceof OperationCancelledError)
     return e.humanNeeded ? EXIT_CODES.rollbackFailed : EXIT_CODES.failedNothingChanged;
   if (e instanceof OperationFailedError && e.failureType) {
-    const specific = EXIT_CODE_BY_ERROR_CODE[e.failureType];
+    const specific = exitCodeOfErrorCode(e.failureType);
     // A failed backup/verify that failed for a known reason (unknown id, wrong password) says so.
     if (specific !== undefined && specific !== EXIT_CODES.failedNothingChanged) return specific;
   }
   if (e instanceof LifeboatError)
-    return EXIT_CODE_BY_ERROR_CODE[e.code] ?? EXIT_CODE_BY_NAME[e.name] ?? EXIT_CODES.unexpected;
+    return exitCodeOfErrorCode(e.code) ?? EXIT_CODE_BY_NAME[e.name] ?? EXIT_CODES.unexpected;
   if (e instanceof Error && EXIT_CODE_BY_NAME[e.name] !== undefined) return EXIT_CODE_BY_NAME[e.name];
   if (grpcCode(e) === GRPC_UNAVAILABLE) return EXIT_CODES.unreachable;
   return EXIT_CODES.unexpected;

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../lib/error-codes';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -58,7 +59,7 @@ export function operationError(kind: OperationKind, workflowId: string, e: unkno
   if (cause instanceof CancelledFailure) return new OperationCancelledError(kind, workflowId, 'cancelled', e);
   if (cause instanceof TerminatedFailure) return new OperationCancelledError(kind, workflowId, 'terminated', e);
   if (cause instanceof TimeoutFailure) return new OperationCancelledError(kind, workflowId, 'timed out', e);
-  if (cause instanceof ApplicationFailure && cause.type === 'RestoreFailed') {
+  if (cause instanceof ApplicationFailure && cause.type === ErrorCode.RESTORE_FAILED) {
     const result = cause.details?.[0] as RestoreResult | undefined;
     if (result && typeof result === 'object') {
       return result.rollbackFailures?.length

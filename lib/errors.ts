@@ -1,3 +1,5 @@
+import type { ErrorCode } from './error-codes';
+
 /**
  * Typed errors shared across Lifeboat. Each carries the context a user needs
  * to act on it; `code` is stable and machine-readable (CLI exit codes and
@@ -14,7 +16,7 @@ export class LifeboatError extends Error {
 
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: ErrorCode,
     options?: { cause?: unknown; retryable?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../lib/error-codes';
 import {
   ApplicationFailure,
   proxyActivities,
@@ -89,7 +90,7 @@ async function backup(input: BackupInput): Promise<BackupResult> {
     if (!report.ok)
       throw ApplicationFailure.nonRetryable(
         `recovery point ${id} failed verification: ${report.problems.slice(0, 5).join('; ')}; run 'lifeboat verify ${id} --read-data' for the full report`,
-        'VerificationFailed',
+        ErrorCode.VERIFICATION_FAILED,
       );
   }
 

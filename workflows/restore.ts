@@ -1,3 +1,4 @@
+import { ErrorCode } from '../lib/error-codes';
 import {
   ActivityCancellationType,
   ApplicationFailure,
@@ -146,7 +147,10 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       ]);
       if (!v.ok) {
         mark(i, 'failed', v.detail);
-        throw ApplicationFailure.nonRetryable(`verification of ${s.name} failed: ${v.detail}`, 'VerificationFailed');
+        throw ApplicationFailure.nonRetryable(
+          `verification of ${s.name} failed: ${v.detail}`,
+          ErrorCode.VERIFICATION_FAILED,
+        );
       }
       mark(i, 'verified');
     }
@@ -186,7 +190,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       : `rolled back ${rolledBack.join(', ') || 'nothing (no target had changed)'}`;
     throw ApplicationFailure.create({
       message: `restore of ${plan.recoveryPointId} failed: ${failure}; ${how}`,
-      type: 'RestoreFailed',
+      type: ErrorCode.RESTORE_FAILED,
       nonRetryable: true,
       details: [summary],
     });
