@@ -30,7 +30,7 @@ import {
   UsageError,
   type OperationKind,
 } from './errors';
-import { initConfiguredRepository, openConfiguredRepository } from '../lib/configured-repository';
+import { initConfiguredRepository, openConfiguredRepository } from '../runtime/configured-repository';
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
 import type {
