@@ -13,7 +13,7 @@ import {
   type FaissBackupInfo,
   type FaissProbeOptions,
 } from '../sources/faiss';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import { storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
 import type { ArtifactHandle } from './types';
 

@@ -12,7 +12,7 @@ import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
-import type { RestoreTargetOverride } from '../workflows/types';
+import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
 export class PlanError extends LifeboatError {
   constructor(readonly problems: string[]) {
@@ -66,7 +66,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
   const resolvePoint = async (idOrPrefix: string): Promise<RecoveryPoint> => {
     const repo = await repos.get();
     if (idOrPrefix === 'latest') {
-      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety'));
+      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes(POINT_TAGS.safety));
       if (!all.length) throw new PlanError(['the repository has no recovery point yet: run a backup first']);
       return all[0];
     }
@@ -207,7 +207,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           }
           const rp = await ctx.repo.commitRecoveryPoint({
             artifacts,
-            tags: ['safety'],
+            tags: [POINT_TAGS.safety],
             labels: {
               safetyFor: input.restoreId,
               restoring: input.recoveryPointId,

@@ -12,7 +12,7 @@ import {
   type QdrantRestoreResult,
 } from '../sources/qdrant';
 import { LifeboatError } from '../lib/errors';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import { storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
 import type { ArtifactHandle } from './types';
 

@@ -9,7 +9,7 @@ import {
 } from '../sources/redis';
 import type { SourceFingerprint } from '../sources/types';
 import { LifeboatError } from '../lib/errors';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import { storeStream, type StoreContext, type StoreHandler } from './store';
 import type { ArtifactHandle } from './types';
 

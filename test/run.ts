@@ -13,10 +13,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startTemporalDevServer } from '../devservers/temporal';
-import { startRedis, startRedisCluster } from '../devservers/redis';
-import { startMinio } from '../devservers/minio';
-import { startQdrantStandIn } from '../devservers/qdrant-standin';
+import { startTemporalDevServer } from './servers/temporal';
+import { startRedis, startRedisCluster } from './servers/redis';
+import { startMinio } from './servers/minio';
+import { startQdrantStandIn } from './servers/qdrant-standin';
 import type { TestEnv } from './harness/env';
 
 function findTests(dir: string): string[] {
