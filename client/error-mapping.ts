@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { LifeboatError } from '../lib/errors';
+import { LifeboatError, causeChain } from '../lib/errors';
 import { isErrorCode, type ErrorCode } from '../lib/error-codes';
 import { EXIT_CODES, type ExitCode } from './exit-codes';
 import { OperationCancelledError, OperationFailedError } from './errors';
@@ -123,11 +123,7 @@ const EXIT_CODE_BY_NAME: Readonly<Record<string, ExitCode>> = {
 const GRPC_UNAVAILABLE = 14;
 
 function grpcCode(e: unknown): number | undefined {
-  for (
-    let cur = e, depth = 0;
-    cur && typeof cur === 'object' && depth < 5;
-    cur = (cur as { cause?: unknown }).cause, depth++
-  ) {
+  for (const cur of causeChain(e)) {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === 'number' && 'details' in (cur as object)) return code;
   }

@@ -1,3 +1,4 @@
+import { causeChain } from '../lib/errors';
 import { ErrorCode } from '../lib/error-codes';
 import {
   ActivityFailure,
@@ -19,11 +20,7 @@ import {
 /** The innermost ApplicationFailure of a Temporal failure chain: its type is the Lifeboat error code of the activity that failed. */
 export function innermostApplicationFailure(e: unknown): ApplicationFailure | undefined {
   let found: ApplicationFailure | undefined;
-  for (
-    let cur = e, depth = 0;
-    cur && typeof cur === 'object' && depth < 10;
-    cur = (cur as { cause?: unknown }).cause, depth++
-  ) {
+  for (const cur of causeChain(e)) {
     if (cur instanceof ApplicationFailure) found = cur;
   }
   return found;
@@ -31,11 +28,7 @@ export function innermostApplicationFailure(e: unknown): ApplicationFailure | un
 
 function innermostMessage(e: unknown): string {
   let msg = e instanceof Error ? e.message : String(e);
-  for (
-    let cur = e, depth = 0;
-    cur && typeof cur === 'object' && depth < 10;
-    cur = (cur as { cause?: unknown }).cause, depth++
-  ) {
+  for (const cur of causeChain(e)) {
     if (
       cur instanceof Error &&
       cur.message &&

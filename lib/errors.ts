@@ -35,3 +35,18 @@ export class ServerStartError extends LifeboatError {
     super(`${server}: ${message}${logTail ? `\n--- last lines of its log ---\n${logTail}` : ''}`, 'SERVER_START');
   }
 }
+
+/**
+ * How deep cause chains are followed. Temporal nests a workflow failure → child/activity failure →
+ * application failure → (rarely) its cause; 10 covers every real chain and stops a cyclic one.
+ */
+export const CAUSE_CHAIN_DEPTH = 10;
+
+/** `e`, its cause, the cause's cause … (objects only, at most {@link CAUSE_CHAIN_DEPTH}). */
+export function* causeChain(e: unknown): Generator<object> {
+  let cur = e;
+  for (let depth = 0; cur && typeof cur === 'object' && depth < CAUSE_CHAIN_DEPTH; depth++) {
+    yield cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+}
