@@ -144,4 +144,3 @@ function runChild(file: string, req: ProbeRequest, timeoutMs: number, signal?: A
     });
   });
 }
-
