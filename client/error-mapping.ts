@@ -37,9 +37,11 @@ export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
   VERIFICATION_FAILED: EXIT_CODES.failedNothingChanged,
   VerificationFailed: EXIT_CODES.failedNothingChanged,
   PLAN_INVALID: EXIT_CODES.failedNothingChanged,
+  RECOVERY_POINT_DAMAGED: EXIT_CODES.failedNothingChanged,
   LEGAL_HOLD: EXIT_CODES.failedNothingChanged,
 
   ROLLBACK_FAILED: EXIT_CODES.rollbackFailed,
+  ROLLBACK_NOT_EXACT: EXIT_CODES.rollbackFailed,
 
   TEMPORAL_UNREACHABLE: EXIT_CODES.unreachable,
   REPOSITORY_NOT_FOUND: EXIT_CODES.unreachable,
