@@ -14,6 +14,20 @@ import { qdrantHandler } from './qdrant';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
 import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
+/** A recovery point a restore would write holds a chunk or index that does not authenticate. */
+export class RecoveryPointDamagedError extends LifeboatError {
+  constructor(
+    readonly recoveryPointId: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `recovery point ${recoveryPointId} is damaged, so it was not restored and no target was touched: ${problems.join('; ')}. ` +
+        `Restore an earlier recovery point (lifeboat list), and run lifeboat verify --read-data to list every damaged object`,
+      'RECOVERY_POINT_DAMAGED',
+    );
+  }
+}
+
 export class PlanError extends LifeboatError {
   constructor(readonly problems: string[]) {
     super(
@@ -85,6 +99,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         if (problems.length) throw new PlanError(problems);
         return {
           sources: names.map((n) => planned(sourceNamed(n))),
+          targets: names.map((n) => handlerFor(sourceNamed(n)).describeTarget(sourceNamed(n))),
           parallelism: config.backup.parallelism,
           verify: config.backup.verify,
         };
@@ -194,12 +209,39 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         return { recoveryPointId: rp.id, sources: ordered };
       }),
 
+    authenticateRestoreData: (input) =>
+      asActivity(() =>
+        withHeartbeat(`authenticate ${input.recoveryPointId}`, async (hb) => {
+          // Check before touching: every byte the restore will write is read, decrypted and
+          // hashed here first, so a damaged point is refused while every target is still intact.
+          const ctx = await ctxFor(hb);
+          const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
+          const problems: string[] = [];
+          let bytes = 0;
+          for (const name of input.sources)
+            for (const a of artifactsOf(rp, name)) {
+              try {
+                for await (const piece of ctx.repo.readArtifact(a, { signal: hb.signal })) {
+                  bytes += (piece as Buffer).length;
+                  hb.onProgress({ bytes });
+                }
+              } catch (e) {
+                hb.signal.throwIfAborted();
+                problems.push(`${name} artifact ${a.name} (index ${a.indexId}): ${(e as Error).message}`);
+              }
+            }
+          if (problems.length) throw new RecoveryPointDamagedError(rp.id, problems);
+          return { bytes };
+        }),
+      ),
+
     safetyBackup: (input) =>
       asActivity(() =>
         withHeartbeat(`safety backup ${input.restoreId}`, async (hb) => {
           const existing = await findByLabel('safetyFor', input.restoreId);
           if (existing) return { recoveryPointId: existing.id };
-          const ctx = await ctxFor(hb);
+          // The way back must not rest on an unchecked chunk: reused chunks are authenticated (and repaired).
+          const ctx = { ...(await ctxFor(hb)), authenticateReused: true };
           const artifacts: ArtifactHandle[] = [];
           for (const t of input.sources) {
             const s = sourceNamed(t.source);

@@ -9,6 +9,8 @@ export interface StoreContext {
   hb: Heartbeat;
   /** Folder for temp files of this worker. */
   scratchDir: string;
+  /** Safety backups: authenticate (and repair) every chunk a write deduplicates against. See WriteOptions. */
+  authenticateReused?: boolean;
 }
 
 export interface StoreBackup {
@@ -99,6 +101,7 @@ export async function storeStream<I>(
   const written = await ctx.repo.writeArtifact(backup.stream, meta, {
     signal: ctx.hb.signal,
     onProgress: (p) => ctx.hb.onProgress({ bytes: p.bytes, items: progress.items }),
+    authenticateReused: ctx.authenticateReused,
   });
   const outcome = await done;
   if (!outcome.ok) throw outcome.error;

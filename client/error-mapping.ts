@@ -31,6 +31,7 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   RECOVERY_POINT_AMBIGUOUS: EXIT_CODES.notFound,
 
   BACKUP_ALREADY_RUNNING: EXIT_CODES.alreadyRunning,
+  TARGET_BUSY: EXIT_CODES.alreadyRunning,
   // A prune holds the repository exclusively: like a running backup, try again when it is done.
   REPOSITORY_LOCKED: EXIT_CODES.alreadyRunning,
 
@@ -40,10 +41,12 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   RESTORE_FAILED: EXIT_CODES.failedNothingChanged,
   VERIFICATION_FAILED: EXIT_CODES.failedNothingChanged,
   PLAN_INVALID: EXIT_CODES.failedNothingChanged,
+  RECOVERY_POINT_DAMAGED: EXIT_CODES.failedNothingChanged,
   LEGAL_HOLD: EXIT_CODES.failedNothingChanged,
   NO_SAFETY_BACKUP: EXIT_CODES.failedNothingChanged,
 
   ROLLBACK_FAILED: EXIT_CODES.rollbackFailed,
+  ROLLBACK_NOT_EXACT: EXIT_CODES.rollbackFailed,
 
   TEMPORAL_UNREACHABLE: EXIT_CODES.unreachable,
   REPOSITORY_NOT_FOUND: EXIT_CODES.unreachable,

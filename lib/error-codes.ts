@@ -33,6 +33,10 @@ export const ErrorCode = {
   ROLLBACK_FAILED: 'ROLLBACK_FAILED',
   VERIFICATION_FAILED: 'VERIFICATION_FAILED',
   NO_SAFETY_BACKUP: 'NO_SAFETY_BACKUP',
+  /** Another restore, backup, drill or prune holds one of the targets (workflows/target-locks.ts). */
+  TARGET_BUSY: 'TARGET_BUSY',
+  /** A rollback could not put a target back exactly as it was: a human must look. */
+  ROLLBACK_NOT_EXACT: 'ROLLBACK_NOT_EXACT',
   TEMPORAL_UNREACHABLE: 'TEMPORAL_UNREACHABLE',
 
   // --- the repository --------------------------------------------------------------------------
@@ -49,6 +53,8 @@ export const ErrorCode = {
   WRONG_PASSWORD: 'WRONG_PASSWORD',
   RECOVERY_POINT_NOT_FOUND: 'RECOVERY_POINT_NOT_FOUND',
   RECOVERY_POINT_AMBIGUOUS: 'RECOVERY_POINT_AMBIGUOUS',
+  /** A chunk, index or manifest of the point failed authentication at pre-flight: nothing was changed. */
+  RECOVERY_POINT_DAMAGED: 'RECOVERY_POINT_DAMAGED',
   LEGAL_HOLD: 'LEGAL_HOLD',
   ARTIFACT_NOT_FOUND: 'ARTIFACT_NOT_FOUND',
   ARTIFACT_INTEGRITY: 'ARTIFACT_INTEGRITY',
