@@ -80,7 +80,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
   const resolvePoint = async (idOrPrefix: string): Promise<RecoveryPoint> => {
     const repo = await repos.get();
     if (idOrPrefix === 'latest') {
-      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety'));
+      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety') && !rp.damaged);
       if (!all.length) throw new PlanError(['the repository has no recovery point yet: run a backup first']);
       return all[0];
     }

@@ -18,6 +18,8 @@ export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
   NAMESPACE_NOT_FOUND: EXIT_CODES.usage,
   REPOSITORY_LOCATION_INVALID: EXIT_CODES.usage,
   REPOSITORY_EXISTS: EXIT_CODES.usage,
+  // Wrong S3 key/secret or policy: a configuration problem, not an unreachable store.
+  BACKEND_ACCESS_DENIED: EXIT_CODES.usage,
 
   SOURCE_UNKNOWN: EXIT_CODES.notFound,
   NO_RECOVERY_POINT: EXIT_CODES.notFound,
@@ -38,6 +40,10 @@ export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
   VerificationFailed: EXIT_CODES.failedNothingChanged,
   PLAN_INVALID: EXIT_CODES.failedNothingChanged,
   RECOVERY_POINT_DAMAGED: EXIT_CODES.failedNothingChanged,
+  // A damaged object (e.g. one recovery point's manifest): refused, nothing changed; the message names it.
+  REPOSITORY_OBJECT_CORRUPT: EXIT_CODES.failedNothingChanged,
+  ARTIFACT_INTEGRITY: EXIT_CODES.failedNothingChanged,
+  TARGET_BUSY: EXIT_CODES.alreadyRunning,
   LEGAL_HOLD: EXIT_CODES.failedNothingChanged,
 
   ROLLBACK_FAILED: EXIT_CODES.rollbackFailed,
