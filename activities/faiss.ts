@@ -15,7 +15,7 @@ import {
   type FaissBackupInfo,
   type FaissProbeOptions,
 } from '../sources/faiss';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import { storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
 
 /** FAISS needs nothing from restore to verify or roll back: the journal beside each file knows. */

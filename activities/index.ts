@@ -12,7 +12,7 @@ import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource } from './types';
-import type { RestoreTargetOverride } from '../workflows/types';
+import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
 /** A recovery point a restore would write holds a chunk or index that does not authenticate. */
 export class RecoveryPointDamagedError extends LifeboatError {
@@ -91,7 +91,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
   const resolvePoint = async (idOrPrefix: string): Promise<RecoveryPoint> => {
     const repo = await repos.get();
     if (idOrPrefix === 'latest') {
-      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety') && !rp.damaged);
+      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes(POINT_TAGS.safety) && !rp.damaged);
       if (!all.length) throw new PlanError(['the repository has no recovery point yet: run a backup first']);
       return all[0];
     }
@@ -260,7 +260,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           }
           const rp = await ctx.repo.commitRecoveryPoint({
             artifacts,
-            tags: ['safety'],
+            tags: [POINT_TAGS.safety],
             labels: {
               safetyFor: input.restoreId,
               restoring: input.recoveryPointId,

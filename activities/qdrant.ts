@@ -12,7 +12,7 @@ import {
   type QdrantRestoreResult,
 } from '../sources/qdrant';
 import { LifeboatError } from '../lib/errors';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import { isRecord, isString, storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
 
 /** Per restored collection: where it went, whether it was new, and the alias move (for the rollback). */

@@ -10,7 +10,7 @@ import {
 } from '../sources/redis';
 import type { SourceFingerprint } from '../sources/types';
 import { LifeboatError } from '../lib/errors';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import { isNumber, isRecord, isRecordOf, isString, storeStream, type StoreContext, type StoreHandler } from './store';
 import type { ArtifactHandle } from './types';
 

@@ -1,5 +1,5 @@
 import type { Repository, RecoveryPoint } from '../repository';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import type { Heartbeat } from './heartbeat';
 import type { SourceConfig } from '../config';
 import type { ArtifactHandle } from './types';

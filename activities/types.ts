@@ -4,9 +4,9 @@
  * of I/O.
  */
 import type { ArtifactRef } from '../repository/types';
-import type { RestoreTargetOverride, SourceBackupResult } from '../workflows/types';
+import type { RestoreTargetOverride, SourceBackupResult, SourceType } from '../lib/domain';
 
-export type SourceType = 'redis' | 'faiss' | 'qdrant';
+export type { SourceType };
 
 /** A source as the workflows see it: a name and what it needs to be ordered. */
 export interface PlannedSource {

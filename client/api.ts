@@ -31,7 +31,8 @@ import {
   UsageError,
   type OperationKind,
 } from './errors';
-import { initConfiguredRepository, openConfiguredRepository } from '../lib/configured-repository';
+import { POINT_TAGS } from '../lib/domain';
+import { initConfiguredRepository, openConfiguredRepository } from '../runtime/configured-repository';
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
 import type {
@@ -47,7 +48,7 @@ import type {
 import { backupWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
 
 /** Recovery points Lifeboat takes of restore targets before overwriting them; never what "latest" means. */
-const SAFETY_TAG = 'safety';
+const SAFETY_TAG = POINT_TAGS.safety;
 
 const unique = (xs: readonly string[]) => [...new Set(xs)];
 

@@ -1,7 +1,7 @@
 import type { RecoveryPoint } from '../repository';
 import type { BackupResult, RestoreResult } from '../workflows/types';
 import type { VerifyResult } from '../workflows/verify';
-import { formatBytes, formatCount, formatDuration, formatTable } from './format';
+import { formatBytes, formatCount, formatDuration, formatTable } from '../lib/format';
 import type { OperationHandle, OperationProgress, ScheduleApplyReport, ScheduleInfo } from './types';
 
 /** Human renderings of results; the --json documents carry the same data unformatted. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { checkRefMatches, loadArtifactIndex } from './artifact-index';
-import { collect, forEachLimit, type RepoContext } from './context';
+import { collect, forEachLimit } from '../lib/async';
+import type { RepoContext } from './context';
 import { openJson, sealJson } from './envelope';
 import {
   AmbiguousRecoveryPointIdError,

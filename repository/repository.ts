@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { openBackend } from './backend/open';
 import type { Backend } from './backend/types';
-import { collect, type RepoContext, type ResolvedOptions } from './context';
+import { collect } from '../lib/async';
+import type { RepoContext, ResolvedOptions } from './context';
 import { openJson, sealJson, type MasterKeys } from './envelope';
 import {
   CorruptObjectError,

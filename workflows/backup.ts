@@ -1,3 +1,4 @@
+import { ErrorCode } from '../lib/error-codes';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -105,7 +106,7 @@ async function backupHeld(
     if (!report.ok)
       throw ApplicationFailure.nonRetryable(
         `recovery point ${id} failed verification: ${report.problems.slice(0, 5).join('; ')}; run 'lifeboat verify ${id} --read-data' for the full report`,
-        'VerificationFailed',
+        ErrorCode.VERIFICATION_FAILED,
       );
   }
 

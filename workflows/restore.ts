@@ -1,3 +1,4 @@
+import { ErrorCode } from '../lib/error-codes';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -173,7 +174,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
           mark(i, 'failed', v.detail);
           throw ApplicationFailure.nonRetryable(
             `verification of ${s.name} failed (${s.target}): ${v.detail}`,
-            'VerificationFailed',
+            ErrorCode.VERIFICATION_FAILED,
           );
         }
         mark(i, 'verified');
@@ -204,7 +205,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       if (isCancellation(e)) throw e;
       throw ApplicationFailure.create({
         message: `restore of ${plan.recoveryPointId} failed: ${failure}; ${how}`,
-        type: 'RestoreFailed',
+        type: ErrorCode.RESTORE_FAILED,
         nonRetryable: true,
         details: [summary],
       });

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../lib/error-codes';
 import {
   ApplicationFailure,
   ParentClosePolicy,
@@ -75,7 +76,7 @@ export async function holdTargets(targets: string[], purpose: string): Promise<(
           `target ${target} is in use by another backup, restore or drill (lock workflow ${workflowId}; ` +
           `its parent is the running operation): nothing was changed; wait until it ends, or find it with ` +
           `temporal workflow describe --workflow-id '${workflowId}'`,
-        type: 'TARGET_BUSY',
+        type: ErrorCode.TARGET_BUSY,
         nonRetryable: true,
         details: [{ target, lockWorkflowId: workflowId }],
       });

@@ -5,6 +5,9 @@
  * visible in the UI.
  */
 
+import type { RestoreTargetOverride, SourceBackupResult, VerifyLevel } from '../lib/domain';
+export type { RestoreTargetOverride, SourceBackupResult } from '../lib/domain';
+
 /** Workflow type names, stable: schedules and tooling start workflows by them. */
 export const WORKFLOW_TYPES = {
   backup: 'backupWorkflow',
@@ -24,25 +27,13 @@ export interface BackupInput {
   verify?: 'none' | 'structure' | 'read-data';
 }
 
-export interface SourceBackupResult {
-  source: string;
-  type: 'redis' | 'faiss' | 'qdrant';
-  artifacts: number;
-  bytes: number;
-  /** Bytes that were new to the repository (the rest deduplicated). */
-  newBytes: number;
-  /** Keys, points or vectors. */
-  items: number;
-  durationMs: number;
-}
-
 export interface BackupResult {
   recoveryPointId: string;
   sources: SourceBackupResult[];
   bytes: number;
   newBytes: number;
   durationMs: number;
-  verified: 'none' | 'structure' | 'read-data';
+  verified: VerifyLevel;
 }
 
 /** Outcome of a scheduled backup run. */
@@ -57,17 +48,6 @@ export type ScheduledBackupResult =
       /** The backup of the same sources that was already running. */ workflowId: string;
       reason: string;
     };
-
-/** Where to restore a source instead of its configured location. */
-export interface RestoreTargetOverride {
-  /** Redis URL without credentials (the source's configured password is used). */
-  redisUrl?: string;
-  redisDb?: number;
-  /** Qdrant collection name. */
-  collection?: string;
-  /** FAISS file or directory path. */
-  path?: string;
-}
 
 export interface RestoreInput {
   recoveryPointId: string;

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../../devservers/tools';
+import { projectRoot } from '../servers/tools';
 import {
   makeStores,
   qdrantSnapshot,

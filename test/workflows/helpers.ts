@@ -10,7 +10,7 @@ import { initRepository } from '../../repository';
 import type { LifeboatConfig } from '../../config';
 import { testEnv } from '../harness/env';
 import { makeTestConfig, type TestConfig } from '../harness/config';
-import { startRedis, type RedisServer } from '../../devservers/redis';
+import { startRedis, type RedisServer } from '../servers/redis';
 import { scratchDir } from '../harness/env';
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -366,7 +366,7 @@ test('finding 6: a backup whose verification fails ends failed (not retried fore
       workflowExecutionTimeout: '5 minutes',
     }),
   );
-  assert.equal(causeOf(e).type, 'VerificationFailed', causeOf(e).message);
+  assert.equal(causeOf(e).type, 'VERIFICATION_FAILED', causeOf(e).message);
   assert.ok(
     added.some((f) => causeOf(e).message.includes(path.basename(f))),
     causeOf(e).message,
