@@ -402,3 +402,21 @@ test('total loss of the demo data (5,252 keys, 5,000-vector HNSW, 1,000 points) 
   assertSameState(await fullState(), want, 'after the total-loss restore of the demo data');
   console.log(`# total-loss restore of the demo data: ${ms} ms end to end (workflow durationMs ${res.durationMs})`);
 });
+
+test('finding 8: an unreachable Redis target is named as such, with what to do; nothing changes', async () => {
+  const { freePort } = await import('../servers/process');
+  const port = await freePort();
+  const e = await failureOf(
+    w.client.workflow.execute(restoreWorkflow, {
+      taskQueue: tq(),
+      workflowId: id('restore-unreachable'),
+      args: [
+        { recoveryPointId: 'latest', sources: ['meta'], targets: { meta: { redisUrl: `redis://127.0.0.1:${port}` } } },
+      ],
+    }),
+  );
+  const m = causeOf(e).message;
+  assert.match(m, new RegExp(`Redis target redis://127\\.0\\.0\\.1:${port}`), m);
+  assert.match(m, /not reachable/);
+  assert.match(m, /start it or fix the source's url\/password/);
+});
