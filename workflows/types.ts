@@ -58,7 +58,11 @@ export interface RestoreInput {
   /** Skip the safety backup of the targets' current state (faster, no rollback data). @default false */
   skipSafetyBackup?: boolean;
   trigger?: string;
-  /** Test hook: fail verification of this source to exercise rollback. Never set in production. */
+  /**
+   * Test hook: fail verification of this source to exercise rollback. Honoured only by a worker
+   * created with `testHooks: { injectedFailures: true }` (tests); a production worker refuses it.
+   * Kept here, optional, so existing callers stay compatible.
+   */
   injectVerifyFailure?: string;
 }
 
