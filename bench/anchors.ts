@@ -34,8 +34,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { startMinio } from '../devservers/minio';
-import { startRedis } from '../devservers/redis';
+import { startMinio } from '../test/servers/minio';
+import { startRedis } from '../test/servers/redis';
 import { initRepository } from '../repository';
 import { backupRedis } from '../sources/redis';
 

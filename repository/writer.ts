@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Chunker } from './chunker';
 import type { RepoContext } from './context';
-import { movable, poolChunkId, poolSealChunk } from './crypto-pool';
+import { movable, poolChunkId, poolOpenChunk, poolSealChunk } from './crypto-pool';
 import { sealJson } from './envelope';
 import { OperationAbortedError } from './errors';
 import {
@@ -25,6 +25,16 @@ async function loadChunkIds(ctx: RepoContext): Promise<Set<string>> {
     if (id) ids.add(id);
   }
   return ids;
+}
+
+/** Whether the stored chunk `name` authenticates and holds `size` plain bytes (false when damaged or gone). */
+async function chunkIsSound(ctx: RepoContext, name: string, id: string, size: number): Promise<boolean> {
+  try {
+    const plain = await poolOpenChunk(ctx.keys, name, id, await ctx.backend.get(name));
+    return plain.length === size;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs tasks with at most `limit` in flight; the first failure stops new work and is rethrown. */
@@ -134,7 +144,12 @@ export async function writeArtifact(
         lock.used.add(name);
         if (stored.has(id)) return;
         const condemnedBy = lock.excluded.get(name);
-        if (known.has(id) && !condemnedBy) return;
+        if (
+          known.has(id) &&
+          !condemnedBy &&
+          !(opts.authenticateReused && !(await chunkIsSound(ctx, name, id, data.length)))
+        )
+          return;
         stored.add(id);
         newChunks++;
         newBytes += data.length;
