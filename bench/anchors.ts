@@ -404,6 +404,7 @@ async function redisIncremental(work: string, keys: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const args = parseArgs(process.argv.slice(2));
   resticPath();
   const size = args.sizeMiB * MiB;
