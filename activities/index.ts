@@ -11,6 +11,7 @@ import { artifactsOf, type StoreContext, type StoreHandler } from './store';
 import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
+import { createDrillActivities, recordVerification } from './drill';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
 import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
@@ -157,13 +158,16 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
             onProgress: (p: { bytes?: number; objects?: number }) =>
               hb.onProgress({ bytes: p.bytes ?? 0, items: p.objects }),
           });
-          return {
+          const result = {
             ok: report.ok,
             problems: report.problems.map((p: { message?: string; object?: string } | string) =>
               typeof p === 'string' ? p : `${p.object ?? ''}: ${p.message ?? ''}`,
             ),
             checkedObjects: report.checkedObjects ?? 0,
           };
+          // Measured RPO counts only points that passed verification (or a drill): keep the outcome.
+          if (input.id) await recordVerification(repo, input.id, input.readData, result);
+          return result;
         }),
       ),
 
@@ -310,6 +314,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           await handlerFor(s).compensate(s, input.target, restoring, input.restoreId, safety, input.check, ctx);
         }),
       ),
+
+    ...createDrillActivities({ config, repositories: repos }),
 
     closeActivities: () => repos.close(),
   };

@@ -263,10 +263,10 @@ describe('schedules', () => {
     const lb = createLifeboatClient(testConfig(opts({ schedules })), { scheduleIdPrefix: prefix });
     try {
       const first = await lb.schedules.apply();
-      assert.deepEqual(first.created.sort(), [`${prefix}backup`, `${prefix}verify`]);
+      assert.deepEqual(first.created.sort(), [`${prefix}backup`, `${prefix}drill`, `${prefix}verify`]);
       assert.deepEqual(
         first.skipped.map((s) => s.name),
-        ['drill'],
+        [],
       );
 
       const b = await temporal.schedule.getHandle(`${prefix}backup`).describe();
