@@ -17,6 +17,9 @@ import {
 } from '../sources/faiss';
 import type { RestoreTargetOverride } from '../lib/domain';
 import { storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
+
+/** FAISS needs nothing from restore to verify or roll back: the journal beside each file knows. */
+export type FaissRestoreCheck = Record<string, never>;
 import type { ArtifactHandle } from './types';
 
 const KIND = 'faiss-index';
@@ -136,11 +139,12 @@ const exists = (p: string) =>
   );
 
 /** FAISS index files on the worker's disk: a file, or a folder of them. */
-export const faissHandler: StoreHandler<FaissSourceConfig> = {
+export const faissHandler: StoreHandler<FaissSourceConfig, FaissRestoreCheck> = {
   type: 'faiss',
   defaultRestoreOrder: 20,
 
   describeTarget: (s, o) => targetRoot(s, o),
+  readCheck: () => undefined,
 
   backup: (s, ctx) => backupPath(s.name, s.path, probeOptions(s), ctx),
 

@@ -11,7 +11,7 @@ import {
 import type { SourceFingerprint } from '../sources/types';
 import { LifeboatError } from '../lib/errors';
 import type { RestoreTargetOverride } from '../lib/domain';
-import { storeStream, type StoreContext, type StoreHandler } from './store';
+import { isNumber, isRecord, isRecordOf, isString, storeStream, type StoreContext, type StoreHandler } from './store';
 import type { ArtifactHandle } from './types';
 
 const KIND = 'redis-logical';
@@ -98,12 +98,23 @@ async function restoreInto(
   );
 }
 
+/** What verify compares with: the fingerprint of what the restore wrote, and the expiry horizon it used. */
+export type RedisRestoreCheck = { fingerprint: SourceFingerprint; minExpireAt: number };
+
+function readRedisCheck(raw: unknown): RedisRestoreCheck | undefined {
+  if (!isRecord(raw) || !isNumber(raw.minExpireAt) || !isRecord(raw.fingerprint)) return undefined;
+  const { counts, digests } = raw.fingerprint;
+  if (!isRecordOf(counts, isNumber) || !isRecordOf(digests, isString)) return undefined;
+  return { fingerprint: { counts, digests }, minExpireAt: raw.minExpireAt };
+}
+
 /** Redis (single instance or cluster): logical backup with SCAN + DUMP, restore with RESTORE … ABSTTL. */
-export const redisHandler: StoreHandler<RedisSourceConfig> = {
+export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = {
   type: 'redis',
   defaultRestoreOrder: 10,
 
   describeTarget: describe,
+  readCheck: readRedisCheck,
 
   async backup(s, ctx) {
     const opts = await connection(s);
@@ -153,11 +164,11 @@ export const redisHandler: StoreHandler<RedisSourceConfig> = {
 
   async verify(s, o, artifacts, check) {
     const opts = await connection(s, o);
-    const want = check?.fingerprint as SourceFingerprint | undefined;
+    const want = check?.fingerprint;
     if (!want) return { ok: false, detail: 'no fingerprint from the restore step to compare with' };
     const info = infoOf(oneArtifact(artifacts));
     const dbs = targetDbs(opts, info);
-    const got = await fingerprintDbs(opts, dbs, check?.minExpireAt as number);
+    const got = await fingerprintDbs(opts, dbs, check?.minExpireAt);
     const diff = sameFingerprint(want, got);
     const keys = Object.values(got.counts).reduce((a, b) => a + b, 0);
     return diff

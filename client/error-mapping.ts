@@ -20,6 +20,8 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   NAMESPACE_NOT_FOUND: EXIT_CODES.usage,
   REPOSITORY_LOCATION_INVALID: EXIT_CODES.usage,
   REPOSITORY_EXISTS: EXIT_CODES.usage,
+  // Wrong S3 key/secret or policy: a configuration problem, not an unreachable store.
+  BACKEND_ACCESS_DENIED: EXIT_CODES.usage,
   SERVER_START: EXIT_CODES.unexpected,
 
   SOURCE_UNKNOWN: EXIT_CODES.notFound,

@@ -19,9 +19,17 @@ export function renderPointList(points: readonly RecoveryPoint[]): string {
       time(rp.time),
       sourcesOfPoint(rp).join(','),
       formatBytes(sizeOf(rp)),
-      rp.tags.join(','),
+      rp.damaged ? 'DAMAGED' : rp.tags.join(','),
       rp.hold ? `held: ${rp.hold.reason}` : '',
     ]),
+  ).concat(
+    points
+      .filter((rp) => rp.damaged)
+      .map(
+        (rp) =>
+          `\n${rp.id} is DAMAGED and cannot be restored: ${rp.damaged} (restore another point; lifeboat forget ${rp.id} removes it)`,
+      )
+      .join(''),
   );
 }
 

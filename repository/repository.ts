@@ -255,8 +255,9 @@ export async function initRepository(
       throw new InvalidArgumentError('compressionLevel', `must be an integer 1-19, got ${level}`);
 
     // Only an empty location (or a missing folder) becomes a repository.
-    for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
+    // prepare() first: it creates a missing folder or bucket (like restic), then the location must be empty.
     await backend.prepare();
+    for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
     const keys = newMasterKeys();
     const config: ConfigDoc = {
       v: FORMAT_VERSION,

@@ -154,6 +154,13 @@ export interface RecoveryPoint {
   artifacts: ArtifactRef[];
   /** Present while the point is under legal hold. */
   hold?: { reason: string; time: string };
+  /**
+   * Set by listRecoveryPoints() when this point's manifest does not open
+   * (damaged, tampered with): the message names the object. Such a point has
+   * no artifacts, is never `latest`, and cannot be restored; the others are
+   * listed, restored and forgotten as usual.
+   */
+  damaged?: string;
 }
 
 export interface VerifyOptions {

@@ -25,7 +25,7 @@ export interface BackupInput {
   /** Who or what started it, for the audit trail: "cli", "schedule", "dr:<id>". @default 'cli' */
   trigger?: string;
   /** Verification after commit. @default the config's backup.verify */
-  verify?: 'none' | 'structure' | 'read-data';
+  verify?: VerifyLevel;
 }
 
 export interface BackupResult {
@@ -59,7 +59,11 @@ export interface RestoreInput {
   /** Skip the safety backup of the targets' current state (faster, no rollback data). @default false */
   skipSafetyBackup?: boolean;
   trigger?: string;
-  /** Test hook: fail verification of this source to exercise rollback. Never set in production. */
+  /**
+   * Test hook: fail verification of this source to exercise rollback. Honoured only by a worker
+   * created with `testHooks: { injectedFailures: true }` (tests); a production worker refuses it.
+   * Kept here, optional, so existing callers stay compatible.
+   */
   injectVerifyFailure?: string;
 }
 

@@ -17,7 +17,8 @@ export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex'
 
 /** A running in-process worker for a config, and a client to start workflows with. */
 export async function startWorkerFor(config: LifeboatConfig) {
-  const activities = createActivities({ config });
+  // Test hooks on: tests exercise rollbacks with RestoreInput.injectVerifyFailure.
+  const activities = createActivities({ config, testHooks: { injectedFailures: true } });
   const { worker, connection: nc } = await createLifeboatWorker({
     address: config.temporal.address,
     taskQueue: config.temporal.taskQueue,

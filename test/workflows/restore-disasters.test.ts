@@ -366,10 +366,57 @@ test('finding 6: a backup whose verification fails ends failed (not retried fore
       workflowExecutionTimeout: '5 minutes',
     }),
   );
-  assert.equal(causeOf(e).type, 'VerificationFailed', causeOf(e).message);
+  assert.equal(causeOf(e).type, 'VERIFICATION_FAILED', causeOf(e).message);
   assert.ok(
     added.some((f) => causeOf(e).message.includes(path.basename(f))),
     causeOf(e).message,
   );
   for (const f of added) flipBit(f);
+});
+
+test('total loss of the demo data (5,252 keys, 5,000-vector HNSW, 1,000 points) is restored by restore latest', async () => {
+  const demo = await import('../../client/commands/demo-data');
+  const { testEnv } = await import('../harness/env');
+  const wipe = new Redis(stores.redis.url);
+  await wipe.flushall();
+  wipe.disconnect();
+  await demo.seedRedis(stores.redis.url, 'original');
+  mkdirSync(stores.faissDir, { recursive: true });
+  demo.writeFaissIndex(stores.faissFile, 1);
+  await demo.seedQdrant(testEnv().qdrant.url, stores.collection, 1);
+  await backup();
+  const want = await fullState();
+  const r = new Redis(stores.redis.url);
+  await r.flushall();
+  r.disconnect();
+  rmSync(stores.faissDir, { recursive: true, force: true });
+  await stores.qdrant.deleteCollection(stores.collection);
+  const started = Date.now();
+  const res = await w.client.workflow.execute(restoreWorkflow, {
+    taskQueue: tq(),
+    workflowId: id('restore-demo-total-loss'),
+    args: [{ recoveryPointId: 'latest' }],
+  });
+  const ms = Date.now() - started;
+  assert.equal(res.ok, true);
+  assertSameState(await fullState(), want, 'after the total-loss restore of the demo data');
+  console.log(`# total-loss restore of the demo data: ${ms} ms end to end (workflow durationMs ${res.durationMs})`);
+});
+
+test('finding 8: an unreachable Redis target is named as such, with what to do; nothing changes', async () => {
+  const { freePort } = await import('../servers/process');
+  const port = await freePort();
+  const e = await failureOf(
+    w.client.workflow.execute(restoreWorkflow, {
+      taskQueue: tq(),
+      workflowId: id('restore-unreachable'),
+      args: [
+        { recoveryPointId: 'latest', sources: ['meta'], targets: { meta: { redisUrl: `redis://127.0.0.1:${port}` } } },
+      ],
+    }),
+  );
+  const m = causeOf(e).message;
+  assert.match(m, new RegExp(`Redis target redis://127\\.0\\.0\\.1:${port}`), m);
+  assert.match(m, /not reachable/);
+  assert.match(m, /start it or fix the source's url\/password/);
 });
