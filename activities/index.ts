@@ -12,6 +12,8 @@ import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
+import { createDrActivities } from './dr';
+import type { DrActivities } from './dr-types';
 import type { RestoreTargetOverride } from '../workflows/types';
 
 export class PlanError extends LifeboatError {
@@ -41,7 +43,9 @@ export interface ActivityDeps {
  * names and recovery point ids; connection details and secrets stay here, in
  * the worker.
  */
-export function createActivities(deps: ActivityDeps): LifeboatActivities & { closeActivities(): Promise<void> } {
+export function createActivities(
+  deps: ActivityDeps,
+): LifeboatActivities & DrActivities & { closeActivities(): Promise<void> } {
   const { config } = deps;
   const repos = deps.repositories ?? new RepositoryProvider(config);
   const scratchDir = config.worker.scratchDir;
@@ -76,6 +80,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
     (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
 
   return {
+    ...createDrActivities({ config, repositories: repos, scratchDir }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);
