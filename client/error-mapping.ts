@@ -38,6 +38,8 @@ export const EXIT_CODE_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
   VerificationFailed: EXIT_CODES.failedNothingChanged,
   PLAN_INVALID: EXIT_CODES.failedNothingChanged,
   LEGAL_HOLD: EXIT_CODES.failedNothingChanged,
+  DR_REQUEST_REJECTED: EXIT_CODES.failedNothingChanged,
+  DR_INCIDENT_CLOSED: EXIT_CODES.alreadyRunning,
 
   ROLLBACK_FAILED: EXIT_CODES.rollbackFailed,
 

@@ -351,6 +351,7 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
         g.finishedAt = new Date().toISOString();
         g.safetyRecoveryPointId = res.safetyRecoveryPointId;
         for (const s of g.sources) t.source(s, 'restored', g.recoveryPointId);
+        if (input.holdAfterGroup === g.index) await condition(() => Boolean(abort));
       }
     });
   } catch (e) {

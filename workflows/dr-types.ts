@@ -35,6 +35,8 @@ export interface DrDeclaration {
 export interface DrInput extends DrDeclaration {
   /** Test hook: fail verification of this source in its restore child. Never set in production. */
   injectVerifyFailure?: string;
+  /** Test hook: after this group is restored, wait for an abort (makes "abort after group 1" deterministic). */
+  holdAfterGroup?: number;
 }
 
 export type SourceHealth = 'healthy' | 'degraded' | 'lost';
