@@ -9,7 +9,7 @@ import { faissFingerprintFromBackup, fingerprintFaiss, SINGLE_FILE_KEY, type Fai
 import { dropQdrantCollection, fingerprintQdrant, type QdrantBackupInfo } from '../sources/qdrant';
 import type { SourceFingerprint } from '../sources/types';
 import type { DrPlan, PlanGroup, PlannedRecovery, SourceAssessment } from '../workflows/dr-types';
-import type { DrActivities } from './dr-types';
+import type { DrActivities } from './types';
 import { asActivity } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { faissHandler } from './faiss';

@@ -13,7 +13,7 @@ import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
 import { createDrActivities } from './dr';
-import type { DrActivities } from './dr-types';
+import type { DrActivities } from './types';
 import type { RestoreTargetOverride } from '../workflows/types';
 
 export class PlanError extends LifeboatError {

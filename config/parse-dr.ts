@@ -1,4 +1,4 @@
-import { at, choice, Checker, duration, hostPort, isAbsent, list, mapping, secret, str } from './check';
+import { at, choice, type Checker, duration, hostPort, isAbsent, list, mapping, secret, str } from './check';
 import type { DrConfig } from './types';
 
 const SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'] as const;

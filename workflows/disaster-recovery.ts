@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DrActivities } from '../activities/dr-types';
+import type { DrActivities } from '../activities/types';
 import type {
   DrApproval,
   DrDeclaration,
@@ -319,7 +319,6 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
       status: 'pending',
     });
   const restoreStartedAt = new Date().toISOString();
-  let restoreFinishedAt: string | undefined;
   let failure: string | undefined;
   const childRollbackFailures: string[] = [];
   setPhase('recovering', `Recovering ${groups.length} group(s) in restore order`);
@@ -367,7 +366,7 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     failure = isCancellation(e) ? undefined : `group ${running?.index ?? '?'} failed: ${innermost(e)}`;
   }
   recovery = undefined;
-  restoreFinishedAt = new Date().toISOString();
+  const restoreFinishedAt = new Date().toISOString();
 
   // ---- Validate ----
   let validation: SourceValidation[] = [];
