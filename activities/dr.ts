@@ -8,7 +8,7 @@ import { fingerprintRedis, type RedisBackupInfo, type RedisConnectionOptions } f
 import { faissFingerprintFromBackup, fingerprintFaiss, SINGLE_FILE_KEY, type FaissBackupInfo } from '../sources/faiss';
 import { dropQdrantCollection, fingerprintQdrant, type QdrantBackupInfo } from '../sources/qdrant';
 import type { SourceFingerprint } from '../sources/types';
-import type { DrPlan, PlanGroup, PlannedRecovery, SourceAssessment } from '../workflows/dr-types';
+import type { DrPlan, PlanGroup, PlannedRecovery, SourceAssessment } from '../lib/dr';
 import type { DrActivities } from './types';
 import { asActivity } from './failures';
 import { withHeartbeat } from './heartbeat';
@@ -17,7 +17,7 @@ import { qdrantHandler } from './qdrant';
 import { redisHandler } from './redis';
 import type { RepositoryProvider } from './repository';
 import type { ArtifactHandle } from './types';
-import type { StoreContext, StoreHandler } from './store';
+import { bindStore, type BoundStore, type StoreContext } from './store';
 
 /** A live count below this share of the newest backup's marks a source degraded. */
 const DEGRADED_BELOW = 0.9;
@@ -28,8 +28,11 @@ export class DrPlanError extends LifeboatError {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the handlers are typed per store
-const HANDLERS: Record<string, StoreHandler<any>> = { redis: redisHandler, faiss: faissHandler, qdrant: qdrantHandler };
+function storeFor(s: SourceConfig): BoundStore {
+  if (s.type === 'redis') return bindStore(redisHandler, s);
+  if (s.type === 'faiss') return bindStore(faissHandler, s);
+  return bindStore(qdrantHandler, s);
+}
 const DEFAULT_ORDER: Record<string, number> = { redis: 10, qdrant: 20, faiss: 20 };
 
 async function redisConnection(s: RedisSourceConfig): Promise<RedisConnectionOptions> {
@@ -333,14 +336,14 @@ export function createDrActivities(deps: {
           const ctx: StoreContext = { repo, hb, scratchDir: deps.scratchDir };
           const safety = artifactsOf(await repo.getRecoveryPoint(input.safetyRecoveryPointId), s.name);
           const restored = artifactsOf(await repo.getRecoveryPoint(input.restoredPointId), s.name);
-          const handler = HANDLERS[s.type];
+          const store = storeFor(s);
           if (s.type === 'qdrant' && s.alias)
             throw new DrPlanError(
               `${s.name} uses an alias; roll it back by pointing alias ${s.alias} at its previous collection (kept by the restore)`,
             );
           if (safety.length) {
-            await handler.restore(s, undefined, safety, input.rollbackId, ctx);
-            await handler.confirm(s, undefined, safety, input.rollbackId, ctx);
+            await store.restore(undefined, safety, input.rollbackId, ctx);
+            await store.confirm(undefined, safety, input.rollbackId, ctx);
           }
           // What the DR restore created that did not exist before goes again.
           const removed: string[] = [];

@@ -8,7 +8,7 @@ import {
 import { UnknownSourceError } from '../config/errors';
 import type { LifeboatConfig } from '../config/types';
 import { LifeboatError } from '../lib/errors';
-import { openConfiguredRepository } from '../lib/configured-repository';
+import { openConfiguredRepository } from '../runtime/configured-repository';
 import { SA } from '../workflows/search-attributes';
 import {
   DR_WORKFLOW_TYPE,
@@ -21,7 +21,7 @@ import {
   type DrReport,
   type DrStatus,
   type Severity,
-} from '../workflows/dr-types';
+} from '../lib/dr';
 import { connectTemporal, type TemporalHandle } from './connection';
 import { OperationNotFoundError, UsageError } from './errors';
 

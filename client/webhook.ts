@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { resolveSecret } from '../config/secrets';
 import type { LifeboatConfig } from '../config/types';
 import { LifeboatError } from '../lib/errors';
-import { SEVERITIES, type Severity } from '../workflows/dr-types';
+import { SEVERITIES, type Severity } from '../lib/dr';
 import { createDrClient, IncidentClosedError, type DeclareOptions, type DrClient } from './dr';
 
 /**

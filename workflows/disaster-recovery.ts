@@ -28,7 +28,7 @@ import type {
   Severity,
   SourceAssessment,
   SourceValidation,
-} from './dr-types';
+} from '../lib/dr';
 import { trackProgress } from './progress';
 import { restoreWorkflow } from './restore';
 import { SA } from './search-attributes';

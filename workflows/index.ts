@@ -6,3 +6,4 @@ export * from './restore';
 export { progressQuery } from './progress';
 export * from './verify';
 export * from './disaster-recovery';
+export { targetLockWorkflow } from './target-locks';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext, CommandOutcome } from '../cli-context';
 import type { DrClient } from '../dr';
-import type { DrPlan, DrReport, DrStatus } from '../../workflows/dr-types';
+import type { DrPlan, DrReport, DrStatus } from '../../lib/dr';
 import { jsonOption, parseNonNegativeInt, sourceOption, splitList } from './options';
 import type { CommandRunner } from './runner';
 

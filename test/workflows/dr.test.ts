@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { backupWorkflow } from '../../workflows';
-import type { DrReport } from '../../workflows/dr-types';
+import type { DrReport } from '../../lib/dr';
 import { createDrClient, type DrClient } from '../../client/dr';
 import { startWebhookServer, type WebhookServer } from '../../client/webhook';
 import { runCli } from '../../client/program';
