@@ -12,7 +12,8 @@ import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
 import { createDrillActivities, recordVerification } from './drill';
-import type { ArtifactHandle, LifeboatActivities, PlannedSource } from './types';
+import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
+import { createDrActivities } from './dr';
 import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
 /** A recovery point a restore would write holds a chunk or index that does not authenticate. */
@@ -68,7 +69,9 @@ export interface ActivityDeps {
  * names and recovery point ids; connection details and secrets stay here, in
  * the worker.
  */
-export function createActivities(deps: ActivityDeps): LifeboatActivities & { closeActivities(): Promise<void> } {
+export function createActivities(
+  deps: ActivityDeps,
+): LifeboatActivities & DrActivities & { closeActivities(): Promise<void> } {
   const { config } = deps;
   const repos = deps.repositories ?? new RepositoryProvider(config);
   const scratchDir = config.worker.scratchDir;
@@ -102,6 +105,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
     (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
 
   return {
+    ...createDrActivities({ config, repositories: repos, scratchDir }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);

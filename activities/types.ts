@@ -6,6 +6,7 @@
 import type { ArtifactRef } from '../repository/types';
 import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel } from '../lib/domain';
 import type { DrillCheckResult, DrillCleanupResult, DrillPlan, DrillRecord, DrillTarget } from '../lib/drill';
+import type { DrPlan, DrReport, DrSettings, SourceAssessment, SourceValidation } from '../lib/dr';
 
 export type { SourceType };
 
@@ -145,4 +146,42 @@ export interface LifeboatActivities extends DrillActivities {
     recoveryPointId: string;
   }): Promise<void>;
   compensateRestore(input: CompensateInput): Promise<void>;
+}
+
+/** Disaster-recovery activities (activities/dr.ts). */
+export interface DrActivities {
+  /** The config's `dr:` settings (approval timeout, what a timeout does, auto-approval). */
+  drSettings(): Promise<DrSettings>;
+  /** Reachable? live counts and digest vs the newest backup → healthy / degraded / lost, with the evidence. */
+  assessSources(input: { sources?: string[] }): Promise<SourceAssessment[]>;
+  /** Chooses the recovery point per source (newest verified, before `before`, one shared where possible). */
+  planRecovery(input: {
+    assessment: SourceAssessment[];
+    /** Sources the declaration named: recovered even when healthy. */
+    named?: string[];
+    before?: string;
+    declaredAt: string;
+    version: number;
+  }): Promise<DrPlan>;
+  /** Every recovered target compared with its recovery point's fingerprint (counts and content digests). */
+  validateRecovery(input: { recoveries: { source: string; recoveryPointId: string }[] }): Promise<SourceValidation[]>;
+  /**
+   * Puts a source recovered by an earlier (finished) group back as it was before the DR, from the
+   * safety point its restore took; a target that did not exist then is removed again.
+   */
+  rollbackRecoveredSource(input: {
+    source: string;
+    restoredPointId: string;
+    safetyRecoveryPointId: string;
+    rollbackId: string;
+  }): Promise<{ detail: string }>;
+  /** Approval overdue: tells people (worker log, incident record `<id>-escalations`). */
+  escalateApproval(input: {
+    incidentId: string;
+    workflowId: string;
+    severity: string;
+    waitedMs: number;
+  }): Promise<void>;
+  /** Stores the report as records/incidents/<incident id> (replacing a draft). */
+  storeIncidentReport(report: DrReport): Promise<{ recordId: string }>;
 }

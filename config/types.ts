@@ -257,6 +257,32 @@ export interface DrillConfig {
   readonly redisServer?: string;
 }
 
+/** `dr:` — disaster recovery (see docs/disaster-recovery.md). */
+export interface DrConfig {
+  readonly approval: {
+    /** How long a plan waits for approval before `onTimeout`. @default 30 minutes */
+    readonly timeout: number;
+    /** `escalate`: notify and keep waiting; `abort`: end the incident, nothing changed. @default 'escalate' */
+    readonly onTimeout: 'escalate' | 'abort';
+    /** Severities whose plan is approved by policy (the history shows "policy:auto-approve"). @default none */
+    readonly autoApprove: readonly ('sev1' | 'sev2' | 'sev3' | 'sev4')[];
+  };
+  readonly webhook: {
+    /** host:port `lifeboat webhook` listens on. @default '127.0.0.1:8787' */
+    readonly listen: string;
+    /** Bearer token every request must carry (`Authorization: Bearer …`). */
+    readonly token?: SecretRef;
+    /** HMAC-SHA256 key: `X-Lifeboat-Signature: sha256=<hex of the body>`. */
+    readonly hmacSecret?: SecretRef;
+    /** PagerDuty V3 webhook signing secret (`X-PagerDuty-Signature: v1=<hex>`). */
+    readonly pagerdutySecret?: SecretRef;
+    /** Temporal UI base URL for links in responses. */
+    readonly uiUrl?: string;
+    /** Severity when an alert names none. @default 'sev2' */
+    readonly defaultSeverity: 'sev1' | 'sev2' | 'sev3' | 'sev4';
+  };
+}
+
 export interface LifeboatConfig {
   /** Where the config came from (file path or '<inline>'), for messages. */
   readonly origin: string;
@@ -274,6 +300,7 @@ export interface LifeboatConfig {
   readonly worker: WorkerConfig;
   /** Restore drills: scratch targets and checks. */
   readonly drill: DrillConfig;
+  readonly dr: DrConfig;
   /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
   readonly warnings: readonly string[];
 }
