@@ -4,7 +4,7 @@
  * of I/O.
  */
 import type { ArtifactRef } from '../repository/types';
-import type { RestoreTargetOverride, SourceBackupResult, SourceType } from '../lib/domain';
+import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel } from '../lib/domain';
 import type { DrPlan, DrReport, DrSettings, SourceAssessment, SourceValidation } from '../lib/dr';
 
 export type { SourceType };
@@ -85,7 +85,7 @@ export interface BackupPlan {
   /** Printable locations the backup reads (what it holds against a concurrent restore; see workflows/target-locks.ts). */
   targets?: string[];
   parallelism: number;
-  verify: 'none' | 'structure' | 'read-data';
+  verify: VerifyLevel;
 }
 
 export interface RestorePlan {

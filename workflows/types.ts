@@ -24,7 +24,7 @@ export interface BackupInput {
   /** Who or what started it, for the audit trail: "cli", "schedule", "dr:<id>". @default 'cli' */
   trigger?: string;
   /** Verification after commit. @default the config's backup.verify */
-  verify?: 'none' | 'structure' | 'read-data';
+  verify?: VerifyLevel;
 }
 
 export interface BackupResult {
