@@ -11,6 +11,8 @@ import { artifactsOf, type StoreContext, type StoreHandler } from './store';
 import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
+import { createNotifyActivities } from './notify';
+import { inSpan } from '../lib/spans';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
 import type { RestoreTargetOverride } from '../workflows/types';
 
@@ -76,6 +78,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
     (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
 
   return {
+    ...createNotifyActivities({ config }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);
@@ -95,9 +98,17 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         withHeartbeat(`backup ${source}`, async (hb) => {
           const s = sourceNamed(source);
           const started = Date.now();
-          const out = await handlerFor(s).backup(s, await ctxFor(hb));
+          const ctx = await ctxFor(hb);
+          const out = await inSpan('read source', { 'lifeboat.source': source, 'lifeboat.source_type': s.type }, () =>
+            handlerFor(s).backup(s, ctx),
+          );
+          const durationMs = Date.now() - started;
           return {
-            artifacts: out.artifacts,
+            // Kept in the manifest so the metrics (items, throughput) come from the repository.
+            artifacts: out.artifacts.map((a) => ({
+              ...a,
+              metadata: { ...a.metadata, sourceItems: out.items, sourceDurationMs: durationMs },
+            })),
             summary: {
               source,
               type: s.type as SourceType,
@@ -108,7 +119,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
                 0,
               ),
               items: out.items,
-              durationMs: Date.now() - started,
+              durationMs,
             },
           };
         }),
@@ -119,14 +130,15 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         // A retry after a commit whose reply was lost must not create a second point.
         const existing = input.labels.runId ? await findByLabel('runId', input.labels.runId) : undefined;
         if (existing) return { id: existing.id };
-        const rp = await (
-          await repos.get()
-        ).commitRecoveryPoint({
-          artifacts: input.artifacts,
-          tags: input.tags,
-          labels: input.labels,
-          host: os.hostname(),
-        });
+        const repo = await repos.get();
+        const rp = await inSpan('commit', { 'lifeboat.artifacts': input.artifacts.length }, () =>
+          repo.commitRecoveryPoint({
+            artifacts: input.artifacts,
+            tags: input.tags,
+            labels: input.labels,
+            host: os.hostname(),
+          }),
+        );
         return { id: rp.id };
       }),
 

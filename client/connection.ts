@@ -1,6 +1,12 @@
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { Client, Connection, type ConnectionOptions, type DataConverter } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  type ConnectionOptions,
+  type DataConverter,
+  type WorkflowClientInterceptor,
+} from '@temporalio/client';
 import { resolveSecret } from '../config/secrets';
 import type { TemporalConfig } from '../config/types';
 import { UsageError, TemporalUnreachableError } from './errors';
@@ -12,6 +18,8 @@ export interface TemporalConnectOptions {
   dataConverter?: DataConverter;
   /** Shown in the Temporal UI as who started or changed things. @default 'lifeboat-cli@<host>' */
   identity?: string;
+  /** Workflow client interceptors (OpenTelemetry: the start span whose context the workflow continues). */
+  workflowInterceptors?: WorkflowClientInterceptor[];
 }
 
 export interface TemporalHandle {
@@ -79,6 +87,7 @@ export async function connectTemporal(cfg: TemporalConfig, opts: TemporalConnect
     namespace: cfg.namespace,
     identity: opts.identity ?? `lifeboat-cli@${os.hostname()}`,
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...(opts.workflowInterceptors?.length ? { interceptors: { workflow: opts.workflowInterceptors } } : {}),
   });
   return { connection, client, namespace: cfg.namespace, address: cfg.address };
 }

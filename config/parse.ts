@@ -18,6 +18,7 @@ import {
 } from './check';
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
+import { parseObservability } from './parse-observability';
 import { parseSchedules } from './parse-schedules';
 import { parseSources } from './parse-sources';
 import { PRESETS } from './presets';
@@ -44,6 +45,7 @@ const TOP_KEYS = [
   'backup',
   'schedules',
   'worker',
+  'observability',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -325,6 +327,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const schedules = parseSchedules(c, o.schedules, declaredSourceNames(o.sources), sources);
   const backup = parseBackup(c, o.backup);
   const worker = parseWorker(c, o.worker);
+  const observability = parseObservability(c, o.observability);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -338,6 +341,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     backup,
     schedules,
     worker,
+    observability,
     warnings: c.warnings,
   });
 }
