@@ -52,7 +52,10 @@ const NO_TRACING_SINKS = {
  * Installs the SDK runtime once per process with a log level from
  * LIFEBOAT_LOG_LEVEL (TRACE, DEBUG, INFO, WARN, ERROR). @default 'INFO'
  */
-export function installRuntime(defaultLevel: LogLevel = 'INFO', opts: { temporalMetricsAddress?: string } = {}): boolean {
+export function installRuntime(
+  defaultLevel: LogLevel = 'INFO',
+  opts: { temporalMetricsAddress?: string } = {},
+): boolean {
   if (runtimeInstalled) return false;
   runtimeInstalled = true;
   const level = (process.env.LIFEBOAT_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? defaultLevel;
@@ -62,7 +65,9 @@ export function installRuntime(defaultLevel: LogLevel = 'INFO', opts: { temporal
       : new DefaultLogger(level, (e) => {
           // The SDK's own format, with the same redaction as the JSON lines.
           const meta = e.meta && Object.keys(e.meta).length ? ` ${JSON.stringify(redactForLog(e.meta))}` : '';
-          process.stderr.write(`${new Date(Number(e.timestampNanos / 1_000_000n)).toISOString()} [${e.level}] ${e.message}${meta}\n`);
+          process.stderr.write(
+            `${new Date(Number(e.timestampNanos / 1_000_000n)).toISOString()} [${e.level}] ${e.message}${meta}\n`,
+          );
         });
   Runtime.install({
     logger,

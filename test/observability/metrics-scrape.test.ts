@@ -84,6 +84,18 @@ before(async () => {
     workflowId: `test-obs-backup-${randomUUID().slice(0, 8)}`,
     args: [{}],
   });
+  // A backup that fails (unknown source): counted as a backup failure and an activity error.
+  await assert.rejects(
+    client.workflow.execute(backupWorkflow, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `test-obs-bad-${randomUUID().slice(0, 8)}`,
+      args: [{ sources: ['no-such-source'] }],
+    }),
+  );
+  // What the drill workflow writes (repository records are the one place features report to).
+  await (
+    await repos.get()
+  ).records.put('drills', '20261201T120000Z-test', { ok: true, sources: ['meta'], rtoMs: 4200 });
   await client.workflow.execute(verifyWorkflow, {
     taskQueue: config.temporal.taskQueue,
     workflowId: `test-obs-verify-${randomUUID().slice(0, 8)}`,
@@ -127,6 +139,14 @@ test('after a backup, the state gauges describe the new recovery point of every 
   assert.equal(value(m, 'lifeboat_operations_total', { operation: 'verify', outcome: 'success' }), 1);
   assert.equal(value(m, 'lifeboat_operations_total', { operation: 'verify', outcome: 'failure' }), 0);
   assert.equal(value(m, 'lifeboat_repository_recovery_points', {}), 1);
+  assert.equal(value(m, 'lifeboat_operations_total', { operation: 'backup', outcome: 'failure' }), 1);
+  assert.equal(
+    value(m, 'vector_store_operation_errors_total', { operation: 'planBackup', error_type: 'PLAN_INVALID' }),
+    1,
+  );
+  assert.equal(value(m, 'lifeboat_drill_rto_seconds', { source: 'meta' }), 4.2);
+  assert.equal(value(m, 'lifeboat_drill_last_success', { source: 'meta' }), 1);
+  assert.equal(value(m, 'lifeboat_drill_last_success', { source: 'docs' }), undefined, 'the drill did not cover docs');
   assert.ok(value(m, 'lifeboat_repository_size_bytes', {})! > 0);
   assert.ok(value(m, 'lifeboat_repository_dedup_ratio', {})! > 0);
   assert.equal(
