@@ -4,10 +4,10 @@
  * of I/O.
  */
 import type { ArtifactRef } from '../repository/types';
-import type { RestoreTargetOverride, SourceBackupResult } from '../workflows/types';
+import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel } from '../lib/domain';
 import type { NotificationEvent } from '../config/types';
 
-export type SourceType = 'redis' | 'faiss' | 'qdrant';
+export type { SourceType };
 
 /** A source as the workflows see it: a name and what it needs to be ordered. */
 export interface PlannedSource {
@@ -82,8 +82,10 @@ export interface CommitInput {
 
 export interface BackupPlan {
   sources: PlannedSource[];
+  /** Printable locations the backup reads (what it holds against a concurrent restore; see workflows/target-locks.ts). */
+  targets?: string[];
   parallelism: number;
-  verify: 'none' | 'structure' | 'read-data';
+  verify: VerifyLevel;
 }
 
 export interface RestorePlan {
@@ -145,6 +147,8 @@ export interface LifeboatActivities extends NotifyActivities {
     readData: boolean;
     subsetPercent?: number;
   }): Promise<{ ok: boolean; problems: string[]; checkedObjects: number }>;
+  /** Reads, decrypts and hashes every artifact of `sources` in the point; a damaged one fails, non-retryable, naming it. */
+  authenticateRestoreData(input: { recoveryPointId: string; sources: string[] }): Promise<{ bytes: number }>;
   safetyBackup(input: SafetyBackupInput): Promise<{ recoveryPointId?: string }>;
   restoreSource(input: RestoreSourceInput): Promise<RestoreSourceOutput>;
   verifyRestoredSource(input: VerifyTargetInput): Promise<{ ok: boolean; detail: string }>;

@@ -12,7 +12,7 @@ import { SA } from '../workflows/search-attributes';
 import { WORKFLOW_TYPES, type BackupInput } from '../workflows/types';
 import type { VerifyInput } from '../workflows/verify';
 import { UnknownScheduleError } from './errors';
-import { formatDuration } from './format';
+import { formatDuration } from '../lib/format';
 import { backupWorkflowId } from './workflow-ids';
 import type { ScheduleApplyReport, ScheduleInfo, ScheduleName, ScheduleOperations } from './types';
 

@@ -10,12 +10,8 @@ export const PROFILES = ['dev', 'staging', 'prod'] as const;
 /** A preset for RPO/RTO targets and retention. */
 export type Profile = (typeof PROFILES)[number];
 
-export const SOURCE_TYPES = ['redis', 'faiss', 'qdrant'] as const;
-export type SourceType = (typeof SOURCE_TYPES)[number];
-
-export const VERIFY_LEVELS = ['none', 'structure', 'read-data'] as const;
-/** How deeply a fresh recovery point is checked after commit. */
-export type VerifyLevel = (typeof VERIFY_LEVELS)[number];
+import type { VerifyLevel } from '../lib/domain';
+export { SOURCE_TYPES, VERIFY_LEVELS, type SourceType, type VerifyLevel } from '../lib/domain';
 
 export const QDRANT_MODES = ['snapshot', 'points'] as const;
 /** `snapshot`: Qdrant's native snapshots (fast, same version). `points`: portable scroll/upsert export. */

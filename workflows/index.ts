@@ -5,3 +5,4 @@ export * from './scheduled-backup';
 export * from './restore';
 export { progressQuery } from './progress';
 export * from './verify';
+export { targetLockWorkflow } from './target-locks';

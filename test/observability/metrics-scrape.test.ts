@@ -10,7 +10,7 @@ import { RepositoryProvider } from '../../activities/repository';
 import { createLifeboatWorker } from '../../workers/worker';
 import { startObservability, type Observability } from '../../observability';
 import { LifeboatMetrics } from '../../observability/metrics';
-import { projectRoot } from '../../devservers/tools';
+import { projectRoot } from '../servers/tools';
 import type { BackupResult } from '../../workflows/types';
 import { makeStores, seedQdrant, seedRedis, writeFaissIndex, type Stores } from '../workflows/helpers';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { projectRoot, toolPath } from '../../devservers/tools';
+import { projectRoot, toolPath } from '../servers/tools';
 
 const run = promisify(execFile);
 const dir = path.join(projectRoot, 'deploy', 'prometheus');
