@@ -19,6 +19,7 @@ import {
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
 import { parseDr } from './parse-dr';
+import { parseObservability } from './parse-observability';
 import { parseSchedules } from './parse-schedules';
 import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
@@ -48,6 +49,7 @@ const TOP_KEYS = [
   'worker',
   'drill',
   'dr',
+  'observability',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -331,6 +333,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const worker = parseWorker(c, o.worker);
   const drill = parseDrill(c, o.drill, sources);
   const dr = parseDr(c, o.dr);
+  const observability = parseObservability(c, o.observability);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -346,6 +349,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     worker,
     drill,
     dr,
+    observability,
     warnings: c.warnings,
   });
 }
