@@ -18,6 +18,7 @@ import {
 } from './check';
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
+import { parseRetentionSettings } from './parse-retention';
 import { parseSchedules } from './parse-schedules';
 import { parseSources } from './parse-sources';
 import { PRESETS } from './presets';
@@ -317,7 +318,8 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const profile = choice(c, o.profile, 'profile', PROFILES, 'a profile') ?? 'dev';
   const preset = PRESETS[profile];
   const targets = { ...preset.targets, ...parsePartialTargets(c, o.targets, 'targets') };
-  const retention = { ...preset.retention, ...parsePartialRetention(c, o.retention, 'retention') };
+  const retention = { ...preset.retention, ...parsePartialRetention(c, o.retention, 'retention', true) };
+  const retentionSettings = parseRetentionSettings(c, o.retention);
   if (!isAbsent(o.retention)) checkRetentionKeepsSomething(c, retention, 'retention');
   const temporal = parseTemporal(c, o.temporal);
   const repository = parseRepository(c, o.repository);
@@ -335,6 +337,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     sources,
     targets,
     retention,
+    retentionSettings,
     backup,
     schedules,
     worker,
