@@ -20,6 +20,7 @@ import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
 import { parseDr } from './parse-dr';
 import { parseObservability } from './parse-observability';
+import { parseRetentionSettings } from './parse-retention';
 import { parseSchedules } from './parse-schedules';
 import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
@@ -323,7 +324,8 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const profile = choice(c, o.profile, 'profile', PROFILES, 'a profile') ?? 'dev';
   const preset = PRESETS[profile];
   const targets = { ...preset.targets, ...parsePartialTargets(c, o.targets, 'targets') };
-  const retention = { ...preset.retention, ...parsePartialRetention(c, o.retention, 'retention') };
+  const retention = { ...preset.retention, ...parsePartialRetention(c, o.retention, 'retention', true) };
+  const retentionSettings = parseRetentionSettings(c, o.retention);
   if (!isAbsent(o.retention)) checkRetentionKeepsSomething(c, retention, 'retention');
   const temporal = parseTemporal(c, o.temporal);
   const repository = parseRepository(c, o.repository);
@@ -344,6 +346,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     sources,
     targets,
     retention,
+    retentionSettings,
     backup,
     schedules,
     worker,

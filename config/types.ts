@@ -50,6 +50,18 @@ export interface Retention {
   readonly keepWeekly: number;
   readonly keepMonthly: number;
   readonly keepYearly: number;
+  /** Every point newer than this (ms) before the source's newest point, e.g. 30d. @default 0 (off) */
+  readonly keepWithin?: number;
+  /** Every point carrying one of these tags. @default [] */
+  readonly keepTags?: readonly string[];
+}
+
+/** Repository-wide retention settings (top-level `retention` only). */
+export interface RetentionSettings {
+  /** IANA zone in which retention's hours, days, weeks, months and years begin. @default 'UTC' */
+  readonly timezone: string;
+  /** Restore safety backups (tag `safety`): kept while younger than `keepWithin`, and the newest `keepLast`. @default { keepWithin: 7d, keepLast: 1 } */
+  readonly safety: { readonly keepWithin: number; readonly keepLast: number };
 }
 
 export interface TemporalTlsConfig {
@@ -357,6 +369,8 @@ export interface LifeboatConfig {
   readonly targets: Targets;
   /** Effective global retention: `retention` over the profile's. */
   readonly retention: Retention;
+  /** `retention.timezone` and `retention.safety`; absent in hand-built configs (then the defaults apply). */
+  readonly retentionSettings?: RetentionSettings;
   readonly backup: BackupConfig;
   readonly schedules: SchedulesConfig;
   readonly worker: WorkerConfig;
