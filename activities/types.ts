@@ -4,9 +4,10 @@
  * of I/O.
  */
 import type { ArtifactRef } from '../repository/types';
-import type { RestoreTargetOverride, SourceBackupResult } from '../workflows/types';
+import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel } from '../lib/domain';
+import type { DrillCheckResult, DrillCleanupResult, DrillPlan, DrillRecord, DrillTarget } from '../lib/drill';
 
-export type SourceType = 'redis' | 'faiss' | 'qdrant';
+export type { SourceType };
 
 /** A source as the workflows see it: a name and what it needs to be ordered. */
 export interface PlannedSource {
@@ -81,8 +82,10 @@ export interface CommitInput {
 
 export interface BackupPlan {
   sources: PlannedSource[];
+  /** Printable locations the backup reads (what it holds against a concurrent restore; see workflows/target-locks.ts). */
+  targets?: string[];
   parallelism: number;
-  verify: 'none' | 'structure' | 'read-data';
+  verify: VerifyLevel;
 }
 
 export interface RestorePlan {
@@ -92,7 +95,29 @@ export interface RestorePlan {
   sources: (PlannedSource & { target: string })[];
 }
 
-export interface LifeboatActivities {
+/** Restore drills (activities/drill.ts). */
+export interface DrillActivities {
+  /** Chooses the recovery point and sets up a scratch target per source (refusing any that is a production source). */
+  prepareDrill(input: { drillId: string; recoveryPointId?: string; sources?: string[] }): Promise<DrillPlan>;
+  /** Compares a restored scratch target with what the backup recorded (counts, digests, probe queries). */
+  validateDrillSource(input: {
+    drillId: string;
+    recoveryPointId: string;
+    target: DrillTarget;
+  }): Promise<{ ok: boolean; detail: string; items: number }>;
+  /** Runs the configured drill.checks with the scratch targets' addresses in their environment. */
+  runDrillChecks(input: {
+    drillId: string;
+    recoveryPointId: string;
+    targets: DrillTarget[];
+  }): Promise<DrillCheckResult[]>;
+  /** Removes every scratch target of the drill (found from the drill id); reports what it could not remove. */
+  cleanupDrill(input: { drillId: string; sources?: string[] }): Promise<DrillCleanupResult>;
+  /** Writes the drill's record into the repository (records/drills/<id>). */
+  recordDrill(record: DrillRecord): Promise<void>;
+}
+
+export interface LifeboatActivities extends DrillActivities {
   /** Resolves source names against the config; unknown names fail, non-retryable. */
   planBackup(input: { sources?: string[] }): Promise<BackupPlan>;
   /** Pre-flight: the recovery point exists and its structure verifies, targets are reachable, dimensions compatible. All problems in one non-retryable error. */
@@ -108,6 +133,8 @@ export interface LifeboatActivities {
     readData: boolean;
     subsetPercent?: number;
   }): Promise<{ ok: boolean; problems: string[]; checkedObjects: number }>;
+  /** Reads, decrypts and hashes every artifact of `sources` in the point; a damaged one fails, non-retryable, naming it. */
+  authenticateRestoreData(input: { recoveryPointId: string; sources: string[] }): Promise<{ bytes: number }>;
   safetyBackup(input: SafetyBackupInput): Promise<{ recoveryPointId?: string }>;
   restoreSource(input: RestoreSourceInput): Promise<RestoreSourceOutput>;
   verifyRestoredSource(input: VerifyTargetInput): Promise<{ ok: boolean; detail: string }>;

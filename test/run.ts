@@ -1,20 +1,20 @@
 /**
  * Test entry point (npm test): starts the real servers the tests need —
- * Temporal dev server, Redis 7.0, Redis 8.2, Valkey 8.1, a 3-master Redis
- * Cluster, MinIO, the Qdrant stand-in and (when ../shared/qdrant has it) the
- * real Qdrant — on free
+ * Temporal dev server, Redis, a 3-master Redis Cluster, MinIO, the Qdrant
+ * stand-in — on free
  * loopback ports in a temp dir, runs the test files with node's test runner,
  * then stops everything. A server that fails to start fails the run with its
  * log; nothing is skipped.
  *
  *   npm test                       # every test/**\/*.test.ts
  *   npm test -- test/faiss.test.ts # some files
+ *   npm run test:unit              # only the files that need no server (none is started)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startTemporalDevServer } from '../devservers/temporal';
+import { startTemporalDevServer } from './servers/temporal';
 import {
   REDIS_FLAVOURS,
   redisBinary,
@@ -22,11 +22,32 @@ import {
   startRedis,
   startRedisCluster,
   type RedisFlavour,
-} from '../devservers/redis';
-import { startMinio } from '../devservers/minio';
-import { startQdrantStandIn } from '../devservers/qdrant-standin';
-import { realQdrantBinary, startRealQdrant } from '../devservers/qdrant';
+} from './servers/redis';
+import { startMinio } from './servers/minio';
+import { startQdrantStandIn } from './servers/qdrant-standin';
+import { realQdrantBinary, startRealQdrant } from './servers/qdrant';
 import type { TestEnv, TestQdrantServer, TestRedisServer } from './harness/env';
+import { needsServers } from './harness/unit-files';
+
+/** The server-free files, with no server started: the quick loop while editing. */
+async function runUnit(files: string[], flags: string[]): Promise<number> {
+  console.log(`# unit run: ${files.length} test files that need no server`);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=300000',
+      '--test-force-exit',
+      ...flags,
+      ...files,
+    ],
+    { stdio: 'inherit', env: { LIFEBOAT_LOG_LEVEL: 'WARN', ...process.env, LIFEBOAT_TEST_ENV: '' } },
+  );
+  return new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -44,7 +65,14 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const flags = args.filter((a) => a.startsWith('--'));
   const named = args.filter((a) => !a.startsWith('--'));
-  const files = named.length ? named : findTests(__dirname);
+  const unit = flags.includes('--unit');
+  const all = named.length ? named : findTests(__dirname);
+  const files = unit ? all.filter((f) => !needsServers(f)) : all;
+  if (unit)
+    return runUnit(
+      files,
+      flags.filter((f) => f !== '--unit'),
+    );
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-test-'));
   const stops: (() => Promise<void>)[] = [];
   const started = Date.now();

@@ -5,3 +5,5 @@ export * from './scheduled-backup';
 export * from './restore';
 export { progressQuery } from './progress';
 export * from './verify';
+export { targetLockWorkflow } from './target-locks';
+export { drillWorkflow } from './drill';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import type { RedisFlavour } from '../../devservers/redis';
+import type { RedisFlavour } from '../servers/redis';
 
 /** Addresses of the servers test/run.ts started for this test run. */
 export interface TestEnv {

@@ -5,7 +5,7 @@
  * value by value — so round trips are proved by data, not only by digests.
  */
 import { Redis } from 'ioredis';
-import { startRedis, type RedisFlavour, type RedisServer, type StartRedisOptions } from '../../devservers/redis';
+import { startRedis, type RedisFlavour, type RedisServer, type StartRedisOptions } from '../servers/redis';
 import { scratchDir } from '../harness/env';
 
 /** A throwaway server of one flavour of the matrix (Debian's Redis 7.0 unless told). */

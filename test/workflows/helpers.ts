@@ -10,14 +10,15 @@ import { initRepository } from '../../repository';
 import type { LifeboatConfig } from '../../config';
 import { testEnv } from '../harness/env';
 import { makeTestConfig, type TestConfig } from '../harness/config';
-import { startRedis, type RedisFlavour, type RedisServer } from '../../devservers/redis';
+import { startRedis, type RedisFlavour, type RedisServer } from '../servers/redis';
 import { scratchDir } from '../harness/env';
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A running in-process worker for a config, and a client to start workflows with. */
 export async function startWorkerFor(config: LifeboatConfig) {
-  const activities = createActivities({ config });
+  // Test hooks on: tests exercise rollbacks with RestoreInput.injectVerifyFailure.
+  const activities = createActivities({ config, testHooks: { injectedFailures: true } });
   const { worker, connection: nc } = await createLifeboatWorker({
     address: config.temporal.address,
     taskQueue: config.temporal.taskQueue,

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, spawnServer, type RunningServer } from './process';
 import { projectRoot, sharedDir } from './tools';
-import versions from '../scripts/tool-versions.json';
-import { ServerStartError } from '../lib/errors';
+import versions from '../../scripts/tool-versions.json';
+import { ServerStartError } from '../../lib/errors';
 
 export interface RealQdrant extends RunningServer {
   readonly url: string;
