@@ -15,13 +15,7 @@ import { globMatcher } from '../../lib/glob';
 import { openIndexFile, opaqueHeader } from './header';
 import { runFaissProbes } from './probe-runner';
 import { inspectOpenFile } from './structure';
-import type {
-  FaissBackupInfo,
-  FaissBackupOptions,
-  FaissDirectoryEntry,
-  FaissInspection,
-  FaissProbes,
-} from './types';
+import type { FaissBackupInfo, FaissBackupOptions, FaissDirectoryEntry, FaissInspection, FaissProbes } from './types';
 
 /** Options only a directory backup sets for its files. */
 interface FileBackupOptions extends FaissBackupOptions, StreamOptions {

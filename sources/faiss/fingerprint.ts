@@ -57,7 +57,8 @@ export function faissFingerprintFromBackup(
 async function fileFingerprint(file: string, signal?: AbortSignal): Promise<FaissFileFingerprint> {
   // A file of unknown type (backed up as opaque bytes) is fingerprinted by its bytes alone.
   const header = await readFaissHeader(file).catch((e: unknown) => {
-    if (e instanceof FaissCorruptFileError && e.kind === 'unknown-type' && e.offset === 0) return { ntotal: 0, d: 0, fourcc: '' };
+    if (e instanceof FaissCorruptFileError && e.kind === 'unknown-type' && e.offset === 0)
+      return { ntotal: 0, d: 0, fourcc: '' };
     throw e;
   });
   const { size, sha256 } = await hashFile(file, signal);
