@@ -11,6 +11,7 @@ import { artifactsOf, bindStore, type BoundStore, type StoreContext } from './st
 import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
+import { createDrillActivities, recordVerification } from './drill';
 import type { ArtifactHandle, LifeboatActivities, PlannedSource } from './types';
 import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
@@ -168,13 +169,16 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
             onProgress: (p: { bytes?: number; objects?: number }) =>
               hb.onProgress({ bytes: p.bytes ?? 0, items: p.objects }),
           });
-          return {
+          const result = {
             ok: report.ok,
             problems: report.problems.map((p: { message?: string; object?: string } | string) =>
               typeof p === 'string' ? p : `${p.object ?? ''}: ${p.message ?? ''}`,
             ),
             checkedObjects: report.checkedObjects ?? 0,
           };
+          // Measured RPO counts only points that passed verification (or a drill): keep the outcome.
+          if (input.id) await recordVerification(repo, input.id, input.readData, result);
+          return result;
         }),
       ),
 
@@ -324,6 +328,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           await storeFor(s).compensate(input.target, restoring, input.restoreId, safety, input.check, ctx);
         }),
       ),
+
+    ...createDrillActivities({ config, repositories: repos }),
 
     closeActivities: () => repos.close(),
   };

@@ -4,7 +4,8 @@
  * of I/O.
  */
 import type { ArtifactRef } from '../repository/types';
-import type { RestoreTargetOverride, SourceBackupResult, SourceType } from '../lib/domain';
+import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel } from '../lib/domain';
+import type { DrillCheckResult, DrillCleanupResult, DrillPlan, DrillRecord, DrillTarget } from '../lib/drill';
 
 export type { SourceType };
 
@@ -84,7 +85,7 @@ export interface BackupPlan {
   /** Printable locations the backup reads (what it holds against a concurrent restore; see workflows/target-locks.ts). */
   targets?: string[];
   parallelism: number;
-  verify: 'none' | 'structure' | 'read-data';
+  verify: VerifyLevel;
 }
 
 export interface RestorePlan {
@@ -94,7 +95,29 @@ export interface RestorePlan {
   sources: (PlannedSource & { target: string })[];
 }
 
-export interface LifeboatActivities {
+/** Restore drills (activities/drill.ts). */
+export interface DrillActivities {
+  /** Chooses the recovery point and sets up a scratch target per source (refusing any that is a production source). */
+  prepareDrill(input: { drillId: string; recoveryPointId?: string; sources?: string[] }): Promise<DrillPlan>;
+  /** Compares a restored scratch target with what the backup recorded (counts, digests, probe queries). */
+  validateDrillSource(input: {
+    drillId: string;
+    recoveryPointId: string;
+    target: DrillTarget;
+  }): Promise<{ ok: boolean; detail: string; items: number }>;
+  /** Runs the configured drill.checks with the scratch targets' addresses in their environment. */
+  runDrillChecks(input: {
+    drillId: string;
+    recoveryPointId: string;
+    targets: DrillTarget[];
+  }): Promise<DrillCheckResult[]>;
+  /** Removes every scratch target of the drill (found from the drill id); reports what it could not remove. */
+  cleanupDrill(input: { drillId: string; sources?: string[] }): Promise<DrillCleanupResult>;
+  /** Writes the drill's record into the repository (records/drills/<id>). */
+  recordDrill(record: DrillRecord): Promise<void>;
+}
+
+export interface LifeboatActivities extends DrillActivities {
   /** Resolves source names against the config; unknown names fail, non-retryable. */
   planBackup(input: { sources?: string[] }): Promise<BackupPlan>;
   /** Pre-flight: the recovery point exists and its structure verifies, targets are reachable, dimensions compatible. All problems in one non-retryable error. */

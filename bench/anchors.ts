@@ -33,7 +33,11 @@ import {
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Redis from 'ioredis';
 import { startMinio } from '../test/servers/minio';
+import { startRedis } from '../test/servers/redis';
+import { initRepository } from '../repository';
+import { backupRedis } from '../sources/redis';
 
 const MiB = 1024 * 1024;
 const ROOT = path.resolve(__dirname, '..');
@@ -42,15 +46,17 @@ interface Args {
   sizeMiB: number;
   runs: number;
   only?: 'local' | 'minio';
+  redisKeys: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizeMiB: 1024, runs: 3 };
+  const a: Args = { sizeMiB: 1024, runs: 3, redisKeys: 210_000 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--size') a.sizeMiB = Number(argv[++i]);
     else if (k === '--runs') a.runs = Number(argv[++i]);
     else if (k === '--only') a.only = argv[++i] as Args['only'];
+    else if (k === '--redis-keys') a.redisKeys = Number(argv[++i]);
     else if (k === '--help' || k === '-h') {
       console.log(
         'usage: npm run bench:anchors -- [--size MiB (default 1024)] [--runs N (default 3)] [--only local|minio]',
@@ -59,6 +65,7 @@ function parseArgs(argv: string[]): Args {
     } else throw new Error(`unknown argument ${k} (try --help)`);
   }
   if (!Number.isInteger(a.sizeMiB) || a.sizeMiB < 32) throw new Error('--size must be an integer >= 32 (MiB)');
+  if (!Number.isInteger(a.redisKeys) || a.redisKeys < 0) throw new Error('--redis-keys must be an integer >= 0');
   if (!Number.isInteger(a.runs) || a.runs < 1) throw new Error('--runs must be a positive integer');
   if (a.only && a.only !== 'local' && a.only !== 'minio') throw new Error('--only must be local or minio');
   return a;
@@ -333,7 +340,71 @@ function report(store: string, size: number, restic: ToolRun[], lifeboat: ToolRu
   ].join('\n');
 }
 
+/**
+ * The Redis incremental case: N mixed small keys plus one 50 MB value, a full
+ * backup into a fresh local repository, then 1% of the small keys (chosen at
+ * random across the keyspace) overwritten with new values of the same size,
+ * and a second backup: its new chunk bytes as a share of the logical bytes.
+ */
+async function redisIncremental(work: string, keys: number): Promise<string> {
+  const srv = await startRedis(path.join(work, 'redis'));
+  const redis = new Redis({ port: srv.port, lazyConnect: true });
+  await redis.connect();
+  try {
+    const r = rng(0x7ed15);
+    const value = () => {
+      const n = 40 + (r() % 400);
+      let v = '';
+      for (let i = 0; i < n; i++) v += B64[r() & 63];
+      return v;
+    };
+    for (let i = 0; i < keys; i += 1000) {
+      const p = redis.pipeline();
+      for (let k = i; k < Math.min(keys, i + 1000); k++) {
+        if (k % 10 === 0)
+          p.hset(`user:${k}`, 'name', WORDS[r() % WORDS.length], 'score', String(r() % 1000), 'bio', value());
+        else p.set(`session:${k}`, value());
+      }
+      await p.exec();
+    }
+    await redis.set('blob:big', block(50 * 1000 * 1000, 95, rng(0xb16), { n: 0 }));
+    const repo = await initRepository({ url: path.join(work, 'redis-repo') }, 'bench-password');
+    const backup = async (name: string) => {
+      const b = backupRedis({ url: srv.url });
+      const w = await repo.writeArtifact(b.stream, { source: 'redis', kind: 'redis-logical', name });
+      await b.done;
+      return w;
+    };
+    const t0 = Date.now();
+    const first = await backup('full');
+    const t1 = Date.now();
+    const changed = new Set<number>();
+    while (changed.size < Math.floor(keys / 100)) changed.add(r() % keys);
+    const p = redis.pipeline();
+    for (const k of changed) {
+      if (k % 10 === 0) p.hset(`user:${k}`, 'bio', value());
+      else p.set(`session:${k}`, value());
+    }
+    await p.exec();
+    const t2 = Date.now();
+    const second = await backup('after-1pct');
+    const t3 = Date.now();
+    await repo.close();
+    const pct = (100 * second.written.newBytes) / second.size;
+    const ofFirst = (100 * second.written.newBytes) / Math.max(1, first.written.newBytes);
+    return [
+      `\nRedis incremental: ${keys} small keys + one 50 MB value, logical stream ${(first.size / 1e6).toFixed(1)} MB (${first.chunks} chunks)`,
+      `full backup ${((t1 - t0) / 1000).toFixed(1)} s; after ${changed.size} random keys (1%) changed: ${((t3 - t2) / 1000).toFixed(1)} s,`,
+      `new bytes ${(second.written.newBytes / 1e6).toFixed(1)} MB = ${pct.toFixed(1)}% of the logical bytes (${ofFirst.toFixed(0)}% of the full backup's new bytes), ${second.written.newChunks} new chunks; goal <= 5% ${pct <= 5 ? 'met' : 'MISSED'}`,
+    ].join('\n');
+  } finally {
+    redis.disconnect();
+    await srv.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const args = parseArgs(process.argv.slice(2));
   resticPath();
   const size = args.sizeMiB * MiB;
@@ -395,6 +466,10 @@ async function main(): Promise<void> {
         }),
       });
     }
+    if (args.redisKeys > 0) {
+      console.error(`[anchors] Redis incremental case, ${args.redisKeys} keys`);
+      out.push(await redisIncremental(work, args.redisKeys));
+    }
     for (const store of stores) {
       const restic: ToolRun[] = [];
       const lifeboat: ToolRun[] = [];
@@ -422,7 +497,6 @@ async function main(): Promise<void> {
   console.log(
     '\nspeed ratio = restic seconds / Lifeboat seconds (> 1: Lifeboat faster). +MB: repository growth of that backup.',
   );
-  console.log('Redis incremental case (random 1% of keys): not part of this bench yet; see the report of issue 18.');
 }
 
 main().catch((e) => {

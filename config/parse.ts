@@ -19,6 +19,7 @@ import {
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
 import { parseSchedules } from './parse-schedules';
+import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
 import { PRESETS } from './presets';
 import {
@@ -44,6 +45,7 @@ const TOP_KEYS = [
   'backup',
   'schedules',
   'worker',
+  'drill',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -325,6 +327,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const schedules = parseSchedules(c, o.schedules, declaredSourceNames(o.sources), sources);
   const backup = parseBackup(c, o.backup);
   const worker = parseWorker(c, o.worker);
+  const drill = parseDrill(c, o.drill, sources);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -338,6 +341,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     backup,
     schedules,
     worker,
+    drill,
     warnings: c.warnings,
   });
 }

@@ -234,6 +234,33 @@ export interface WorkerConfig {
   readonly scratchDir: string;
 }
 
+/** Where a drill restores one source instead of the default scratch target. */
+export interface DrillTargetConfig {
+  /** A spare Redis instance (no credentials in the URL; the source's are used). @default a throw-away redis-server */
+  readonly redisUrl?: string;
+  /** A db of the spare instance the source does not use. */
+  readonly redisDb?: number;
+  /** FAISS: folder under which the drill's scratch folders are made. @default worker.scratchDir/drills */
+  readonly path?: string;
+}
+
+/** A user's application check run after a drill's restore (SureBackup's application test). */
+export interface DrillCheckConfig {
+  readonly name: string;
+  /** Program and arguments (a string is run with sh -c). The scratch targets' addresses are in its environment. */
+  readonly command: readonly string[];
+  /** @default 5 minutes */
+  readonly timeout: number;
+}
+
+export interface DrillConfig {
+  /** Per source name. */
+  readonly targets: Readonly<Record<string, DrillTargetConfig>>;
+  readonly checks: readonly DrillCheckConfig[];
+  /** redis-server binary for throw-away scratch servers. @default redis-server on PATH */
+  readonly redisServer?: string;
+}
+
 export interface LifeboatConfig {
   /** Where the config came from (file path or '<inline>'), for messages. */
   readonly origin: string;
@@ -249,6 +276,8 @@ export interface LifeboatConfig {
   readonly backup: BackupConfig;
   readonly schedules: SchedulesConfig;
   readonly worker: WorkerConfig;
+  /** Restore drills: scratch targets and checks. */
+  readonly drill: DrillConfig;
   /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
   readonly warnings: readonly string[];
 }

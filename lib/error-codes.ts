@@ -37,6 +37,12 @@ export const ErrorCode = {
   TARGET_BUSY: 'TARGET_BUSY',
   /** A rollback could not put a target back exactly as it was: a human must look. */
   ROLLBACK_NOT_EXACT: 'ROLLBACK_NOT_EXACT',
+  /** A restore drill failed (restore, validation or a user check): production was not touched. */
+  DRILL_FAILED: 'DRILL_FAILED',
+  /** A drill's scratch target would be a production source: refused, nothing was done. */
+  DRILL_TARGET_UNSAFE: 'DRILL_TARGET_UNSAFE',
+  /** A drill could not remove one of its scratch targets (a server, folder or collection is left). */
+  DRILL_CLEANUP_FAILED: 'DRILL_CLEANUP_FAILED',
   TEMPORAL_UNREACHABLE: 'TEMPORAL_UNREACHABLE',
 
   // --- the repository --------------------------------------------------------------------------

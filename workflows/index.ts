@@ -6,3 +6,4 @@ export * from './restore';
 export { progressQuery } from './progress';
 export * from './verify';
 export { targetLockWorkflow } from './target-locks';
+export { drillWorkflow } from './drill';
