@@ -45,6 +45,9 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   PLAN_INVALID: EXIT_CODES.failedNothingChanged,
   RECOVERY_POINT_DAMAGED: EXIT_CODES.failedNothingChanged,
   LEGAL_HOLD: EXIT_CODES.failedNothingChanged,
+  DR_PLAN_INVALID: EXIT_CODES.failedNothingChanged,
+  DR_REQUEST_REJECTED: EXIT_CODES.failedNothingChanged,
+  DR_INCIDENT_CLOSED: EXIT_CODES.alreadyRunning,
   NO_SAFETY_BACKUP: EXIT_CODES.failedNothingChanged,
 
   ROLLBACK_FAILED: EXIT_CODES.rollbackFailed,

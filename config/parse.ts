@@ -18,6 +18,8 @@ import {
 } from './check';
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
+import { parseDr } from './parse-dr';
+import { parseObservability } from './parse-observability';
 import { parseSchedules } from './parse-schedules';
 import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
@@ -46,6 +48,8 @@ const TOP_KEYS = [
   'schedules',
   'worker',
   'drill',
+  'dr',
+  'observability',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -328,6 +332,8 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const backup = parseBackup(c, o.backup);
   const worker = parseWorker(c, o.worker);
   const drill = parseDrill(c, o.drill, sources);
+  const dr = parseDr(c, o.dr);
+  const observability = parseObservability(c, o.observability);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -342,6 +348,8 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     schedules,
     worker,
     drill,
+    dr,
+    observability,
     warnings: c.warnings,
   });
 }

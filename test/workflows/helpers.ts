@@ -69,7 +69,11 @@ export interface Stores {
   stop(): Promise<void>;
 }
 
-export async function makeStores(prefix: string, extraSources: Record<string, unknown>[] = []): Promise<Stores> {
+export async function makeStores(
+  prefix: string,
+  extraSources: Record<string, unknown>[] = [],
+  extra?: Record<string, unknown>,
+): Promise<Stores> {
   const dir = scratchDir(prefix);
   const redis = await startRedis(path.join(dir, 'redis'));
   const faissDir = path.join(dir, 'faiss');
@@ -83,6 +87,7 @@ export async function makeStores(prefix: string, extraSources: Record<string, un
       { name: 'docs', type: 'qdrant', url: testEnv().qdrant.url, collection, mode: 'snapshot' },
       ...extraSources,
     ],
+    extra,
   });
   await (await initRepository({ url: cfg.config.repository.url }, cfg.env[Object.keys(cfg.env)[0]])).close();
   return { redis, faissDir, faissFile, collection, qdrant, cfg, stop: () => redis.stop() };
