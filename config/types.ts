@@ -177,6 +177,10 @@ export interface FaissSourceConfig extends SourceCommon {
   /** Absolute path of an index file, or of a directory of index files. */
   readonly path: string;
   readonly probe: FaissProbeOptions;
+  /** For a directory: globs of relative paths to back up (default: names ending .index or .faiss). */
+  readonly include?: readonly string[];
+  /** For a directory: globs of relative paths never backed up. */
+  readonly exclude?: readonly string[];
 }
 
 export interface QdrantSourceConfig extends SourceCommon {
