@@ -2,13 +2,14 @@ import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Client, Connection, type ConnectionOptions, type DataConverter } from '@temporalio/client';
 import { resolveSecret } from '../config/secrets';
+import { lifeboatDataConverter } from '../lib/payload-codec';
 import type { TemporalConfig } from '../config/types';
 import { UsageError, TemporalUnreachableError } from './errors';
 
 export interface TemporalConnectOptions {
   /** How long to wait for the frontend before giving up. @default 10000 */
   connectTimeoutMs?: number;
-  /** Data converter (payload codec for encryption). @default the SDK's JSON converter */
+  /** Data converter. @default the config's payload encryption (lib/payload-codec.ts), else the SDK's JSON converter */
   dataConverter?: DataConverter;
   /** Shown in the Temporal UI as who started or changed things. @default 'lifeboat-cli@<host>' */
   identity?: string;
@@ -68,6 +69,8 @@ export async function temporalConnectionOptions(
  */
 export async function connectTemporal(cfg: TemporalConfig, opts: TemporalConnectOptions = {}): Promise<TemporalHandle> {
   const options = await temporalConnectionOptions(cfg, opts);
+  // Every client (CLI, typed client, webhook) encrypts exactly as the worker does, from the same config.
+  const dataConverter = opts.dataConverter ?? (await lifeboatDataConverter(cfg));
   let connection: Connection;
   try {
     connection = await Connection.connect(options);
@@ -78,7 +81,7 @@ export async function connectTemporal(cfg: TemporalConfig, opts: TemporalConnect
     connection,
     namespace: cfg.namespace,
     identity: opts.identity ?? `lifeboat-cli@${os.hostname()}`,
-    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...(dataConverter ? { dataConverter } : {}),
   });
   return { connection, client, namespace: cfg.namespace, address: cfg.address };
 }

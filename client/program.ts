@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { LifeboatConfig } from '../config/types';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
 import { registerBackup } from './commands/backup';
+import { registerCodecServer } from './commands/codec-server';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
@@ -56,6 +57,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerSchedules(program, run);
   registerProgress(program, run);
   registerWorker(program, run);
+  registerCodecServer(program, run);
   return program;
 }
 

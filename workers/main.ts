@@ -2,6 +2,7 @@ import type { LifeboatConfig } from '../config';
 import { createActivities } from '../activities';
 import { createLifeboatWorker } from './worker';
 import { temporalConnectionOptions } from '../client/connection';
+import { lifeboatDataConverter } from '../lib/payload-codec';
 
 export interface RunWorkerOptions {
   /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM */
@@ -18,6 +19,7 @@ export interface RunWorkerOptions {
  */
 export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions = {}): Promise<void> {
   const { tls, apiKey } = await temporalConnectionOptions(config.temporal);
+  const dataConverter = await lifeboatDataConverter(config.temporal);
   const activities = createActivities({ config });
   const { worker, connection } = await createLifeboatWorker({
     address: config.temporal.address,
@@ -28,6 +30,7 @@ export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions =
     maxConcurrentActivities: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflows: config.worker.maxConcurrentWorkflows,
     preferBundle: opts.preferBundle,
+    ...(dataConverter ? { dataConverter } : {}),
   });
   const stop = () => worker.shutdown();
   let removeSignals = () => {};

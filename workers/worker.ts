@@ -9,9 +9,15 @@ import {
   type NativeConnectionOptions,
   type WorkerOptions,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 
 /** Where `npm run build` writes the prebundled workflow code (see workers/bundle.ts). */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+/**
+ * The same workflow code bundled with lib/failure-converter.ts, for workers with payload
+ * encryption: a bundle fixes the failure converter inside the workflow sandbox.
+ */
+export const ENCRYPTED_WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle-encrypted.js');
 
 export interface LifeboatWorkerOptions {
   /** host:port of the Temporal frontend. */
@@ -27,6 +33,8 @@ export interface LifeboatWorkerOptions {
   maxConcurrentActivities?: number;
   /** @default 20 */
   maxConcurrentWorkflows?: number;
+  /** Payload codec and failure converter (payload encryption). @default the SDK's JSON converter */
+  dataConverter?: DataConverter;
   /** Use the prebundled workflow code when it exists. @default true */
   preferBundle?: boolean;
 }
@@ -54,9 +62,10 @@ export async function createLifeboatWorker(
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: opts.address, ...opts.connection });
-  const useBundle = (opts.preferBundle ?? true) && existsSync(WORKFLOW_BUNDLE_PATH);
+  const bundlePath = opts.dataConverter?.failureConverterPath ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
+  const useBundle = (opts.preferBundle ?? true) && existsSync(bundlePath);
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = useBundle
-    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    ? { workflowBundle: { codePath: bundlePath } }
     : { workflowsPath: require.resolve('../workflows') };
   const worker = await Worker.create({
     connection,
@@ -64,6 +73,7 @@ export async function createLifeboatWorker(
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     ...workflowSource,
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflows ?? 20,
     // Let running activities finish their current step on SIGTERM before giving up.
