@@ -3,6 +3,35 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
+// The layering of docs/architecture.md, bottom to top. A folder may import only from the folders
+// below it: lib ← config, repository, sources ← runtime ← activities ← workflows (types only) ←
+// workers ← client. test/ and bench/ sit above everything; product code never imports them, except
+// the demo command (zones below), which starts the dev servers of test/servers/.
+const LAYERS = {
+  lib: [],
+  config: ['lib'],
+  repository: ['lib'],
+  sources: ['lib'],
+  runtime: ['lib', 'config', 'repository'],
+  activities: ['lib', 'config', 'repository', 'sources', 'runtime'],
+  workflows: ['lib', 'activities'],
+  workers: ['lib', 'config', 'repository', 'sources', 'runtime', 'activities', 'workflows'],
+  client: ['lib', 'config', 'repository', 'sources', 'runtime', 'activities', 'workflows', 'workers'],
+};
+const PRODUCT = Object.keys(LAYERS);
+const layerZones = (extraAllowed = {}) =>
+  PRODUCT.flatMap((target) =>
+    [...PRODUCT, 'test', 'bench']
+      .filter(
+        (from) => from !== target && !LAYERS[target].includes(from) && !(extraAllowed[target] ?? []).includes(from),
+      )
+      .map((from) => ({
+        target: `./${target}`,
+        from: `./${from}`,
+        message: `layering (docs/architecture.md): ${target}/ may import only ${LAYERS[target].join(', ') || 'nothing of the project'}`,
+      })),
+  );
+
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
@@ -37,10 +66,16 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-self-import': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: layerZones() }],
       'no-var': 'error',
       'prefer-const': 'error',
       eqeqeq: ['error', 'smart'],
     },
+  },
+  {
+    // The demo command is the one product file that starts the dev servers (test/servers/).
+    files: ['client/commands/demo.ts', 'client/commands/demo-data.ts'],
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: layerZones({ client: ['test'] }) }] },
   },
   {
     // Tests may poke at untyped JSON and SDK internals.

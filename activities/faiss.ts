@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FaissSourceConfig } from '../config';
 import {
@@ -10,14 +11,21 @@ import {
   restoreFaiss,
   rollbackFaissRestore,
   SINGLE_FILE_KEY,
+  LIFEBOAT_FILE_MARK,
   type FaissBackupInfo,
   type FaissProbeOptions,
 } from '../sources/faiss';
-import type { RestoreTargetOverride } from '../workflows/types';
+import type { RestoreTargetOverride } from '../lib/domain';
 import { storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
+
+/** FAISS needs nothing from restore to verify or roll back: the journal beside each file knows. */
+export type FaissRestoreCheck = Record<string, never>;
 import type { ArtifactHandle } from './types';
 
 const KIND = 'faiss-index';
+/** A safety backup's byte-for-byte copy of whatever file sat in the target, checked or not. */
+const OPAQUE_KIND = 'faiss-opaque';
+const isOpaque = (a: ArtifactHandle) => a.kind === OPAQUE_KIND;
 
 /** Probing off (`probe: false`, queries 0) is expressed to the adapter as a size limit nothing fits under. */
 const probeOptions = (s: FaissSourceConfig): FaissProbeOptions =>
@@ -56,6 +64,74 @@ async function backupPath(
   return { artifacts, items: artifacts.reduce((n, a) => n + infoOf(a).header.ntotal, 0) };
 }
 
+/**
+ * Every regular file of the target (Lifeboat's own temp/kept files aside), as
+ * paths relative to `root`; a file target is itself. Absent: nothing.
+ */
+async function targetFiles(root: string): Promise<string[]> {
+  const st = await stat(root).catch(() => undefined);
+  if (!st) return [];
+  if (st.isFile()) return [SINGLE_FILE_KEY];
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(path.join(root, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.name.includes(LIFEBOAT_FILE_MARK)) continue;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) out.push(r);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/**
+ * The target's current files as opaque bytes: a truncated, overwritten or
+ * unknown file is saved as it is (damage included) instead of refusing, so a
+ * damaged index never blocks its own repair. The rollback itself puts back
+ * the kept previous file (inode for inode); this copy is the record of what
+ * was there.
+ */
+async function opaqueSnapshot(source: string, root: string, ctx: StoreContext): Promise<StoreBackup> {
+  const artifacts: ArtifactHandle[] = [];
+  for (const rel of await targetFiles(root)) {
+    const file = rel === SINGLE_FILE_KEY ? root : path.join(root, ...rel.split('/'));
+    const st = await stat(file);
+    const a = await ctx.repo.writeArtifact(
+      createReadStream(file),
+      { source, kind: OPAQUE_KIND, name: rel === SINGLE_FILE_KEY ? path.basename(root) : rel },
+      { signal: ctx.hb.signal, authenticateReused: ctx.authenticateReused },
+    );
+    const { written, ...ref } = a;
+    artifacts.push({
+      ...ref,
+      metadata: { relativePath: rel, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, newBytes: written.newBytes },
+    });
+  }
+  return { artifacts, items: 0 };
+}
+
+/** Where a restore notes the folders it created, so its rollback can remove them (worker-local, like the files). */
+const createdDirsFile = (scratch: string, restoreId: string, source: string) =>
+  path.join(scratch, `faiss-created-dirs-${restoreId}-${Buffer.from(source).toString('hex')}.json`);
+
+async function readCreatedDirs(scratch: string, restoreId: string, source: string): Promise<string[]> {
+  return readFile(createdDirsFile(scratch, restoreId, source), 'utf8').then(
+    (t) => (JSON.parse(t) as unknown[]).filter((x): x is string => typeof x === 'string'),
+    () => [],
+  );
+}
+
+/** Records `first` (what mkdir -p created first) and every folder below it down to `leaf`. */
+async function recordCreatedDirs(scratch: string, restoreId: string, source: string, first: string, leaf: string) {
+  const dirs = new Set(await readCreatedDirs(scratch, restoreId, source));
+  for (let d = leaf; d.length >= first.length; d = path.dirname(d)) {
+    dirs.add(d);
+    if (d === first) break;
+  }
+  await writeFile(createdDirsFile(scratch, restoreId, source), JSON.stringify([...dirs]), { mode: 0o600 });
+}
+
 const exists = (p: string) =>
   stat(p).then(
     () => true,
@@ -63,11 +139,12 @@ const exists = (p: string) =>
   );
 
 /** FAISS index files on the worker's disk: a file, or a folder of them. */
-export const faissHandler: StoreHandler<FaissSourceConfig> = {
+export const faissHandler: StoreHandler<FaissSourceConfig, FaissRestoreCheck> = {
   type: 'faiss',
   defaultRestoreOrder: 20,
 
   describeTarget: (s, o) => targetRoot(s, o),
+  readCheck: () => undefined,
 
   backup: (s, ctx) => backupPath(s.name, s.path, probeOptions(s), ctx),
 
@@ -75,13 +152,17 @@ export const faissHandler: StoreHandler<FaissSourceConfig> = {
     const root = targetRoot(s, o);
     const problems: string[] = [];
     if (!artifacts.length) return [`the recovery point holds no index file for this source`];
-    const single = artifacts.length === 1 && relOf(artifacts[0]) === SINGLE_FILE_KEY;
-    const folder = single ? path.dirname(root) : root;
-    if (!(await exists(folder))) problems.push(`target folder ${folder} does not exist`);
+    const opaque = artifacts.filter(isOpaque);
+    if (opaque.length)
+      return [
+        `${opaque.map((a) => a.name).join(', ')} in this point are byte copies a safety backup took of whatever was in the target (maybe damaged), not checked indexes; Lifeboat does not restore them: restore a regular recovery point (lifeboat list)`,
+      ];
+    // A missing folder is no problem: the restore creates it (total loss, or a new target).
     // Vectors of another dimension would break the application reading the index.
     for (const a of artifacts) {
       const file = fileTarget(root, a);
       if (!(await exists(file))) continue;
+      // A damaged current file (truncated, random bytes) is what the restore repairs: no header, no check.
       const current = await readFaissHeader(file).catch(() => undefined);
       const d = infoOf(a).header.d;
       if (current && current.d !== d)
@@ -90,12 +171,7 @@ export const faissHandler: StoreHandler<FaissSourceConfig> = {
     return problems;
   },
 
-  async safetyBackup(s, o, ctx) {
-    const root = targetRoot(s, o);
-    if (!(await exists(root))) return { artifacts: [], items: 0 };
-    // The state being saved only needs its bytes; probes would only slow the rollback point down.
-    return backupPath(s.name, root, { maxProbeBytes: 0 }, ctx);
-  },
+  safetyBackup: (s, o, ctx) => opaqueSnapshot(s.name, targetRoot(s, o), ctx),
 
   async restore(s, o, artifacts, restoreId, ctx) {
     const root = targetRoot(s, o);
@@ -104,7 +180,8 @@ export const faissHandler: StoreHandler<FaissSourceConfig> = {
     for (const a of artifacts) {
       const info = infoOf(a);
       const file = fileTarget(root, a);
-      await mkdir(path.dirname(file), { recursive: true });
+      const created = await mkdir(path.dirname(file), { recursive: true });
+      if (created) await recordCreatedDirs(ctx.scratchDir, restoreId, s.name, created, path.dirname(file));
       await restoreFaiss(
         ctx.repo.readArtifact(a, { signal: ctx.hb.signal }),
         {
@@ -144,14 +221,18 @@ export const faissHandler: StoreHandler<FaissSourceConfig> = {
       : { ok: true, detail: `${artifacts.length} index file(s): sha256, header and probe queries match` };
   },
 
-  async confirm(s, o, artifacts, restoreId) {
+  async confirm(s, o, artifacts, restoreId, ctx) {
     const root = targetRoot(s, o);
     for (const a of artifacts) await confirmFaissRestore(fileTarget(root, a), restoreId);
+    await rm(createdDirsFile(ctx.scratchDir, restoreId, s.name), { force: true });
   },
 
-  async compensate(s, o, artifacts, restoreId) {
+  async compensate(s, o, artifacts, restoreId, _safety, _check, ctx) {
     // The previous file of each swapped index was kept beside it: put it back.
     const root = targetRoot(s, o);
     for (const a of artifacts.slice().reverse()) await rollbackFaissRestore(fileTarget(root, a), restoreId);
+    // Folders the restore created (a new or wiped target) go again, deepest first, if empty.
+    for (const d of (await readCreatedDirs(ctx.scratchDir, restoreId, s.name)).sort((a, b) => b.length - a.length))
+      await rmdir(d).catch(() => undefined);
   },
 };

@@ -7,12 +7,28 @@ import type { RecoveryPoint } from '../repository';
 import { asActivity } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { RepositoryProvider } from './repository';
-import { artifactsOf, type StoreContext, type StoreHandler } from './store';
+import { artifactsOf, bindStore, type BoundStore, type StoreContext } from './store';
 import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
-import type { ArtifactHandle, LifeboatActivities, PlannedSource, SourceType } from './types';
-import type { RestoreTargetOverride } from '../workflows/types';
+import { createDrillActivities, recordVerification } from './drill';
+import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
+import { createDrActivities } from './dr';
+import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
+
+/** A recovery point a restore would write holds a chunk or index that does not authenticate. */
+export class RecoveryPointDamagedError extends LifeboatError {
+  constructor(
+    readonly recoveryPointId: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `recovery point ${recoveryPointId} is damaged, so it was not restored and no target was touched: ${problems.join('; ')}. ` +
+        `Restore an earlier recovery point (lifeboat list), and run lifeboat verify --read-data to list every damaged object`,
+      'RECOVERY_POINT_DAMAGED',
+    );
+  }
+}
 
 export class PlanError extends LifeboatError {
   constructor(readonly problems: string[]) {
@@ -23,17 +39,29 @@ export class PlanError extends LifeboatError {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed end to end in a follow-up (issue 17 item 4)
-const HANDLERS: Record<SourceType, StoreHandler<any>> = {
-  redis: redisHandler,
-  faiss: faissHandler,
-  qdrant: qdrantHandler,
-};
+/** The store handler of a source, bound to it (typed per store; see activities/store.ts). */
+function storeFor(s: SourceConfig): BoundStore {
+  switch (s.type) {
+    case 'redis':
+      return bindStore(redisHandler, s);
+    case 'faiss':
+      return bindStore(faissHandler, s);
+    case 'qdrant':
+      return bindStore(qdrantHandler, s);
+  }
+}
 
 export interface ActivityDeps {
   config: LifeboatConfig;
   /** Override how the repository is opened (tests). @default from config.repository */
   repositories?: RepositoryProvider;
+  /**
+   * Test-only behaviour, off in every production worker (workers/main.ts never
+   * sets it): with `injectedFailures`, RestoreInput.injectVerifyFailure fails
+   * that source's verification to exercise the rollback. A production worker
+   * refuses the hook instead (the restore then rolls back, saying why).
+   */
+  testHooks?: { injectedFailures?: boolean };
 }
 
 /**
@@ -41,7 +69,9 @@ export interface ActivityDeps {
  * names and recovery point ids; connection details and secrets stay here, in
  * the worker.
  */
-export function createActivities(deps: ActivityDeps): LifeboatActivities & { closeActivities(): Promise<void> } {
+export function createActivities(
+  deps: ActivityDeps,
+): LifeboatActivities & DrActivities & { closeActivities(): Promise<void> } {
   const { config } = deps;
   const repos = deps.repositories ?? new RepositoryProvider(config);
   const scratchDir = config.worker.scratchDir;
@@ -55,18 +85,17 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
       ]);
     return s;
   };
-  const handlerFor = (s: SourceConfig) => HANDLERS[s.type as SourceType];
   const planned = (s: SourceConfig): PlannedSource => ({
     name: s.name,
-    type: s.type as SourceType,
-    restoreOrder: s.restoreOrder ?? handlerFor(s).defaultRestoreOrder,
+    type: s.type,
+    restoreOrder: s.restoreOrder ?? storeFor(s).defaultRestoreOrder,
   });
   const ctxFor = async (hb: StoreContext['hb']): Promise<StoreContext> => ({ repo: await repos.get(), hb, scratchDir });
   const noHb: StoreContext['hb'] = { signal: new AbortController().signal, onProgress: () => {} };
   const resolvePoint = async (idOrPrefix: string): Promise<RecoveryPoint> => {
     const repo = await repos.get();
     if (idOrPrefix === 'latest') {
-      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety'));
+      const all = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes(POINT_TAGS.safety) && !rp.damaged);
       if (!all.length) throw new PlanError(['the repository has no recovery point yet: run a backup first']);
       return all[0];
     }
@@ -76,6 +105,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
     (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
 
   return {
+    ...createDrActivities({ config, repositories: repos, scratchDir }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);
@@ -85,6 +115,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         if (problems.length) throw new PlanError(problems);
         return {
           sources: names.map((n) => planned(sourceNamed(n))),
+          targets: names.map((n) => storeFor(sourceNamed(n)).describeTarget()),
           parallelism: config.backup.parallelism,
           verify: config.backup.verify,
         };
@@ -95,12 +126,12 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         withHeartbeat(`backup ${source}`, async (hb) => {
           const s = sourceNamed(source);
           const started = Date.now();
-          const out = await handlerFor(s).backup(s, await ctxFor(hb));
+          const out = await storeFor(s).backup(await ctxFor(hb));
           return {
             artifacts: out.artifacts,
             summary: {
               source,
-              type: s.type as SourceType,
+              type: s.type,
               artifacts: out.artifacts.length,
               bytes: out.artifacts.reduce((a, x) => a + x.size, 0),
               newBytes: out.artifacts.reduce(
@@ -142,13 +173,16 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
             onProgress: (p: { bytes?: number; objects?: number }) =>
               hb.onProgress({ bytes: p.bytes ?? 0, items: p.objects }),
           });
-          return {
+          const result = {
             ok: report.ok,
             problems: report.problems.map((p: { message?: string; object?: string } | string) =>
               typeof p === 'string' ? p : `${p.object ?? ''}: ${p.message ?? ''}`,
             ),
             checkedObjects: report.checkedObjects ?? 0,
           };
+          // Measured RPO counts only points that passed verification (or a drill): keep the outcome.
+          if (input.id) await recordVerification(repo, input.id, input.readData, result);
+          return result;
         }),
       ),
 
@@ -182,32 +216,59 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           );
         const sources = names.map((n) => sourceNamed(n));
         for (const s of sources) {
-          const found = await handlerFor(s).preflight(s, input.targets?.[s.name], artifactsOf(rp, s.name), ctx);
+          const found = await storeFor(s).preflight(input.targets?.[s.name], artifactsOf(rp, s.name), ctx);
           problems.push(...found.map((p) => `${s.name}: ${p}`));
         }
         if (problems.length) throw new PlanError(problems);
         const ordered = sources.map((s) => ({
           ...planned(s),
-          target: handlerFor(s).describeTarget(s, input.targets?.[s.name]),
+          target: storeFor(s).describeTarget(input.targets?.[s.name]),
         }));
         ordered.sort((a, b) => a.restoreOrder - b.restoreOrder || a.name.localeCompare(b.name));
         return { recoveryPointId: rp.id, sources: ordered };
       }),
+
+    authenticateRestoreData: (input) =>
+      asActivity(() =>
+        withHeartbeat(`authenticate ${input.recoveryPointId}`, async (hb) => {
+          // Check before touching: every byte the restore will write is read, decrypted and
+          // hashed here first, so a damaged point is refused while every target is still intact.
+          const ctx = await ctxFor(hb);
+          const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
+          const problems: string[] = [];
+          let bytes = 0;
+          for (const name of input.sources)
+            for (const a of artifactsOf(rp, name)) {
+              try {
+                for await (const piece of ctx.repo.readArtifact(a, { signal: hb.signal })) {
+                  bytes += (piece as Buffer).length;
+                  hb.onProgress({ bytes });
+                }
+              } catch (e) {
+                hb.signal.throwIfAborted();
+                problems.push(`${name} artifact ${a.name} (index ${a.indexId}): ${(e as Error).message}`);
+              }
+            }
+          if (problems.length) throw new RecoveryPointDamagedError(rp.id, problems);
+          return { bytes };
+        }),
+      ),
 
     safetyBackup: (input) =>
       asActivity(() =>
         withHeartbeat(`safety backup ${input.restoreId}`, async (hb) => {
           const existing = await findByLabel('safetyFor', input.restoreId);
           if (existing) return { recoveryPointId: existing.id };
-          const ctx = await ctxFor(hb);
+          // The way back must not rest on an unchecked chunk: reused chunks are authenticated (and repaired).
+          const ctx = { ...(await ctxFor(hb)), authenticateReused: true };
           const artifacts: ArtifactHandle[] = [];
           for (const t of input.sources) {
             const s = sourceNamed(t.source);
-            artifacts.push(...(await handlerFor(s).safetyBackup(s, t.target, ctx)).artifacts);
+            artifacts.push(...(await storeFor(s).safetyBackup(t.target, ctx)).artifacts);
           }
           const rp = await ctx.repo.commitRecoveryPoint({
             artifacts,
-            tags: ['safety'],
+            tags: [POINT_TAGS.safety],
             labels: {
               safetyFor: input.restoreId,
               restoring: input.recoveryPointId,
@@ -225,8 +286,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           const s = sourceNamed(input.source);
           const ctx = await ctxFor(hb);
           const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
-          const out = await handlerFor(s).restore(s, input.target, artifactsOf(rp, s.name), input.restoreId, ctx);
-          return { source: s.name, target: handlerFor(s).describeTarget(s, input.target), ...out };
+          const out = await storeFor(s).restore(input.target, artifactsOf(rp, s.name), input.restoreId, ctx);
+          return { source: s.name, target: storeFor(s).describeTarget(input.target), ...out };
         }),
       ),
 
@@ -236,7 +297,11 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           const s = sourceNamed(input.source);
           const ctx = await ctxFor(hb);
           const rp = await ctx.repo.getRecoveryPoint(input.recoveryPointId);
-          const v = await handlerFor(s).verify(s, input.target, artifactsOf(rp, s.name), input.check, ctx);
+          const v = await storeFor(s).verify(input.target, artifactsOf(rp, s.name), input.check, ctx);
+          if (input.injectFailure && !deps.testHooks?.injectedFailures)
+            throw new PlanError([
+              'injectVerifyFailure is a test hook and this worker was not started with test hooks: leave it out of the restore input',
+            ]);
           if (input.injectFailure)
             return { ok: false, detail: `injected verification failure (test hook); real check said: ${v.detail}` };
           return v;
@@ -247,8 +312,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
       asActivity(async () => {
         const s = sourceNamed(input.source);
         const ctx = await ctxFor(noHb);
-        await handlerFor(s).confirm(
-          s,
+        await storeFor(s).confirm(
           input.target,
           artifactsOf(await ctx.repo.getRecoveryPoint(input.recoveryPointId), s.name),
           input.restoreId,
@@ -265,9 +329,11 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
             ? artifactsOf(await ctx.repo.getRecoveryPoint(input.safetyRecoveryPointId), s.name)
             : undefined;
           const restoring = artifactsOf(await ctx.repo.getRecoveryPoint(input.recoveryPointId), s.name);
-          await handlerFor(s).compensate(s, input.target, restoring, input.restoreId, safety, input.check, ctx);
+          await storeFor(s).compensate(input.target, restoring, input.restoreId, safety, input.check, ctx);
         }),
       ),
+
+    ...createDrillActivities({ config, repositories: repos }),
 
     closeActivities: () => repos.close(),
   };

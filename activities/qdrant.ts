@@ -12,8 +12,35 @@ import {
   type QdrantRestoreResult,
 } from '../sources/qdrant';
 import { LifeboatError } from '../lib/errors';
-import type { RestoreTargetOverride } from '../workflows/types';
-import { storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
+import type { RestoreTargetOverride } from '../lib/domain';
+import { isRecord, isString, storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
+
+/** Per restored collection: where it went, whether it was new, and the alias move (for the rollback). */
+export type QdrantRestoreCheck = {
+  collections: {
+    collection: string;
+    created: boolean;
+    alias: { name: string; previousCollection: string | null } | null;
+  }[];
+};
+
+function readQdrantCheck(raw: unknown): QdrantRestoreCheck | undefined {
+  if (!isRecord(raw) || !Array.isArray(raw.collections)) return undefined;
+  const collections: QdrantRestoreCheck['collections'] = [];
+  const list: unknown[] = raw.collections;
+  for (const c of list) {
+    if (!isRecord(c) || !isString(c.collection) || typeof c.created !== 'boolean') return undefined;
+    const a = c.alias;
+    let alias: QdrantRestoreCheck['collections'][number]['alias'] = null;
+    if (a !== null && a !== undefined) {
+      if (!isRecord(a) || !isString(a.name) || !(a.previousCollection === null || isString(a.previousCollection)))
+        return undefined;
+      alias = { name: a.name, previousCollection: a.previousCollection };
+    }
+    collections.push({ collection: c.collection, created: c.created, alias });
+  }
+  return { collections };
+}
 import type { ArtifactHandle } from './types';
 
 async function connection(s: QdrantSourceConfig): Promise<QdrantConnection> {
@@ -61,9 +88,11 @@ async function backupCollections(
 }
 
 /** Qdrant collections, as native snapshots or portable point exports. */
-export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
+export const qdrantHandler: StoreHandler<QdrantSourceConfig, QdrantRestoreCheck> = {
   type: 'qdrant',
   defaultRestoreOrder: 20,
+
+  readCheck: readQdrantCheck,
 
   describeTarget(s, o) {
     const names = o?.collection ? [o.collection] : s.alias ? [`alias ${s.alias}`] : s.collections;
@@ -130,7 +159,7 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
 
   async verify(s, o, artifacts, check) {
     const conn = await connection(s);
-    const restored = (check?.collections as { collection: string }[] | undefined) ?? [];
+    const restored = check?.collections ?? [];
     const problems: string[] = [];
     let points = 0;
     for (const [i, a] of artifacts.entries()) {
@@ -153,10 +182,7 @@ export const qdrantHandler: StoreHandler<QdrantSourceConfig> = {
 
   async compensate(s, o, artifacts, restoreId, safety, check, ctx) {
     const conn = await connection(s);
-    const restored =
-      (check?.collections as
-        | { collection: string; created: boolean; alias: { name: string; previousCollection: string | null } | null }[]
-        | undefined) ?? [];
+    const restored = check?.collections ?? [];
     for (const [i, a] of artifacts.entries()) {
       const collection = restored[i]?.collection ?? targetCollection(s, o, a.name, restoreId);
       const aliasMove = restored[i]?.alias;

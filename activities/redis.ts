@@ -1,16 +1,17 @@
-import { Cluster, Redis } from 'ioredis';
 import { resolveSecret, type RedisSourceConfig } from '../config';
 import {
   backupRedis,
+  clearRedisScope,
   fingerprintRedis,
+  pingRedis,
   restoreRedis,
   type RedisBackupInfo,
   type RedisConnectionOptions,
 } from '../sources/redis';
 import type { SourceFingerprint } from '../sources/types';
 import { LifeboatError } from '../lib/errors';
-import type { RestoreTargetOverride } from '../workflows/types';
-import { storeStream, type StoreContext, type StoreHandler } from './store';
+import type { RestoreTargetOverride } from '../lib/domain';
+import { isNumber, isRecord, isRecordOf, isString, storeStream, type StoreContext, type StoreHandler } from './store';
 import type { ArtifactHandle } from './types';
 
 const KIND = 'redis-logical';
@@ -53,92 +54,6 @@ function targetDbs(opts: RedisConnectionOptions, info: RedisBackupInfo): number[
   return typeof opts.db === 'number' ? [opts.db] : info.dbs;
 }
 
-/**
- * Deletes the keys in scope (pattern, dbs) so the target ends up equal to
- * the backup rather than a merge of both: keys created after the backup must
- * go too. Every master of a cluster is scanned.
- */
-async function clearScope(opts: RedisConnectionOptions, dbs: number[], signal?: AbortSignal): Promise<number> {
-  const common = {
-    username: opts.username,
-    password: opts.password,
-    lazyConnect: true,
-    maxRetriesPerRequest: 3,
-    ...(opts.tls ? { tls: {} } : {}),
-  };
-  let deleted = 0;
-  const sweep = async (node: Redis) => {
-    let cursor = '0';
-    do {
-      signal?.throwIfAborted();
-      const [next, keys] = await node.scanBuffer(cursor, 'MATCH', opts.pattern ?? '*', 'COUNT', 1000);
-      cursor = String(next);
-      if (keys.length) {
-        // One key per UNLINK keeps cluster slots apart; pipelined, it costs little.
-        const p = node.pipeline();
-        for (const k of keys) p.unlink(k);
-        await p.exec();
-        deleted += keys.length;
-      }
-    } while (cursor !== '0');
-  };
-  /** Runs `work` on `client`, dropping the connection on cancellation: a stalled server must not hold a cancelled activity. */
-  const guarded = async <C extends Redis | Cluster>(client: C, work: (c: C) => Promise<void>) => {
-    const drop = () => client.disconnect();
-    signal?.addEventListener('abort', drop, { once: true });
-    try {
-      await work(client);
-    } catch (e) {
-      signal?.throwIfAborted();
-      throw e;
-    } finally {
-      signal?.removeEventListener('abort', drop);
-      client.disconnect();
-    }
-  };
-  if (opts.cluster) {
-    await guarded(new Cluster(opts.cluster, { redisOptions: common, lazyConnect: true }), async (cluster) => {
-      await cluster.connect();
-      for (const node of cluster.nodes('master')) await sweep(node);
-    });
-    return deleted;
-  }
-  for (const db of dbs) {
-    const u = new URL(opts.url!);
-    await guarded(new Redis({ ...common, host: u.hostname, port: Number(u.port || 6379), db }), async (node) => {
-      await node.connect();
-      await sweep(node);
-    });
-  }
-  return deleted;
-}
-
-/** Connects and PINGs with the target's credentials; returns the problem, if any. */
-async function ping(opts: RedisConnectionOptions): Promise<string | undefined> {
-  const common = {
-    username: opts.username,
-    password: opts.password,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 5000,
-    retryStrategy: () => null,
-    ...(opts.tls ? { tls: {} } : {}),
-  };
-  const client = opts.cluster
-    ? new Cluster(opts.cluster, { redisOptions: common, lazyConnect: true, clusterRetryStrategy: () => null })
-    : new Redis(opts.url!, common);
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    client.disconnect();
-  }
-}
-
 function sameFingerprint(want: SourceFingerprint, got: SourceFingerprint): string | undefined {
   const keys = new Set([...Object.keys(want.counts), ...Object.keys(got.counts)]);
   const diffs: string[] = [];
@@ -151,9 +66,25 @@ function sameFingerprint(want: SourceFingerprint, got: SourceFingerprint): strin
   return diffs.length ? diffs.join('; ') : undefined;
 }
 
-async function restoreInto(opts: RedisConnectionOptions, a: ArtifactHandle, ctx: StoreContext) {
+/** What the target holds now in `dbs` (keys in scope, not expiring before `minExpireAt`). */
+async function fingerprintDbs(opts: RedisConnectionOptions, dbs: number[], minExpireAt?: number) {
+  const got: SourceFingerprint = { counts: {}, digests: {} };
+  for (const db of dbs) {
+    const fp = await fingerprintRedis({ ...opts, db: opts.cluster ? undefined : db }, { minExpireAt });
+    Object.assign(got.counts, fp.counts);
+    Object.assign(got.digests, fp.digests);
+  }
+  return got;
+}
+
+async function restoreInto(
+  opts: RedisConnectionOptions,
+  a: ArtifactHandle,
+  ctx: StoreContext,
+  alsoClear: number[] = [],
+) {
   const info = infoOf(a);
-  await clearScope(opts, targetDbs(opts, info), ctx.hb.signal);
+  await clearRedisScope(opts, [...new Set([...targetDbs(opts, info), ...alsoClear])], ctx.hb.signal);
   const dbMap =
     !opts.cluster && typeof opts.db === 'number' && info.dbs.length === 1 ? { [info.dbs[0]]: opts.db } : undefined;
   return restoreRedis(
@@ -167,12 +98,23 @@ async function restoreInto(opts: RedisConnectionOptions, a: ArtifactHandle, ctx:
   );
 }
 
+/** What verify compares with: the fingerprint of what the restore wrote, and the expiry horizon it used. */
+export type RedisRestoreCheck = { fingerprint: SourceFingerprint; minExpireAt: number };
+
+function readRedisCheck(raw: unknown): RedisRestoreCheck | undefined {
+  if (!isRecord(raw) || !isNumber(raw.minExpireAt) || !isRecord(raw.fingerprint)) return undefined;
+  const { counts, digests } = raw.fingerprint;
+  if (!isRecordOf(counts, isNumber) || !isRecordOf(digests, isString)) return undefined;
+  return { fingerprint: { counts, digests }, minExpireAt: raw.minExpireAt };
+}
+
 /** Redis (single instance or cluster): logical backup with SCAN + DUMP, restore with RESTORE … ABSTTL. */
-export const redisHandler: StoreHandler<RedisSourceConfig> = {
+export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = {
   type: 'redis',
   defaultRestoreOrder: 10,
 
   describeTarget: describe,
+  readCheck: readRedisCheck,
 
   async backup(s, ctx) {
     const opts = await connection(s);
@@ -195,8 +137,12 @@ export const redisHandler: StoreHandler<RedisSourceConfig> = {
       return [
         `the backup holds dbs ${info.dbs.join(', ')}; restoring into the single db ${opts.db} would merge them: restore without --to-redis-db`,
       ];
-    const problem = await ping(opts);
-    return problem ? [`target ${describe(s, o)} is not usable: ${problem}`] : [];
+    const problem = await pingRedis(opts);
+    return problem
+      ? [
+          `Redis target ${describe(s, o)} is not reachable or refuses the connection (${problem}): start it or fix the source's url/password in the config, then run the restore again`,
+        ]
+      : [];
   },
 
   async safetyBackup(s, o, ctx) {
@@ -218,19 +164,11 @@ export const redisHandler: StoreHandler<RedisSourceConfig> = {
 
   async verify(s, o, artifacts, check) {
     const opts = await connection(s, o);
-    const want = check?.fingerprint as SourceFingerprint | undefined;
+    const want = check?.fingerprint;
     if (!want) return { ok: false, detail: 'no fingerprint from the restore step to compare with' };
     const info = infoOf(oneArtifact(artifacts));
     const dbs = targetDbs(opts, info);
-    const got: SourceFingerprint = { counts: {}, digests: {} };
-    for (const db of dbs) {
-      const fp = await fingerprintRedis(
-        { ...opts, db: opts.cluster ? undefined : db },
-        { minExpireAt: check?.minExpireAt as number },
-      );
-      Object.assign(got.counts, fp.counts);
-      Object.assign(got.digests, fp.digests);
-    }
+    const got = await fingerprintDbs(opts, dbs, check?.minExpireAt);
     const diff = sameFingerprint(want, got);
     const keys = Object.values(got.counts).reduce((a, b) => a + b, 0);
     return diff
@@ -245,14 +183,32 @@ export const redisHandler: StoreHandler<RedisSourceConfig> = {
     // Nothing kept aside: the safety recovery point is the way back.
   },
 
-  async compensate(s, o, _artifacts, _restoreId, safety, _check, ctx) {
+  async compensate(s, o, artifacts, _restoreId, safety, _check, ctx) {
     if (!safety)
       throw new LifeboatError(
         `no safety backup was taken of ${describe(s, o)}, so it cannot be rolled back`,
         'NO_SAFETY_BACKUP',
       );
     const opts = await connection(s, o);
-    if (!safety.length) return;
-    await restoreInto(opts, oneArtifact(safety), ctx);
+    // Every db the restore may have written is cleared, not only those that held keys at safety
+    // time: a db (or server) that was empty must end up empty again.
+    const written = artifacts.length === 1 ? targetDbs(opts, infoOf(artifacts[0])) : [];
+    const saved = safety.length ? oneArtifact(safety) : undefined;
+    const dbs = [...new Set([...written, ...(saved ? targetDbs(opts, infoOf(saved)) : [])])].sort((a, b) => a - b);
+    let want: SourceFingerprint = { counts: {}, digests: {} };
+    let minExpireAt: number | undefined;
+    if (saved) {
+      const r = await restoreInto(opts, saved, ctx, written);
+      want = r.fingerprint;
+      minExpireAt = r.minExpireAt;
+    } else await clearRedisScope(opts, dbs, ctx.hb.signal);
+    // Exact or a failure: compare what is there now with what the safety point held.
+    const got = await fingerprintDbs(opts, dbs, minExpireAt);
+    const diff = sameFingerprint(want, got);
+    if (diff)
+      throw new LifeboatError(
+        `rollback of ${describe(s, o)} is not exact (${diff}): restore the safety recovery point into it`,
+        'ROLLBACK_NOT_EXACT',
+      );
   },
 };

@@ -1,6 +1,6 @@
 import type { Repository } from '../repository';
 import type { LifeboatConfig } from '../config';
-import { openConfiguredRepository } from '../lib/configured-repository';
+import { openConfiguredRepository } from '../runtime/configured-repository';
 
 /**
  * Opens the configured repository once per worker and shares it between

@@ -22,8 +22,8 @@ import { createReadStream, createWriteStream, mkdtempSync, openSync, closeSync, 
 import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startRedis, type RedisServer } from '../devservers/redis';
-import { systemToolPath } from '../devservers/tools';
+import { startRedis, type RedisServer } from '../test/servers/redis';
+import { systemToolPath } from '../test/servers/tools';
 import { backupRedis, restoreRedis, fingerprintRedis, type RedisBackupInfo } from '../sources/redis';
 import { RecordDecoder } from '../sources/redis/format/reader';
 import { CommandBuilder } from '../sources/redis/wire/command-builder';

@@ -15,7 +15,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMinio } from '../devservers/minio';
+import { startMinio } from '../test/servers/minio';
 import { initRepository, type Repository, type RepositoryLocation, type WriteResult } from '../repository';
 
 const MiB = 1024 * 1024;

@@ -1,3 +1,4 @@
+import { LifeboatError } from '../lib/errors';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -30,7 +31,8 @@ import {
   UsageError,
   type OperationKind,
 } from './errors';
-import { initConfiguredRepository, openConfiguredRepository } from '../lib/configured-repository';
+import { POINT_TAGS } from '../lib/domain';
+import { initConfiguredRepository, openConfiguredRepository } from '../runtime/configured-repository';
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
 import type {
@@ -46,7 +48,7 @@ import type {
 import { backupWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
 
 /** Recovery points Lifeboat takes of restore targets before overwriting them; never what "latest" means. */
-const SAFETY_TAG = 'safety';
+const SAFETY_TAG = POINT_TAGS.safety;
 
 const unique = (xs: readonly string[]) => [...new Set(xs)];
 
@@ -120,7 +122,7 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     if (!id) throw new UsageError('a recovery point id is required (a full id, a unique prefix, or "latest")', 'ID');
     const repo = await getRepository();
     if (id === 'latest') {
-      const rp = (await repo.listRecoveryPoints()).find((p) => !p.tags.includes(SAFETY_TAG));
+      const rp = (await repo.listRecoveryPoints()).find((p) => !p.tags.includes(SAFETY_TAG) && !p.damaged);
       if (!rp) throw new NoRecoveryPointError(repo.url);
       return rp;
     }
@@ -377,7 +379,15 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     list: async () => (await getRepository()).listRecoveryPoints(),
     show: (id) => resolvePoint(id),
     async forget(id) {
-      const rp = await resolvePoint(id);
+      // A point whose manifest is damaged cannot be opened, but it can be forgotten (by its listed id).
+      const rp = await resolvePoint(id).catch(async (e: unknown) => {
+        if (!(e instanceof LifeboatError && e.code === 'REPOSITORY_OBJECT_CORRUPT')) throw e;
+        const listed = (await (await getRepository()).listRecoveryPoints()).filter(
+          (p) => p.damaged && p.id.startsWith(id),
+        );
+        if (listed.length !== 1) throw e;
+        return listed[0];
+      });
       await (await getRepository()).forget(rp.id);
       return rp;
     },

@@ -1,10 +1,11 @@
 import os from 'node:os';
-import { readFile } from 'node:fs/promises';
-import { Client, Connection, type ConnectionOptions, type DataConverter } from '@temporalio/client';
-import { resolveSecret } from '../config/secrets';
+import { Client, Connection, type DataConverter } from '@temporalio/client';
 import { lifeboatDataConverter } from '../lib/payload-codec';
 import type { TemporalConfig } from '../config/types';
-import { UsageError, TemporalUnreachableError } from './errors';
+import { TemporalUnreachableError } from './errors';
+import { temporalConnectionOptions } from '../runtime/temporal-connection';
+
+export { temporalConnectionOptions };
 
 export interface TemporalConnectOptions {
   /** How long to wait for the frontend before giving up. @default 10000 */
@@ -20,46 +21,6 @@ export interface TemporalHandle {
   readonly client: Client;
   readonly namespace: string;
   readonly address: string;
-}
-
-async function readTlsFile(file: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw new UsageError(
-      `temporal.tls.${what} ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix the path in the config`,
-      `temporal.tls.${what}`,
-    );
-  }
-}
-
-/** Connection options from the config's `temporal:` section: TLS files read, API key resolved from its reference. */
-export async function temporalConnectionOptions(
-  cfg: TemporalConfig,
-  opts: TemporalConnectOptions = {},
-): Promise<ConnectionOptions> {
-  const options: ConnectionOptions = { address: cfg.address, connectTimeout: opts.connectTimeoutMs ?? 10_000 };
-  if (cfg.tls) {
-    const { serverName, caFile, certFile, keyFile } = cfg.tls;
-    options.tls = {
-      ...(serverName ? { serverNameOverride: serverName } : {}),
-      ...(caFile ? { serverRootCACertificate: await readTlsFile(caFile, 'caFile') } : {}),
-      ...(certFile && keyFile
-        ? {
-            clientCertPair: {
-              crt: await readTlsFile(certFile, 'certFile'),
-              key: await readTlsFile(keyFile, 'keyFile'),
-            },
-          }
-        : {}),
-    };
-  }
-  if (cfg.apiKey) {
-    options.apiKey = await resolveSecret(cfg.apiKey);
-    // Temporal Cloud only accepts API keys over TLS; the SDK turns TLS on when given {}.
-    options.tls ??= {};
-  }
-  return options;
 }
 
 /**

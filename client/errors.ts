@@ -1,4 +1,5 @@
 import { LifeboatError } from '../lib/errors';
+import type { ErrorCode } from '../lib/error-codes';
 import type { RestoreResult } from '../workflows/types';
 
 /** A bad command line or client call: nothing was started or changed. */
@@ -166,7 +167,7 @@ export class RestoreFailedError extends LifeboatError {
     readonly workflowId: string,
     readonly result: RestoreResult,
     message: string,
-    code = 'RESTORE_FAILED',
+    code: ErrorCode = 'RESTORE_FAILED',
   ) {
     super(message, code);
   }

@@ -3,6 +3,7 @@ import type { LifeboatConfig } from '../config/types';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
 import { registerBackup } from './commands/backup';
 import { registerCodecServer } from './commands/codec-server';
+import { registerDr, registerWebhook } from './commands/dr';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
@@ -58,6 +59,8 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerProgress(program, run);
   registerWorker(program, run);
   registerCodecServer(program, run);
+  registerDr(program, run);
+  registerWebhook(program, run);
   return program;
 }
 

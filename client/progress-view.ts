@@ -1,4 +1,4 @@
-import { formatBytes, formatCount } from './format';
+import { formatBytes, formatCount } from '../lib/format';
 import type { OutStream } from './cli-context';
 import type { ActivityProgress, OperationHandle, OperationProgress } from './types';
 

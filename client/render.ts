@@ -1,7 +1,7 @@
 import type { RecoveryPoint } from '../repository';
 import type { BackupResult, RestoreResult } from '../workflows/types';
 import type { VerifyResult } from '../workflows/verify';
-import { formatBytes, formatCount, formatDuration, formatTable } from './format';
+import { formatBytes, formatCount, formatDuration, formatTable } from '../lib/format';
 import type { OperationHandle, OperationProgress, ScheduleApplyReport, ScheduleInfo } from './types';
 
 /** Human renderings of results; the --json documents carry the same data unformatted. */
@@ -19,9 +19,17 @@ export function renderPointList(points: readonly RecoveryPoint[]): string {
       time(rp.time),
       sourcesOfPoint(rp).join(','),
       formatBytes(sizeOf(rp)),
-      rp.tags.join(','),
+      rp.damaged ? 'DAMAGED' : rp.tags.join(','),
       rp.hold ? `held: ${rp.hold.reason}` : '',
     ]),
+  ).concat(
+    points
+      .filter((rp) => rp.damaged)
+      .map(
+        (rp) =>
+          `\n${rp.id} is DAMAGED and cannot be restored: ${rp.damaged} (restore another point; lifeboat forget ${rp.id} removes it)`,
+      )
+      .join(''),
   );
 }
 

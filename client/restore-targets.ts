@@ -86,7 +86,9 @@ const FLAG_TYPES: {
 /**
  * Turns the --to-* shortcuts into per-source overrides. Each shortcut applies
  * to the one selected source of its type; with none or several the user must
- * say which one with --source.
+ * say which one with --source. With any override, every selected source must
+ * have one: `--to-redis X` without `--source` never restores FAISS and Qdrant
+ * in place behind the user's back (exit 2 instead).
  */
 export function resolveRestoreTargets(
   config: LifeboatConfig,
@@ -120,5 +122,15 @@ export function resolveRestoreTargets(
     }
     targets[ofType[0]] = { ...targets[ofType[0]], ...override };
   }
+  // A restore aimed elsewhere must not also overwrite the other selected sources in place: with
+  // any override, every selected source needs one (or is left out with --source).
+  const inPlace = selected.filter((n) => !targets[n]);
+  if (Object.keys(targets).length && inPlace.length)
+    throw new UsageError(
+      `a target override is given, but ${inPlace.join(', ')} would be restored in place at the same time; ` +
+        `name the sources to restore elsewhere with --source (e.g. --source ${Object.keys(targets).join(',')}), ` +
+        `or give every selected source a target`,
+      '--source',
+    );
   return targets;
 }

@@ -12,7 +12,7 @@ import { SA } from '../workflows/search-attributes';
 import { WORKFLOW_TYPES, type BackupInput } from '../workflows/types';
 import type { VerifyInput } from '../workflows/verify';
 import { UnknownScheduleError } from './errors';
-import { formatDuration } from './format';
+import { formatDuration } from '../lib/format';
 import { backupWorkflowId } from './workflow-ids';
 import type { ScheduleApplyReport, ScheduleInfo, ScheduleName, ScheduleOperations } from './types';
 
@@ -93,7 +93,10 @@ export function desiredSchedules(
     } else {
       args = [{ ...(chosen ? { sources: chosen } : {}), trigger: 'schedule' }];
       workflowId = `${prefix}${name}`;
-      summary = `Scheduled ${name}`;
+      summary =
+        name === 'drill'
+          ? `Scheduled restore drill of ${sources.join(', ')} (scratch targets, validated, cleaned up)`
+          : `Scheduled ${name}`;
     }
     const { spec, text } = specOf(cfg);
     const scheduleId = `${prefix}${name}`;

@@ -1,3 +1,5 @@
+import { causeChain } from '../lib/errors';
+import { ErrorCode } from '../lib/error-codes';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -18,11 +20,7 @@ import {
 /** The innermost ApplicationFailure of a Temporal failure chain: its type is the Lifeboat error code of the activity that failed. */
 export function innermostApplicationFailure(e: unknown): ApplicationFailure | undefined {
   let found: ApplicationFailure | undefined;
-  for (
-    let cur = e, depth = 0;
-    cur && typeof cur === 'object' && depth < 10;
-    cur = (cur as { cause?: unknown }).cause, depth++
-  ) {
+  for (const cur of causeChain(e)) {
     if (cur instanceof ApplicationFailure) found = cur;
   }
   return found;
@@ -30,11 +28,7 @@ export function innermostApplicationFailure(e: unknown): ApplicationFailure | un
 
 function innermostMessage(e: unknown): string {
   let msg = e instanceof Error ? e.message : String(e);
-  for (
-    let cur = e, depth = 0;
-    cur && typeof cur === 'object' && depth < 10;
-    cur = (cur as { cause?: unknown }).cause, depth++
-  ) {
+  for (const cur of causeChain(e)) {
     if (
       cur instanceof Error &&
       cur.message &&
@@ -58,7 +52,7 @@ export function operationError(kind: OperationKind, workflowId: string, e: unkno
   if (cause instanceof CancelledFailure) return new OperationCancelledError(kind, workflowId, 'cancelled', e);
   if (cause instanceof TerminatedFailure) return new OperationCancelledError(kind, workflowId, 'terminated', e);
   if (cause instanceof TimeoutFailure) return new OperationCancelledError(kind, workflowId, 'timed out', e);
-  if (cause instanceof ApplicationFailure && cause.type === 'RestoreFailed') {
+  if (cause instanceof ApplicationFailure && cause.type === ErrorCode.RESTORE_FAILED) {
     const result = cause.details?.[0] as RestoreResult | undefined;
     if (result && typeof result === 'object') {
       return result.rollbackFailures?.length

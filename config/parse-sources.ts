@@ -99,15 +99,23 @@ export function parseSources(c: Checker, raw: unknown, defaults: SourceDefaults)
     const retention = { ...defaults.retention, ...parsePartialRetention(c, o.retention, at(sp, 'retention')) };
     if (!isAbsent(o.retention)) checkRetentionKeepsSomething(c, retention, at(sp, 'retention'));
     const restoreOrder = int(c, o.restoreOrder, at(sp, 'restoreOrder'), 0, 1000);
-    if (!type || name === undefined) return;
-    const common = { name, type, targets, retention, restoreOrder: restoreOrder ?? DEFAULT_RESTORE_ORDER[type] };
+    if (!type) return;
+    // A bad name must not hide the source's other problems: check the rest under a stand-in name
+    // (used only in hints), and keep the source out of the result.
+    const common = {
+      name: name ?? 'source',
+      type,
+      targets,
+      retention,
+      restoreOrder: restoreOrder ?? DEFAULT_RESTORE_ORDER[type],
+    };
     const parsed =
       type === 'redis'
         ? parseRedis(c, o, sp, common)
         : type === 'faiss'
           ? parseFaiss(c, o, sp, common)
           : parseQdrant(c, o, sp, common);
-    if (parsed) out.push(parsed);
+    if (parsed && name !== undefined) out.push(parsed);
   });
   return out;
 }

@@ -18,7 +18,9 @@ import {
 } from './check';
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
+import { parseDr } from './parse-dr';
 import { parseSchedules } from './parse-schedules';
+import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
 import { parsePayloadEncryption } from './parse-payload-encryption';
 import { PRESETS } from './presets';
@@ -45,6 +47,8 @@ const TOP_KEYS = [
   'backup',
   'schedules',
   'worker',
+  'drill',
+  'dr',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -321,6 +325,8 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const schedules = parseSchedules(c, o.schedules, declaredSourceNames(o.sources), sources);
   const backup = parseBackup(c, o.backup);
   const worker = parseWorker(c, o.worker);
+  const drill = parseDrill(c, o.drill, sources);
+  const dr = parseDr(c, o.dr);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -334,6 +340,8 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     backup,
     schedules,
     worker,
+    drill,
+    dr,
     warnings: c.warnings,
   });
 }

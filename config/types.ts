@@ -10,12 +10,8 @@ export const PROFILES = ['dev', 'staging', 'prod'] as const;
 /** A preset for RPO/RTO targets and retention. */
 export type Profile = (typeof PROFILES)[number];
 
-export const SOURCE_TYPES = ['redis', 'faiss', 'qdrant'] as const;
-export type SourceType = (typeof SOURCE_TYPES)[number];
-
-export const VERIFY_LEVELS = ['none', 'structure', 'read-data'] as const;
-/** How deeply a fresh recovery point is checked after commit. */
-export type VerifyLevel = (typeof VERIFY_LEVELS)[number];
+import type { VerifyLevel } from '../lib/domain';
+export { SOURCE_TYPES, VERIFY_LEVELS, type SourceType, type VerifyLevel } from '../lib/domain';
 
 export const QDRANT_MODES = ['snapshot', 'points'] as const;
 /** `snapshot`: Qdrant's native snapshots (fast, same version). `points`: portable scroll/upsert export. */
@@ -255,6 +251,59 @@ export interface WorkerConfig {
   readonly scratchDir: string;
 }
 
+/** Where a drill restores one source instead of the default scratch target. */
+export interface DrillTargetConfig {
+  /** A spare Redis instance (no credentials in the URL; the source's are used). @default a throw-away redis-server */
+  readonly redisUrl?: string;
+  /** A db of the spare instance the source does not use. */
+  readonly redisDb?: number;
+  /** FAISS: folder under which the drill's scratch folders are made. @default worker.scratchDir/drills */
+  readonly path?: string;
+}
+
+/** A user's application check run after a drill's restore (SureBackup's application test). */
+export interface DrillCheckConfig {
+  readonly name: string;
+  /** Program and arguments (a string is run with sh -c). The scratch targets' addresses are in its environment. */
+  readonly command: readonly string[];
+  /** @default 5 minutes */
+  readonly timeout: number;
+}
+
+export interface DrillConfig {
+  /** Per source name. */
+  readonly targets: Readonly<Record<string, DrillTargetConfig>>;
+  readonly checks: readonly DrillCheckConfig[];
+  /** redis-server binary for throw-away scratch servers. @default redis-server on PATH */
+  readonly redisServer?: string;
+}
+
+/** `dr:` — disaster recovery (see docs/disaster-recovery.md). */
+export interface DrConfig {
+  readonly approval: {
+    /** How long a plan waits for approval before `onTimeout`. @default 30 minutes */
+    readonly timeout: number;
+    /** `escalate`: notify and keep waiting; `abort`: end the incident, nothing changed. @default 'escalate' */
+    readonly onTimeout: 'escalate' | 'abort';
+    /** Severities whose plan is approved by policy (the history shows "policy:auto-approve"). @default none */
+    readonly autoApprove: readonly ('sev1' | 'sev2' | 'sev3' | 'sev4')[];
+  };
+  readonly webhook: {
+    /** host:port `lifeboat webhook` listens on. @default '127.0.0.1:8787' */
+    readonly listen: string;
+    /** Bearer token every request must carry (`Authorization: Bearer …`). */
+    readonly token?: SecretRef;
+    /** HMAC-SHA256 key: `X-Lifeboat-Signature: sha256=<hex of the body>`. */
+    readonly hmacSecret?: SecretRef;
+    /** PagerDuty V3 webhook signing secret (`X-PagerDuty-Signature: v1=<hex>`). */
+    readonly pagerdutySecret?: SecretRef;
+    /** Temporal UI base URL for links in responses. */
+    readonly uiUrl?: string;
+    /** Severity when an alert names none. @default 'sev2' */
+    readonly defaultSeverity: 'sev1' | 'sev2' | 'sev3' | 'sev4';
+  };
+}
+
 export interface LifeboatConfig {
   /** Where the config came from (file path or '<inline>'), for messages. */
   readonly origin: string;
@@ -270,6 +319,9 @@ export interface LifeboatConfig {
   readonly backup: BackupConfig;
   readonly schedules: SchedulesConfig;
   readonly worker: WorkerConfig;
+  /** Restore drills: scratch targets and checks. */
+  readonly drill: DrillConfig;
+  readonly dr: DrConfig;
   /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
   readonly warnings: readonly string[];
 }

@@ -1,3 +1,5 @@
+import type { ErrorCode } from './error-codes';
+
 /**
  * Typed errors shared across Lifeboat. Each carries the context a user needs
  * to act on it; `code` is stable and machine-readable (CLI exit codes and
@@ -14,7 +16,7 @@ export class LifeboatError extends Error {
 
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: ErrorCode,
     options?: { cause?: unknown; retryable?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -31,5 +33,20 @@ export class ServerStartError extends LifeboatError {
     readonly logTail = '',
   ) {
     super(`${server}: ${message}${logTail ? `\n--- last lines of its log ---\n${logTail}` : ''}`, 'SERVER_START');
+  }
+}
+
+/**
+ * How deep cause chains are followed. Temporal nests a workflow failure → child/activity failure →
+ * application failure → (rarely) its cause; 10 covers every real chain and stops a cyclic one.
+ */
+export const CAUSE_CHAIN_DEPTH = 10;
+
+/** `e`, its cause, the cause's cause … (objects only, at most {@link CAUSE_CHAIN_DEPTH}). */
+export function* causeChain(e: unknown): Generator<object> {
+  let cur = e;
+  for (let depth = 0; cur && typeof cur === 'object' && depth < CAUSE_CHAIN_DEPTH; depth++) {
+    yield cur;
+    cur = (cur as { cause?: unknown }).cause;
   }
 }

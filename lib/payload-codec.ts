@@ -22,6 +22,7 @@ import { resolveSecret } from '../config/secrets';
 import type { PayloadEncryptionConfig, PayloadKeyRef, TemporalConfig } from '../config/types';
 import { describeSecretRef } from '../config/errors';
 import { LifeboatError } from './errors';
+import type { ErrorCode } from './error-codes';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -32,7 +33,7 @@ const TAG_BYTES = 16;
 
 /** A payload could not be decrypted, or a key could not be loaded. Never retryable: the key is wrong or missing. */
 export class PayloadEncryptionError extends LifeboatError {
-  constructor(message: string, code = 'PAYLOAD_ENCRYPTION') {
+  constructor(message: string, code: ErrorCode = 'PAYLOAD_ENCRYPTION') {
     super(message, code);
   }
 }

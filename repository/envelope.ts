@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
-import { compress, decompress } from '@mongodb-js/zstd';
+import { zstdCompress as compress, zstdDecompress as decompress } from './zstd';
 import { CorruptObjectError, UnsupportedVersionError } from './errors';
 import {
   FORMAT_VERSION,

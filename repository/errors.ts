@@ -9,6 +9,7 @@ export const REPOSITORY_ERROR_CODES = {
   wrongPassword: 'WRONG_PASSWORD',
   unsupportedVersion: 'REPOSITORY_VERSION_UNSUPPORTED',
   backend: 'BACKEND_UNAVAILABLE',
+  accessDenied: 'BACKEND_ACCESS_DENIED',
   missingObject: 'REPOSITORY_OBJECT_MISSING',
   corruptObject: 'REPOSITORY_OBJECT_CORRUPT',
   integrity: 'ARTIFACT_INTEGRITY',
@@ -101,6 +102,16 @@ export class BackendError extends LifeboatError {
   ) {
     const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     super(`${operation} ${object || '(repository)'} at ${location} failed: ${why}`, C.backend, { cause });
+  }
+}
+
+/** The storage answered, but refused the credentials or the permission: not "unreachable". */
+export class BackendAccessDeniedError extends BackendError {
+  override readonly code = C.accessDenied;
+  constructor(location: string, operation: string, object: string, cause: unknown) {
+    super(location, operation, object, cause);
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    this.message = `${location} refused ${operation} of ${object || '(repository)'} (${why}): the access key, secret or bucket policy is wrong — check the repository's S3 credentials (access key id and secret reference) and that they may list, read and write this bucket`;
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend } from './backend/types';
-import { collect, forEachLimit } from './context';
+import { collect, forEachLimit } from '../lib/async';
 import { openJson, sealJson, type MasterKeys } from './envelope';
 import { CorruptObjectError, LockLostError, MissingObjectError, RepositoryLockedError } from './errors';
 import { LOCK_KINDS, OBJECT_TYPES, PATHS, lockObject, type CondemnedDoc, type LockDoc, type LockKind } from './format';

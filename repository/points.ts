@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { checkRefMatches, loadArtifactIndex } from './artifact-index';
-import { collect, forEachLimit, type RepoContext } from './context';
+import { collect, forEachLimit } from '../lib/async';
+import type { RepoContext } from './context';
 import { openJson, sealJson } from './envelope';
 import {
   AmbiguousRecoveryPointIdError,
   ArtifactPrunedError,
+  CorruptObjectError,
+  UnsupportedVersionError,
   InvalidArgumentError,
   LegalHoldError,
   MissingObjectError,
@@ -23,6 +26,12 @@ import {
 } from './format';
 import type { CommitInput, RecoveryPoint } from './types';
 import { validateLabels, validateRef, validateTags, validateText } from './validate';
+
+/** The time a point id starts with (`YYYYMMDDTHHMMSSZ-…`), as ISO 8601: all that is known of a damaged point. */
+function timeOfId(id: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : new Date(0).toISOString();
+}
 
 /** `YYYYMMDDTHHMMSSZ-xxxxxxxx` for `time` (UTC). */
 export function newPointId(time: Date): string {
@@ -112,7 +121,7 @@ export class Points {
     return this.toPoint(doc, hold);
   }
 
-  /** Newest first. A manifest that fails authentication throws CorruptObjectError naming it. */
+  /** Newest first. A manifest that fails authentication is listed with `damaged` naming it (see RecoveryPoint). */
   async list(): Promise<RecoveryPoint[]> {
     const ids = await this.ids();
     const held = new Set(
@@ -120,8 +129,14 @@ export class Points {
     );
     const out: RecoveryPoint[] = [];
     await forEachLimit(ids, 8, async (id) => {
-      const [doc, hold] = await Promise.all([this.manifest(id), held.has(id) ? this.holdOf(id) : undefined]);
-      out.push(this.toPoint(doc, hold));
+      try {
+        const [doc, hold] = await Promise.all([this.manifest(id), held.has(id) ? this.holdOf(id) : undefined]);
+        out.push(this.toPoint(doc, hold));
+      } catch (e) {
+        // One damaged manifest must not hide every other point: it is listed as damaged, by name.
+        if (!(e instanceof CorruptObjectError || e instanceof UnsupportedVersionError)) throw e;
+        out.push({ id, time: timeOfId(id), host: '', tags: [], labels: {}, artifacts: [], damaged: e.message });
+      }
     });
     return out.sort((a, b) => (a.time === b.time ? (a.id < b.id ? 1 : -1) : a.time < b.time ? 1 : -1));
   }

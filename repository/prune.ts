@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadArtifactIndex } from './artifact-index';
-import { collect, forEachLimit, type RepoContext } from './context';
+import { collect, forEachLimit } from '../lib/async';
+import type { RepoContext } from './context';
 import { InvalidArgumentError, OperationAbortedError } from './errors';
 import { LOCK_KINDS, PATHS, RANDOM_ID_RE, chunkIdOf, condemnedObject, type ArtifactIndexDoc } from './format';
 import type { LockInfo } from './locks';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { checkRefMatches, loadArtifactIndex } from './artifact-index';
 import type { RepoContext } from './context';
-import { openChunk } from './envelope';
+import { poolOpenChunk } from './crypto-pool';
 import { ArtifactIntegrityError, CorruptObjectError, OperationAbortedError } from './errors';
 import { chunkObject } from './format';
 import type { ArtifactRef, ReadOptions } from './types';
@@ -24,7 +24,8 @@ export function readArtifact(ctx: RepoContext, ref: ArtifactRef, opts: ReadOptio
     const fetchChunk = async (i: number): Promise<Buffer> => {
       const [id, len] = doc.chunks[i];
       const name = chunkObject(id);
-      const plain = await openChunk(ctx.keys, name, id, await ctx.backend.get(name));
+      // Decrypt, decompress and id check on a crypto worker; the blob moves there.
+      const plain = await poolOpenChunk(ctx.keys, name, id, await ctx.backend.get(name));
       if (plain.length !== len)
         throw new CorruptObjectError(name, `holds ${plain.length} bytes where the index says ${len}`);
       return plain;

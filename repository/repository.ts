@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { openBackend } from './backend/open';
 import type { Backend } from './backend/types';
-import { collect, type RepoContext, type ResolvedOptions } from './context';
+import { collect } from '../lib/async';
+import type { RepoContext, ResolvedOptions } from './context';
 import { openJson, sealJson, type MasterKeys } from './envelope';
 import {
   CorruptObjectError,
@@ -254,8 +255,9 @@ export async function initRepository(
       throw new InvalidArgumentError('compressionLevel', `must be an integer 1-19, got ${level}`);
 
     // Only an empty location (or a missing folder) becomes a repository.
-    for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
+    // prepare() first: it creates a missing folder or bucket (like restic), then the location must be empty.
     await backend.prepare();
+    for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
     const keys = newMasterKeys();
     const config: ConfigDoc = {
       v: FORMAT_VERSION,

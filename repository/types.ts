@@ -107,6 +107,15 @@ export interface WriteProgress {
 export interface WriteOptions {
   signal?: AbortSignal;
   onProgress?: (p: WriteProgress) => void;
+  /**
+   * Authenticate every chunk this write would deduplicate against (read,
+   * decrypt, re-hash) and store it again when it is damaged or missing.
+   * Costs a read per reused chunk; a restore's safety backup sets it, so the
+   * way back never rests on a chunk nobody checked (a damaged chunk shared by
+   * the live data and the point being restored is repaired, not reused).
+   * @default false
+   */
+  authenticateReused?: boolean;
 }
 
 /** What `writeArtifact` stored besides the reference (not part of the manifest). */
@@ -145,6 +154,13 @@ export interface RecoveryPoint {
   artifacts: ArtifactRef[];
   /** Present while the point is under legal hold. */
   hold?: { reason: string; time: string };
+  /**
+   * Set by listRecoveryPoints() when this point's manifest does not open
+   * (damaged, tampered with): the message names the object. Such a point has
+   * no artifacts, is never `latest`, and cannot be restored; the others are
+   * listed, restored and forgotten as usual.
+   */
+  damaged?: string;
 }
 
 export interface VerifyOptions {

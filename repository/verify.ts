@@ -1,5 +1,6 @@
 import { loadArtifactIndex } from './artifact-index';
-import { forEachLimit, type RepoContext } from './context';
+import { forEachLimit } from '../lib/async';
+import type { RepoContext } from './context';
 import { openChunk } from './envelope';
 import {
   ArtifactNotFoundError,

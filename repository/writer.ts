@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Chunker } from './chunker';
 import type { RepoContext } from './context';
-import { chunkId, sealJson, sealObjectParts } from './envelope';
+import { movable, poolChunkId, poolOpenChunk, poolSealChunk } from './crypto-pool';
+import { sealJson } from './envelope';
 import { OperationAbortedError } from './errors';
 import {
   LOCK_KINDS,
@@ -24,6 +25,16 @@ async function loadChunkIds(ctx: RepoContext): Promise<Set<string>> {
     if (id) ids.add(id);
   }
   return ids;
+}
+
+/** Whether the stored chunk `name` authenticates and holds `size` plain bytes (false when damaged or gone). */
+async function chunkIsSound(ctx: RepoContext, name: string, id: string, size: number): Promise<boolean> {
+  try {
+    const plain = await poolOpenChunk(ctx.keys, name, id, await ctx.backend.get(name));
+    return plain.length === size;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs tasks with at most `limit` in flight; the first failure stops new work and is rethrown. */
@@ -106,24 +117,26 @@ export async function writeArtifact(
     let newChunks = 0;
     let storedBytes = 0;
 
-    const store = async (name: string, chunk: Buffer, condemnedBy: string | undefined) => {
+    const store = async (name: string, chunk: Uint8Array, condemnedBy: string | undefined) => {
       // A running prune is deleting this chunk: write it again once that prune is done.
       if (condemnedBy) await lock.waitForPrune(condemnedBy, signal);
-      const parts = await sealObjectParts(ctx.keys, OBJECT_TYPES.chunk, name, chunk, level);
+      const parts = await poolSealChunk(ctx.keys, name, chunk, level);
       const { done } = await ctx.backend.putLater(name, parts);
       durable.push(done);
       for (const p of parts) storedBytes += p.length;
     };
 
-    // Per chunk, on the pool: id, dedup decision, then compress (libuv
-    // thread), encrypt and store if new. While compression and I/O are in
-    // flight the JS thread goes on chunking; entries keep stream order through
-    // their slot.
+    // Per chunk, on the task pool: id (crypto worker), dedup decision, then
+    // compress + encrypt (crypto worker) and store if new. While workers and
+    // I/O are busy the JS thread goes on chunking; entries keep stream order
+    // through their slot.
     const handle = (chunk: Buffer) => {
       const slot = entries.length;
       entries.push(['', chunk.length]);
+      // Copied out of the slab now (the task does not hold the slab view), then moved between threads.
+      const own = movable(chunk);
       return pool.run(async () => {
-        const id = chunkId(ctx.keys.idKey, chunk);
+        const { id, data } = await poolChunkId(ctx.keys, own);
         entries[slot][0] = id;
         const name = chunkObject(id);
         // Recorded in the same synchronous step as the dedup decision, so a
@@ -131,11 +144,16 @@ export async function writeArtifact(
         lock.used.add(name);
         if (stored.has(id)) return;
         const condemnedBy = lock.excluded.get(name);
-        if (known.has(id) && !condemnedBy) return;
+        if (
+          known.has(id) &&
+          !condemnedBy &&
+          !(opts.authenticateReused && !(await chunkIsSound(ctx, name, id, data.length)))
+        )
+          return;
         stored.add(id);
         newChunks++;
-        newBytes += chunk.length;
-        await store(name, chunk, condemnedBy);
+        newBytes += data.length;
+        await store(name, data, condemnedBy);
       });
     };
 

@@ -8,16 +8,38 @@
  *
  *   npm test                       # every test/**\/*.test.ts
  *   npm test -- test/faiss.test.ts # some files
+ *   npm run test:unit              # only the files that need no server (none is started)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startTemporalDevServer } from '../devservers/temporal';
-import { startRedis, startRedisCluster } from '../devservers/redis';
-import { startMinio } from '../devservers/minio';
-import { startQdrantStandIn } from '../devservers/qdrant-standin';
+import { startTemporalDevServer } from './servers/temporal';
+import { startRedis, startRedisCluster } from './servers/redis';
+import { startMinio } from './servers/minio';
+import { startQdrantStandIn } from './servers/qdrant-standin';
 import type { TestEnv } from './harness/env';
+import { needsServers } from './harness/unit-files';
+
+/** The server-free files, with no server started: the quick loop while editing. */
+async function runUnit(files: string[], flags: string[]): Promise<number> {
+  console.log(`# unit run: ${files.length} test files that need no server`);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=300000',
+      '--test-force-exit',
+      ...flags,
+      ...files,
+    ],
+    { stdio: 'inherit', env: { LIFEBOAT_LOG_LEVEL: 'WARN', ...process.env, LIFEBOAT_TEST_ENV: '' } },
+  );
+  return new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -35,7 +57,14 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const flags = args.filter((a) => a.startsWith('--'));
   const named = args.filter((a) => !a.startsWith('--'));
-  const files = named.length ? named : findTests(__dirname);
+  const unit = flags.includes('--unit');
+  const all = named.length ? named : findTests(__dirname);
+  const files = unit ? all.filter((f) => !needsServers(f)) : all;
+  if (unit)
+    return runUnit(
+      files,
+      flags.filter((f) => f !== '--unit'),
+    );
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-test-'));
   const stops: (() => Promise<void>)[] = [];
   const started = Date.now();

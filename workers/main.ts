@@ -1,7 +1,7 @@
 import type { LifeboatConfig } from '../config';
 import { createActivities } from '../activities';
 import { createLifeboatWorker } from './worker';
-import { temporalConnectionOptions } from '../client/connection';
+import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import { lifeboatDataConverter } from '../lib/payload-codec';
 
 export interface RunWorkerOptions {

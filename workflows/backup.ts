@@ -1,11 +1,14 @@
+import { ErrorCode } from '../lib/error-codes';
 import {
   ApplicationFailure,
+  CancellationScope,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ArtifactHandle, LifeboatActivities } from '../activities/types';
+import type { ArtifactHandle, BackupPlan, LifeboatActivities } from '../activities/types';
+import { holdTargets } from './target-locks';
 import type { BackupInput, BackupResult, SourceBackupResult } from './types';
 import { trackProgress } from './progress';
 import { mapLimit } from './limit';
@@ -50,6 +53,20 @@ async function backup(input: BackupInput): Promise<BackupResult> {
   upsertSearchAttributes([{ key: SA.kind, value: 'backup' }]);
   const plan = await short.planBackup({ sources: input.sources });
   upsertSearchAttributes([{ key: SA.source, value: plan.sources.map((s) => s.name) }]);
+  // A backup read while a restore writes the same target would commit a torn point: hold the targets.
+  const release = await holdTargets(plan.targets ?? [], 'backup');
+  try {
+    return await backupHeld(input, plan, t);
+  } finally {
+    await CancellationScope.nonCancellable(release);
+  }
+}
+
+async function backupHeld(
+  input: BackupInput,
+  plan: BackupPlan,
+  t: ReturnType<typeof trackProgress>,
+): Promise<BackupResult> {
   for (const s of plan.sources) t.source(s.name, 'pending');
 
   t.phase('backing up');
@@ -89,7 +106,7 @@ async function backup(input: BackupInput): Promise<BackupResult> {
     if (!report.ok)
       throw ApplicationFailure.nonRetryable(
         `recovery point ${id} failed verification: ${report.problems.slice(0, 5).join('; ')}; run 'lifeboat verify ${id} --read-data' for the full report`,
-        'VerificationFailed',
+        ErrorCode.VERIFICATION_FAILED,
       );
   }
 

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../lib/error-codes';
 import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
 
 /**
@@ -13,7 +14,7 @@ export function surfaceFailure(e: unknown): unknown {
   const message = inner?.message ?? e.cause?.message ?? e.message;
   return ApplicationFailure.create({
     message: `${e.activityType}: ${message}`,
-    type: inner?.type ?? 'ActivityFailed',
+    type: inner?.type ?? ErrorCode.ACTIVITY_FAILED,
     nonRetryable: true,
     cause: e,
   });

@@ -5,6 +5,9 @@
  * visible in the UI.
  */
 
+import type { RestoreTargetOverride, SourceBackupResult, VerifyLevel } from '../lib/domain';
+export type { RestoreTargetOverride, SourceBackupResult } from '../lib/domain';
+
 /** Workflow type names, stable: schedules and tooling start workflows by them. */
 export const WORKFLOW_TYPES = {
   backup: 'backupWorkflow',
@@ -12,6 +15,7 @@ export const WORKFLOW_TYPES = {
   scheduledBackup: 'scheduledBackupWorkflow',
   restore: 'restoreWorkflow',
   verify: 'verifyWorkflow',
+  drill: 'drillWorkflow',
 } as const;
 
 export interface BackupInput {
@@ -21,19 +25,7 @@ export interface BackupInput {
   /** Who or what started it, for the audit trail: "cli", "schedule", "dr:<id>". @default 'cli' */
   trigger?: string;
   /** Verification after commit. @default the config's backup.verify */
-  verify?: 'none' | 'structure' | 'read-data';
-}
-
-export interface SourceBackupResult {
-  source: string;
-  type: 'redis' | 'faiss' | 'qdrant';
-  artifacts: number;
-  bytes: number;
-  /** Bytes that were new to the repository (the rest deduplicated). */
-  newBytes: number;
-  /** Keys, points or vectors. */
-  items: number;
-  durationMs: number;
+  verify?: VerifyLevel;
 }
 
 export interface BackupResult {
@@ -42,7 +34,7 @@ export interface BackupResult {
   bytes: number;
   newBytes: number;
   durationMs: number;
-  verified: 'none' | 'structure' | 'read-data';
+  verified: VerifyLevel;
 }
 
 /** Outcome of a scheduled backup run. */
@@ -58,17 +50,6 @@ export type ScheduledBackupResult =
       reason: string;
     };
 
-/** Where to restore a source instead of its configured location. */
-export interface RestoreTargetOverride {
-  /** Redis URL without credentials (the source's configured password is used). */
-  redisUrl?: string;
-  redisDb?: number;
-  /** Qdrant collection name. */
-  collection?: string;
-  /** FAISS file or directory path. */
-  path?: string;
-}
-
 export interface RestoreInput {
   recoveryPointId: string;
   /** @default every source in the recovery point */
@@ -78,7 +59,11 @@ export interface RestoreInput {
   /** Skip the safety backup of the targets' current state (faster, no rollback data). @default false */
   skipSafetyBackup?: boolean;
   trigger?: string;
-  /** Test hook: fail verification of this source to exercise rollback. Never set in production. */
+  /**
+   * Test hook: fail verification of this source to exercise rollback. Honoured only by a worker
+   * created with `testHooks: { injectedFailures: true }` (tests); a production worker refuses it.
+   * Kept here, optional, so existing callers stay compatible.
+   */
   injectVerifyFailure?: string;
 }
 
@@ -90,7 +75,10 @@ export interface SourceRestoreResult {
   target: string;
   status: SourceRestoreStatus;
   error?: string;
+  /** Restore + verify of this source. */
   durationMs?: number;
+  /** What the verify step compared and found. */
+  detail?: string;
 }
 
 export interface RestoreResult {

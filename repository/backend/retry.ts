@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { causeChain } from '../../lib/errors';
 
 const TRANSIENT_NAMES = new Set([
   'SlowDown',
@@ -32,11 +33,8 @@ const TRANSIENT_CODES = new Set([
 
 /** Network errors, 5xx, 408/429 and throttling are worth another attempt; 4xx and not-found are not. */
 export function isTransient(e: unknown): boolean {
-  for (
-    let cur = e as Record<string, unknown> | undefined, depth = 0;
-    cur && typeof cur === 'object' && depth < 4;
-    cur = cur.cause as Record<string, unknown> | undefined, depth++
-  ) {
+  for (const link of causeChain(e)) {
+    const cur = link as Record<string, unknown>;
     const status = (cur.$metadata as { httpStatusCode?: number } | undefined)?.httpStatusCode;
     if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return true;
     if (typeof cur.name === 'string' && TRANSIENT_NAMES.has(cur.name)) return true;

@@ -4,13 +4,14 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  CreateBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { BackendError, InvalidArgumentError, MissingObjectError } from '../errors';
+import { BackendAccessDeniedError, BackendError, InvalidArgumentError, MissingObjectError } from '../errors';
 import type { S3Options } from '../types';
 import { withRetry, type RetryPolicy } from './retry';
 import type { Backend, ObjectInfo, PutOptions } from './types';
@@ -19,6 +20,9 @@ const MIN_PART = 5 * 1024 * 1024;
 
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 const isNotFound = (e: unknown) => status(e) === 404 || ['NoSuchKey', 'NotFound'].includes((e as Error)?.name);
+const ACCESS_DENIED = ['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AccessDenied', 'InvalidToken', 'ExpiredToken'];
+const isAccessDenied = (e: unknown) => status(e) === 403 || ACCESS_DENIED.includes((e as Error)?.name);
+const isNoSuchBucket = (e: unknown) => (e as Error)?.name === 'NoSuchBucket';
 const isPreconditionFailed = (e: unknown) => status(e) === 412 || (e as Error)?.name === 'PreconditionFailed';
 
 function crc32Base64(parts: Buffer[]): string {
@@ -79,6 +83,7 @@ export class S3Backend implements Backend {
       return await withRetry(fn, this.retry);
     } catch (e) {
       if (e instanceof MissingObjectError || e instanceof BackendError) throw e;
+      if (isAccessDenied(e)) throw new BackendAccessDeniedError(this.location, operation, key, e);
       throw new BackendError(this.location, operation, key, e);
     }
   }
@@ -88,10 +93,15 @@ export class S3Backend implements Backend {
   }
 
   async prepare(): Promise<void> {
-    // Nothing to create; fail early (and clearly) if the bucket is unreachable.
-    await this.op('list', '', () =>
-      this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(''), MaxKeys: 1 })),
-    );
+    // Like restic: a missing bucket is created (init); otherwise fail early (and clearly) if it is unreachable.
+    await this.op('list', '', async () => {
+      try {
+        await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(''), MaxKeys: 1 }));
+      } catch (e) {
+        if (!isNoSuchBucket(e)) throw e;
+        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      }
+    });
   }
 
   async get(key: string): Promise<Buffer> {

@@ -17,6 +17,7 @@ export {
   backupFaissDirectory,
   listFaissFiles,
   DEFAULT_EXTENSIONS,
+  LIFEBOAT_FILE_MARK,
   type FaissBackup,
 } from './backup';
 export { restoreFaiss } from './restore';

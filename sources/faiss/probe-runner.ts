@@ -12,6 +12,7 @@ import {
 } from './errors';
 import type { ProbeReply, ProbeRequest } from './probe-protocol';
 import type { FaissProbeOptions, FaissProbes } from './types';
+import { formatBytes } from '../../lib/format';
 
 export const PROBE_DEFAULTS = {
   maxProbeBytes: 2 * 1024 ** 3,
@@ -142,12 +143,4 @@ function runChild(file: string, req: ProbeRequest, timeoutMs: number, signal?: A
       resolve(reply.probes);
     });
   });
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) ((v /= 1024), u++);
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }

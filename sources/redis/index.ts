@@ -7,6 +7,7 @@
 export { backupRedis } from './backup';
 export { restoreRedis } from './restore';
 export { fingerprintRedis } from './fingerprint';
+export { clearRedisScope, pingRedis } from './clear';
 export { inspectRedisBackup, type RedisBackupSummary } from './inspect';
 export type {
   RedisConnectionOptions,

@@ -56,7 +56,7 @@ const restoreResult = (rollbackFailures: string[]): RestoreResult => ({
 
 const failed = (cause: Error) => new WorkflowFailedError('Workflow execution failed', cause, 'NON_RETRYABLE_FAILURE');
 const restoreFailure = (r: RestoreResult) =>
-  ApplicationFailure.create({ message: 'restore failed', type: 'RestoreFailed', nonRetryable: true, details: [r] });
+  ApplicationFailure.create({ message: 'restore failed', type: 'RESTORE_FAILED', nonRetryable: true, details: [r] });
 const activityFailure = (type: string, message: string) =>
   new ActivityFailure(
     'Activity task failed',

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRedisTargetUrl, resolveRestoreTargets } from '../../client/restore-targets';
 import { UsageError } from '../../client/errors';
+import { exitCodeFor } from '../../client/error-mapping';
 import { testConfig } from './helpers';
 
 const config = testConfig();
@@ -70,6 +71,20 @@ describe('--to-* restore targets', () => {
     assert.throws(() => resolveRestoreTargets(config, ['embeddings'], { toPath: 'index.faiss' }), /absolute/);
     assert.throws(() => resolveRestoreTargets(config, ['sessions'], { toRedisDb: -1 }), /db number/);
     assert.throws(() => resolveRestoreTargets(config, ['docs'], { toCollection: 'a/b' }), /collection name/);
+  });
+
+  test('an override without --source is refused (exit 2) instead of restoring the other sources in place', () => {
+    assert.throws(
+      () => resolveRestoreTargets(config, ['sessions', 'embeddings', 'docs'], { toRedis: 'redis://10.0.0.9:6379' }),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        exitCodeFor(e) === 2 &&
+        /embeddings, docs would be restored in place/.test(e.message) &&
+        /--source sessions/.test(e.message),
+    );
+    assert.deepEqual(resolveRestoreTargets(config, ['sessions'], { toRedis: 'redis://10.0.0.9:6379' }), {
+      sessions: { redisUrl: 'redis://10.0.0.9:6379' },
+    });
   });
 
   test('no shortcuts: no overrides (restore in place)', () => {

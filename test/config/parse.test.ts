@@ -221,6 +221,22 @@ describe('parseConfig: a valid config', () => {
 });
 
 describe('parseConfig: problems', () => {
+  test("a bad source name does not hide the same source's other problems (all five reported)", () => {
+    const e = rejects({
+      repository: { url: '/var/lib/lifeboat/repo', password: { env: 'PW' } },
+      sources: [
+        { name: 'Bad Name', type: 'redis', url: 'http://x', db: 99 },
+        { name: 'v', type: 'faiss', path: 'relative/path' },
+        { name: 'q', type: 'qdrant', url: 'nope', collections: ['c'] },
+      ],
+    });
+    assert.deepEqual(
+      e.problems.map((p) => p.path),
+      ['sources[0].name', 'sources[0].url', 'sources[0].db', 'sources[1].path', 'sources[2].url'],
+      e.message,
+    );
+  });
+
   test('many bad fields at once: one ConfigError listing each with its path, the value and the fix', () => {
     const raw = withChange((r) => {
       r.profile = 'production';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testEnv } from '../harness/env';
-import { redisInline } from '../../devservers/redis';
+import { redisInline } from '../servers/redis';
 
 test('harness: shared Redis answers', async () => {
   const env = testEnv();

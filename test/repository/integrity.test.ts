@@ -139,8 +139,10 @@ for (const target of TARGETS) {
       assert.equal(report.chunksRead, chunkIds.length);
     });
 
-    test('a flipped bit in a manifest is detected and named', async () => {
-      const { loc, raw, pointId } = await setup('flip-manifest');
+    test('a flipped bit in a manifest is detected and named; only its own point is affected', async () => {
+      const { loc, repo, raw, pointId, ref, data } = await setup('flip-manifest');
+      // An older and a newer intact point beside the damaged one.
+      const other = await repo.commitRecoveryPoint({ artifacts: [ref], tags: ['other'] });
       const name = `points/${pointId}`;
       const blob = await raw.get(name);
       blob[30] ^= 0x01;
@@ -151,12 +153,28 @@ for (const target of TARGETS) {
       const e = await rejection(fresh.getRecoveryPoint(pointId));
       assert.ok(e instanceof CorruptObjectError, `${e.name}: ${e.message}`);
       assert.equal((e as CorruptObjectError).object, name);
-      const e2 = await rejection(fresh.listRecoveryPoints());
-      assert.equal((e2 as CorruptObjectError).object, name);
+      // list() shows every point; the damaged one is marked, by name, with nothing to restore.
+      const listed = await fresh.listRecoveryPoints();
+      assert.deepEqual(listed.map((p) => p.id).sort(), [pointId, other.id].sort());
+      const bad = listed.find((p) => p.id === pointId)!;
+      assert.ok(bad.damaged?.includes(name), bad.damaged);
+      assert.deepEqual(bad.artifacts, []);
+      const good = listed.find((p) => p.id === other.id)!;
+      assert.equal(good.damaged, undefined);
+      assert.deepEqual(good.tags, ['other']);
+      // The intact point still reads back exactly, and the damaged one can be forgotten.
+      assert.ok(
+        (await collectBytes(fresh.readArtifact((await fresh.getRecoveryPoint(other.id)).artifacts[0]))).equals(data),
+      );
       const report = await fresh.verify();
       assert.deepEqual(
         report.problems.map((p) => [p.object, p.kind]),
         [[name, 'corrupt']],
+      );
+      await fresh.forget(pointId);
+      assert.deepEqual(
+        (await fresh.listRecoveryPoints()).map((p) => p.id),
+        [other.id],
       );
     });
 

@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CorruptObjectError, InvalidArgumentError, initRepository, openRepository } from '../../repository';
-import { FAST } from './helpers';
+/** Cheap key derivation: these tests are about records, not scrypt. */
+const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
 
 describe('records: encrypted JSON documents beside the recovery points (local disk)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-records-'));

@@ -5,8 +5,8 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort, spawnServer, type RunningServer } from '../../devservers/process';
-import { toolPath } from '../../devservers/tools';
+import { freePort, spawnServer, type RunningServer } from '../servers/process';
+import { toolPath } from '../servers/tools';
 import { openBackend } from '../../repository/backend/open';
 import { BackendError, initRepository, openRepository, type Repository, type S3Options } from '../../repository';
 import { scratchDir, testEnv } from '../harness/env';
@@ -181,5 +181,35 @@ describe('S3 backend specifics', () => {
     assert.equal((e as BackendError).code, 'BACKEND_UNAVAILABLE');
     assert.match(e.message, /s3:\/\/nowhere\/x/);
     assert.ok(Date.now() - started >= 200, 'retried with backoff before giving up');
+  });
+
+  test('init creates a bucket that does not exist yet (like restic), and the repository works', async () => {
+    const bucket = `lifeboat-new-${randomBytes(4).toString('hex')}`;
+    const loc = { url: `s3://${bucket}/repo`, s3: { ...minioOptions(), maxAttempts: 2 } };
+    const repo = await initRepository(loc, 'pw-bucket', FAST);
+    repos.push(repo);
+    const data = randomBytes(100_000);
+    const ref = await repo.writeArtifact(fromBuffer(data), { source: 's', kind: 'k', name: 'n' });
+    await repo.commitRecoveryPoint({ artifacts: [ref] });
+    const again = await openRepository(loc, 'pw-bucket');
+    repos.push(again);
+    assert.ok((await collectBytes(again.readArtifact(ref))).equals(data));
+  });
+
+  test('a wrong S3 secret is reported as refused credentials, not as unreachable', async () => {
+    const m = minioOptions();
+    const e = await rejection(
+      openRepository(
+        {
+          url: `s3://${testEnv().minio.bucket}/x`,
+          s3: { ...m, credentials: { ...m.credentials, secretAccessKey: 'wrong-secret-123' }, maxAttempts: 2 },
+        },
+        'pw',
+      ),
+    );
+    assert.equal((e as BackendError).code, 'BACKEND_ACCESS_DENIED', `${e.name}: ${e.message}`);
+    assert.doesNotMatch(e.message, /unreachable/);
+    assert.match(e.message, /credentials/);
+    assert.ok(!e.message.includes('wrong-secret-123'), 'the secret is never echoed');
   });
 });

@@ -14,8 +14,8 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { createLifeboatClient } from '../../client';
 import { parseConfig, type LifeboatConfig } from '../../config';
-import { startRedis, type RedisServer } from '../../devservers/redis';
-import { freePort } from '../../devservers/process';
+import { startRedis, type RedisServer } from '../servers/redis';
+import { freePort } from '../servers/process';
 import { createCodecServer } from '../../lib/codec-server';
 import {
   AesGcmPayloadCodec,

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RedisServer } from '../../devservers/redis';
+import type { RedisServer } from '../servers/redis';
 import { backupRedis, restoreRedis, fingerprintRedis } from '../../sources/redis';
 import { canonicalDump } from '../../sources/redis/rdb/canonical';
 import { decodeDump } from '../../sources/redis/rdb/value';

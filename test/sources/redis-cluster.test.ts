@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
-import type { RedisServer } from '../../devservers/redis';
+import type { RedisServer } from '../servers/redis';
 import { testEnv } from '../harness/env';
 import { backupRedis, restoreRedis, fingerprintRedis, RedisOptionsError } from '../../sources/redis';
 import { keySlot } from '../../sources/redis/slot';

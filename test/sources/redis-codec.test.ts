@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import type { RedisServer } from '../../devservers/redis';
+import type { RedisServer } from '../servers/redis';
 import { decodeDump } from '../../sources/redis/rdb/value';
 import { crc64, dumpTrailer } from '../../sources/redis/rdb/crc64';
 import { globMatch } from '../../sources/redis/glob';

@@ -2,8 +2,8 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../../devservers/redis';
-import { freePort } from '../../devservers/process';
+import { startRedis, type RedisServer } from '../servers/redis';
+import { freePort } from '../servers/process';
 import { scratchDir } from '../harness/env';
 import {
   backupRedis,

@@ -5,7 +5,7 @@
  * value by value — so round trips are proved by data, not only by digests.
  */
 import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../../devservers/redis';
+import { startRedis, type RedisServer } from '../servers/redis';
 import { scratchDir } from '../harness/env';
 
 export async function server(name: string): Promise<RedisServer> {

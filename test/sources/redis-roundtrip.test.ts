@@ -1,7 +1,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import type { RedisServer } from '../../devservers/redis';
+import type { RedisServer } from '../servers/redis';
 import { backupRedis, restoreRedis, fingerprintRedis, inspectRedisBackup } from '../../sources/redis';
 import { RecordDecoder } from '../../sources/redis/format/reader';
 import { server, client, collect, snapshot, seedEveryType, ALL_BYTES, BAD_UTF8, closeClients } from './redis-helpers';

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RedisServer } from '../../devservers/redis';
+import type { RedisServer } from '../servers/redis';
 import { backupRedis, restoreRedis, fingerprintRedis } from '../../sources/redis';
 import { server, client, collect, bulkSnapshot, closeClients } from './redis-helpers';
 

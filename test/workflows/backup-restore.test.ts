@@ -130,7 +130,7 @@ test('a restore whose verification fails rolls every target back to exactly what
   );
   assert.ok(err instanceof WorkflowFailedError);
   const cause = err.cause as { type?: string; details?: unknown[]; message: string };
-  assert.equal(cause.type, 'RestoreFailed');
+  assert.equal(cause.type, 'RESTORE_FAILED');
   const summary = cause.details?.[0] as RestoreResult;
   assert.equal(summary.ok, false);
   assert.match(summary.failure ?? '', /verification of vectors failed/);

@@ -6,10 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../../devservers/tools';
+import { projectRoot } from '../servers/tools';
 import {
   makeStores,
   qdrantSnapshot,
@@ -90,4 +90,57 @@ test('lifeboat backup, list, restore latest and verify --read-data through the C
   const v = await lifeboat('verify', points[0].id, '--read-data', '--wait');
   assert.equal(v.code, 0, v.stderr);
   assert.equal(v.doc.ok, true);
+});
+
+test('one damaged manifest among several points: list, restore and forget of the others work; verify exits 5 naming it', async () => {
+  await seedRedis(stores.redis.url, 'cli-m1');
+  mkdirSync(stores.faissDir, { recursive: true });
+  writeFaissIndex(stores.faissFile, 41);
+  await seedQdrant(stores.qdrant, stores.collection, 41);
+  const older = await lifeboat('backup', '--wait');
+  assert.equal(older.code, 0, older.stderr);
+  const olderId = (older.doc.result as { recoveryPointId: string }).recoveryPointId;
+  const redisOlder = await redisSnapshot(stores.redis.url);
+  const spare = await lifeboat('backup', '--wait');
+  const spareId = (spare.doc.result as { recoveryPointId: string }).recoveryPointId;
+  await seedRedis(stores.redis.url, 'cli-m2');
+  const newer = await lifeboat('backup', '--wait');
+  const newerId = (newer.doc.result as { recoveryPointId: string }).recoveryPointId;
+  // One byte of the newest manifest changes.
+  const manifest = path.join(stores.cfg.config.repository.url, 'points', newerId);
+  const blob = readFileSync(manifest);
+  blob[40] ^= 0x01;
+  chmodSync(manifest, 0o600);
+  writeFileSync(manifest, blob);
+
+  const list = await lifeboat('list');
+  assert.equal(list.code, 0, list.stderr);
+  const points = list.doc.recoveryPoints as { id: string; damaged?: string }[];
+  assert.ok(points.find((p) => p.id === newerId)?.damaged?.includes(`points/${newerId}`));
+  assert.equal(points.find((p) => p.id === olderId)?.damaged, undefined);
+
+  const verify = await lifeboat('verify', newerId, '--wait');
+  assert.equal(verify.code, 5, JSON.stringify(verify.doc));
+  assert.ok(JSON.stringify(verify.doc).includes(`points/${newerId}`), JSON.stringify(verify.doc));
+
+  // `latest` skips the damaged point; an intact older point restores exactly.
+  const restore = await lifeboat('restore', olderId, '--wait');
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.deepEqual(await redisSnapshot(stores.redis.url), redisOlder);
+  const forgetOther = await lifeboat('forget', spareId);
+  assert.equal(forgetOther.code, 0, forgetOther.stderr);
+  const forgetDamaged = await lifeboat('forget', newerId);
+  assert.equal(forgetDamaged.code, 0, forgetDamaged.stderr);
+  const after = (await lifeboat('list')).doc.recoveryPoints as { id: string }[];
+  assert.ok(!after.some((p) => p.id === newerId || p.id === spareId));
+});
+
+test('restore latest --to-redis without --source exits 2 and touches nothing', async () => {
+  const before = await redisSnapshot(stores.redis.url);
+  const faiss = sha256(readFileSync(stores.faissFile));
+  const r = await lifeboat('restore', 'latest', '--to-redis', stores.redis.url, '--wait');
+  assert.equal(r.code, 2, JSON.stringify(r.doc));
+  assert.match(String((r.doc.error as { message: string }).message), /would be restored in place/);
+  assert.deepEqual(await redisSnapshot(stores.redis.url), before);
+  assert.equal(sha256(readFileSync(stores.faissFile)), faiss);
 });

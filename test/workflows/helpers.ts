@@ -10,14 +10,15 @@ import { initRepository } from '../../repository';
 import type { LifeboatConfig } from '../../config';
 import { testEnv } from '../harness/env';
 import { makeTestConfig, type TestConfig } from '../harness/config';
-import { startRedis, type RedisServer } from '../../devservers/redis';
+import { startRedis, type RedisServer } from '../servers/redis';
 import { scratchDir } from '../harness/env';
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A running in-process worker for a config, and a client to start workflows with. */
 export async function startWorkerFor(config: LifeboatConfig) {
-  const activities = createActivities({ config });
+  // Test hooks on: tests exercise rollbacks with RestoreInput.injectVerifyFailure.
+  const activities = createActivities({ config, testHooks: { injectedFailures: true } });
   const { worker, connection: nc } = await createLifeboatWorker({
     address: config.temporal.address,
     taskQueue: config.temporal.taskQueue,
@@ -68,7 +69,11 @@ export interface Stores {
   stop(): Promise<void>;
 }
 
-export async function makeStores(prefix: string, extraSources: Record<string, unknown>[] = []): Promise<Stores> {
+export async function makeStores(
+  prefix: string,
+  extraSources: Record<string, unknown>[] = [],
+  extra?: Record<string, unknown>,
+): Promise<Stores> {
   const dir = scratchDir(prefix);
   const redis = await startRedis(path.join(dir, 'redis'));
   const faissDir = path.join(dir, 'faiss');
@@ -82,6 +87,7 @@ export async function makeStores(prefix: string, extraSources: Record<string, un
       { name: 'docs', type: 'qdrant', url: testEnv().qdrant.url, collection, mode: 'snapshot' },
       ...extraSources,
     ],
+    extra,
   });
   await (await initRepository({ url: cfg.config.repository.url }, cfg.env[Object.keys(cfg.env)[0]])).close();
   return { redis, faissDir, faissFile, collection, qdrant, cfg, stop: () => redis.stop() };

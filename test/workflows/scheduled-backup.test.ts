@@ -13,7 +13,7 @@ import { backupWorkflow, progressQuery, scheduledBackupWorkflow } from '../../wo
 import type { ScheduledBackupResult } from '../../workflows/types';
 import { createLifeboatClient, type LifeboatClient } from '../../client';
 import { BackupAlreadyRunningError } from '../../client/errors';
-import { startRedis, type RedisServer } from '../../devservers/redis';
+import { startRedis, type RedisServer } from '../servers/redis';
 import { initRepository, openRepository } from '../../repository';
 import { makeTestConfig, type TestConfig } from '../harness/config';
 import { scratchDir } from '../harness/env';

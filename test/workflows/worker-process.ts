@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../devservers/tools';
+import { projectRoot } from '../servers/tools';
 
 /** A `lifeboat worker` in its own process, so a test can SIGKILL it like a crashed machine. */
 export interface WorkerProcess {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { freePort, spawnServer, type RunningServer } from './process';
 import { toolPath } from './tools';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 export interface TemporalDevServer extends RunningServer {
   /** gRPC frontend, host:port. */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, closeSync } from 'node:fs';
 import net from 'node:net';
-import { ServerStartError } from '../lib/errors';
+import { ServerStartError } from '../../lib/errors';
 
 /** A server process started on loopback; `stop()` is idempotent. */
 export interface RunningServer {

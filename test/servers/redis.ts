@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { freePort, spawnServer, type RunningServer } from './process';
 import { systemToolPath } from './tools';
-import { ServerStartError } from '../lib/errors';
+import { ServerStartError } from '../../lib/errors';
 
 const execFileP = promisify(execFile);
 

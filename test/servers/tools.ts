@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import versions from '../scripts/tool-versions.json';
-import { ServerStartError } from '../lib/errors';
+import versions from '../../scripts/tool-versions.json';
+import { ServerStartError } from '../../lib/errors';
 
 /** Project root (the folder holding package.json). */
-export const projectRoot = path.resolve(__dirname, '..');
+export const projectRoot = path.resolve(__dirname, '..', '..');
 
 export type ToolName = keyof typeof versions;
 
