@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Client, Connection, type DataConverter } from '@temporalio/client';
-import { lifeboatDataConverter } from '../lib/payload-codec';
+import { lifeboatDataConverter } from '../runtime/payload-codec';
 import type { TemporalConfig } from '../config/types';
 import { TemporalUnreachableError } from './errors';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
@@ -10,7 +10,7 @@ export { temporalConnectionOptions };
 export interface TemporalConnectOptions {
   /** How long to wait for the frontend before giving up. @default 10000 */
   connectTimeoutMs?: number;
-  /** Data converter. @default the config's payload encryption (lib/payload-codec.ts), else the SDK's JSON converter */
+  /** Data converter. @default the config's payload encryption (runtime/payload-codec.ts), else the SDK's JSON converter */
   dataConverter?: DataConverter;
   /** Shown in the Temporal UI as who started or changed things. @default 'lifeboat-cli@<host>' */
   identity?: string;

@@ -20,7 +20,7 @@ function keyRef(c: Checker, id: unknown, key: unknown, p: string, idKey: string)
 /**
  * `temporal.payloadEncryption`: the current key, retired keys that still decrypt, and the codec
  * server's token and CORS origins. Keys are references; their bytes are checked when the worker
- * or CLI loads them (lib/payload-codec.ts), since the config never holds them.
+ * or CLI loads them (runtime/payload-codec.ts), since the config never holds them.
  */
 export function parsePayloadEncryption(c: Checker, raw: unknown, p: string): PayloadEncryptionConfig | undefined {
   if (isAbsent(raw)) return undefined;

@@ -11,7 +11,7 @@ export const ErrorCode = {
   USAGE: 'USAGE',
   CONFIG_INVALID: 'CONFIG_INVALID',
   SECRET_UNAVAILABLE: 'SECRET_UNAVAILABLE',
-  // Temporal payload encryption (lib/payload-codec.ts): a key missing, malformed, or a payload altered.
+  // Temporal payload encryption (runtime/payload-codec.ts): a key missing, malformed, or a payload altered.
   PAYLOAD_ENCRYPTION: 'PAYLOAD_ENCRYPTION',
   PAYLOAD_KEY_INVALID: 'PAYLOAD_KEY_INVALID',
   PAYLOAD_KEY_UNKNOWN: 'PAYLOAD_KEY_UNKNOWN',

@@ -2,7 +2,7 @@ import type { LifeboatConfig } from '../config';
 import { createActivities } from '../activities';
 import { createLifeboatWorker } from './worker';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
-import { lifeboatDataConverter } from '../lib/payload-codec';
+import { lifeboatDataConverter } from '../runtime/payload-codec';
 
 export interface RunWorkerOptions {
   /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM */

@@ -23,8 +23,8 @@ export async function codecServerCommand(ctx: CommandContext, o: CodecServerComm
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${o.port} is not a port number (0-65535)`, '--port');
-  const { loadPayloadCodec } = require('../../lib/payload-codec') as typeof import('../../lib/payload-codec');
-  const { createCodecServer } = require('../../lib/codec-server') as typeof import('../../lib/codec-server');
+  const { loadPayloadCodec } = require('../../runtime/payload-codec') as typeof import('../../runtime/payload-codec');
+  const { createCodecServer } = require('../../runtime/codec-server') as typeof import('../../runtime/codec-server');
   const { resolveSecret } = require('../../config/secrets') as typeof import('../../config/secrets');
   const codec = await loadPayloadCodec(pe);
   const token = pe.codecServer.token ? await resolveSecret(pe.codecServer.token) : undefined;

@@ -16,14 +16,14 @@ import { createLifeboatClient } from '../../client';
 import { parseConfig, type LifeboatConfig } from '../../config';
 import { startRedis, type RedisServer } from '../servers/redis';
 import { freePort } from '../servers/process';
-import { createCodecServer } from '../../lib/codec-server';
+import { createCodecServer } from '../../runtime/codec-server';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,
   KEY_ID_METADATA,
   loadPayloadCodec,
   parsePayloadKey,
-} from '../../lib/payload-codec';
+} from '../../runtime/payload-codec';
 import { initRepository } from '../../repository';
 import { runWorker } from '../../workers/main';
 import { makeTestConfig } from '../harness/config';
@@ -262,7 +262,13 @@ test('worker, typed client and codec server: no plaintext of a known input or er
       assert.ok(err instanceof WorkflowFailedError || msgs.includes(`127.0.0.1:${port}`), msgs);
       assert.match(msgs, new RegExp(`127\\.0\\.0\\.1:${port}`), 'the client decodes the failure');
       const rawBad = rawText(await plain.workflow.getHandle(bad.workflowId).fetchHistory());
-      assert.ok(!rawBad.includes(`127.0.0.1:${port}`), 'the error message is in clear in the raw history');
+      // The address itself may appear in a workflow id (target locks are named by target; ids are never
+      // encrypted, see docs/security.md), so look for the failure's own wording.
+      const leak = rawBad.search(/is unreachable|ECONNREFUSED/);
+      assert.ok(
+        leak < 0,
+        `the error message is in clear in the raw history: ...${rawBad.slice(Math.max(0, leak - 600), leak + 100)}`,
+      );
       assert.ok(rawBad.includes('Encoded failure'), 'failures carry the SDK placeholder message');
     } finally {
       await lb2.close();

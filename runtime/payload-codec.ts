@@ -21,8 +21,8 @@ import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { resolveSecret } from '../config/secrets';
 import type { PayloadEncryptionConfig, PayloadKeyRef, TemporalConfig } from '../config/types';
 import { describeSecretRef } from '../config/errors';
-import { LifeboatError } from './errors';
-import type { ErrorCode } from './error-codes';
+import { LifeboatError } from '../lib/errors';
+import type { ErrorCode } from '../lib/error-codes';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -162,6 +162,6 @@ export async function lifeboatDataConverter(cfg: TemporalConfig): Promise<DataCo
   if (!cfg.payloadEncryption) return undefined;
   return {
     payloadCodecs: [await loadPayloadCodec(cfg.payloadEncryption)],
-    failureConverterPath: require.resolve('./failure-converter'),
+    failureConverterPath: require.resolve('../lib/failure-converter'),
   };
 }
