@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { Client, Connection, type DataConverter, type WorkflowClientInterceptor } from '@temporalio/client';
+import { lifeboatDataConverter } from '../runtime/payload-codec';
 import type { TemporalConfig } from '../config/types';
 import { TemporalUnreachableError } from './errors';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
@@ -9,7 +10,7 @@ export { temporalConnectionOptions };
 export interface TemporalConnectOptions {
   /** How long to wait for the frontend before giving up. @default 10000 */
   connectTimeoutMs?: number;
-  /** Data converter (payload codec for encryption). @default the SDK's JSON converter */
+  /** Data converter. @default the config's payload encryption (runtime/payload-codec.ts), else the SDK's JSON converter */
   dataConverter?: DataConverter;
   /** Shown in the Temporal UI as who started or changed things. @default 'lifeboat-cli@<host>' */
   identity?: string;
@@ -31,6 +32,8 @@ export interface TemporalHandle {
  */
 export async function connectTemporal(cfg: TemporalConfig, opts: TemporalConnectOptions = {}): Promise<TemporalHandle> {
   const options = await temporalConnectionOptions(cfg, opts);
+  // Every client (CLI, typed client, webhook) encrypts exactly as the worker does, from the same config.
+  const dataConverter = opts.dataConverter ?? (await lifeboatDataConverter(cfg));
   let connection: Connection;
   try {
     connection = await Connection.connect(options);
@@ -41,7 +44,7 @@ export async function connectTemporal(cfg: TemporalConfig, opts: TemporalConnect
     connection,
     namespace: cfg.namespace,
     identity: opts.identity ?? `lifeboat-cli@${os.hostname()}`,
-    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...(dataConverter ? { dataConverter } : {}),
     ...(opts.workflowInterceptors?.length ? { interceptors: { workflow: opts.workflowInterceptors } } : {}),
   });
   return { connection, client, namespace: cfg.namespace, address: cfg.address };

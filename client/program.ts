@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { LifeboatConfig } from '../config/types';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
 import { registerBackup } from './commands/backup';
+import { registerCodecServer } from './commands/codec-server';
 import { registerDr, registerWebhook } from './commands/dr';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerSchedules(program, run);
   registerProgress(program, run);
   registerWorker(program, run);
+  registerCodecServer(program, run);
   registerDr(program, run);
   registerWebhook(program, run);
   return program;

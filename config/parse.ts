@@ -24,6 +24,7 @@ import { parseRetentionSettings } from './parse-retention';
 import { parseSchedules } from './parse-schedules';
 import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
+import { parsePayloadEncryption } from './parse-payload-encryption';
 import { PRESETS } from './presets';
 import {
   PROFILES,
@@ -101,13 +102,8 @@ function parseTemporal(c: Checker, raw: unknown): TemporalConfig {
   }
   const apiKey = secret(c, o.apiKey, at(p, 'apiKey'), 'TEMPORAL_API_KEY');
   if (apiKey) out.apiKey = apiKey;
-  if (!isAbsent(o.payloadEncryption)) {
-    // Accepting the key without encrypting would be a silent lie; workflow payloads carry only references meanwhile.
-    c.add(
-      at(p, 'payloadEncryption'),
-      'is not supported yet: remove it (Lifeboat never puts data or secrets in workflow inputs; only names, ids and paths)',
-    );
-  }
+  const pe = parsePayloadEncryption(c, o.payloadEncryption, at(p, 'payloadEncryption'));
+  if (pe) out.payloadEncryption = pe;
   return out;
 }
 

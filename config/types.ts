@@ -86,8 +86,29 @@ export interface TemporalConfig {
   readonly tls?: TemporalTlsConfig;
   /** API key (Temporal Cloud). */
   readonly apiKey?: SecretRef;
-  /** Encrypts workflow payloads (inputs, results) with a codec key before they reach Temporal. */
-  readonly payloadEncryption?: { readonly key: SecretRef };
+  /** Encrypts every workflow payload (inputs, results, heartbeats, queries, failures) before it reaches Temporal. */
+  readonly payloadEncryption?: PayloadEncryptionConfig;
+}
+
+/** A payload key by reference: the id written into each payload's metadata, and where the 32-byte key is. */
+export interface PayloadKeyRef {
+  readonly id: string;
+  /** 32 random bytes, base64 (44 characters) or hex (64 characters): `openssl rand -base64 32`. */
+  readonly key: SecretRef;
+}
+
+export interface PayloadEncryptionConfig {
+  /** The key new payloads are encrypted with. */
+  readonly current: PayloadKeyRef;
+  /** Retired keys: still decrypt what they encrypted (histories, schedules), never encrypt. @default [] */
+  readonly previous: readonly PayloadKeyRef[];
+  /** `lifeboat codec-server`: what the Temporal UI needs to show payloads in clear. */
+  readonly codecServer: {
+    /** Required as `Authorization: Bearer <token>` when set. @default none (bind to loopback then) */
+    readonly token?: SecretRef;
+    /** Origins allowed by CORS (the Temporal UI's URL). @default ['http://localhost:8233', 'http://127.0.0.1:8233'] */
+    readonly origins: readonly string[];
+  };
 }
 
 export interface S3Options {

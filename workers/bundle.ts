@@ -3,17 +3,23 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_BUNDLE_PATH } from './worker';
+import { ENCRYPTED_WORKFLOW_BUNDLE_PATH, WORKFLOW_BUNDLE_PATH } from './worker';
 import { WORKFLOW_TRACING_MODULE } from '../observability/tracing';
 
 async function main() {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
-  });
   mkdirSync(path.dirname(WORKFLOW_BUNDLE_PATH), { recursive: true });
-  writeFileSync(WORKFLOW_BUNDLE_PATH, code);
-  console.log(`workflow bundle written to ${WORKFLOW_BUNDLE_PATH} (${code.length} bytes)`);
+  for (const [file, failureConverterPath] of [
+    [WORKFLOW_BUNDLE_PATH, undefined],
+    [ENCRYPTED_WORKFLOW_BUNDLE_PATH, require.resolve('../lib/failure-converter')],
+  ] as const) {
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
+      failureConverterPath,
+    });
+    writeFileSync(file, code);
+    console.log(`workflow bundle written to ${file} (${code.length} bytes)`);
+  }
 }
 
 main().catch((e) => {

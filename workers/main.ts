@@ -4,6 +4,7 @@ import { createLifeboatWorker } from './worker';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import { RepositoryProvider } from '../activities/repository';
 import { startObservability } from '../observability';
+import { lifeboatDataConverter } from '../runtime/payload-codec';
 
 export interface RunWorkerOptions {
   /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM */
@@ -20,6 +21,7 @@ export interface RunWorkerOptions {
  */
 export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions = {}): Promise<void> {
   const { tls, apiKey } = await temporalConnectionOptions(config.temporal);
+  const dataConverter = await lifeboatDataConverter(config.temporal);
   const repositories = new RepositoryProvider(config);
   const obs = await startObservability(config, () => repositories.get());
   if (obs.metricsUrl) process.stderr.write(`lifeboat worker: metrics on ${obs.metricsUrl}\n`);
@@ -35,6 +37,7 @@ export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions =
     preferBundle: opts.preferBundle,
     activityInterceptors: obs.tracing?.activityInterceptors,
     sinks: obs.tracing?.sinks,
+    ...(dataConverter ? { dataConverter } : {}),
   });
   const stop = () => worker.shutdown();
   let removeSignals = () => {};

@@ -11,6 +11,7 @@ import {
   type NativeConnectionOptions,
   type WorkerOptions,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 
 import { jsonLogLine, logFormat, redactForLog } from '../observability/logging';
 import { metricsActivityInterceptor } from '../observability/activity-interceptor';
@@ -19,6 +20,11 @@ import { WORKFLOW_TRACING_MODULE } from '../observability/tracing';
 
 /** Where `npm run build` writes the prebundled workflow code (see workers/bundle.ts). */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+/**
+ * The same workflow code bundled with lib/failure-converter.ts, for workers with payload
+ * encryption: a bundle fixes the failure converter inside the workflow sandbox.
+ */
+export const ENCRYPTED_WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle-encrypted.js');
 
 export interface LifeboatWorkerOptions {
   /** host:port of the Temporal frontend. */
@@ -34,6 +40,8 @@ export interface LifeboatWorkerOptions {
   maxConcurrentActivities?: number;
   /** @default 20 */
   maxConcurrentWorkflows?: number;
+  /** Payload codec and failure converter (payload encryption). @default the SDK's JSON converter */
+  dataConverter?: DataConverter;
   /** Use the prebundled workflow code when it exists. @default true */
   preferBundle?: boolean;
   /** Extra activity interceptors (tracing); the metrics interceptor is always installed. */
@@ -89,9 +97,10 @@ export async function createLifeboatWorker(
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: opts.address, ...opts.connection });
-  const useBundle = (opts.preferBundle ?? true) && existsSync(WORKFLOW_BUNDLE_PATH);
+  const bundlePath = opts.dataConverter?.failureConverterPath ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
+  const useBundle = (opts.preferBundle ?? true) && existsSync(bundlePath);
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = useBundle
-    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    ? { workflowBundle: { codePath: bundlePath } }
     : { workflowsPath: require.resolve('../workflows') };
   const worker = await Worker.create({
     connection,
@@ -106,6 +115,7 @@ export async function createLifeboatWorker(
     },
     // The sandbox's tracing interceptors export through this sink; without tracing it drops the spans.
     sinks: opts.sinks ?? NO_TRACING_SINKS,
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflows ?? 20,
     // Let running activities finish their current step on SIGTERM before giving up.

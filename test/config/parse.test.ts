@@ -444,7 +444,7 @@ describe('parseConfig: problems', () => {
     assert.match(problemAt(e, 'sources[7].probe.maxBytes').message, /unknown unit "G"; write "2GiB" or "2GB"/);
   });
 
-  test('temporal: mTLS needs both files; payloadEncryption is refused until it is implemented', () => {
+  test('temporal: mTLS needs both files; payloadEncryption needs a key id and a key reference', () => {
     const e = rejects(
       withChange((r) => {
         r.temporal.tls = { certFile: '/etc/c.pem' };
@@ -456,7 +456,7 @@ describe('parseConfig: problems', () => {
       problemAt(e, 'temporal.tls').message,
       /certFile without keyFile; a client certificate \(mTLS\) needs both/,
     );
-    assert.match(problemAt(e, 'temporal.payloadEncryption').message, /is not supported yet/);
+    assert.match(problemAt(e, 'temporal.payloadEncryption.keyId').message, /is required/);
     assert.match(problemAt(e, 'temporal.namespace').message, /must be a string, not the number 42; quote it: "42"/);
   });
 
