@@ -19,19 +19,47 @@ export function parsePartialTargets(c: Checker, raw: unknown, p: string): Partia
 /** `retention: { keepDaily: 7 }`: each given rule overrides the inherited one; 0 turns a rule off. */
 export function parsePartialRetention(c: Checker, raw: unknown, p: string): Partial<Retention> {
   if (isAbsent(raw)) return {};
-  const o = mapping(c, raw, p, RETENTION_KEYS, { example: '{ keepLast: 3, keepDaily: 7 }' });
+  const o = mapping(c, raw, p, [...RETENTION_KEYS, 'keepWithin', 'keepTags', 'keepSafetyWithin', 'timezone'], {
+    example: '{ keepLast: 3, keepDaily: 7, keepWithin: 2d, timezone: Europe/Berlin }',
+  });
   if (!o) return {};
-  const out: Partial<Record<keyof Retention, number>> = {};
+  const out: { -readonly [K in keyof Retention]?: Retention[K] } = {};
   for (const k of RETENTION_KEYS) {
-    const n = int(c, o[k], at(p, k), 0, 100_000);
+    // -1 = unlimited, as restic.
+    const n = int(c, o[k], at(p, k), -1, 100_000);
     if (n !== undefined) out[k] = n;
+  }
+  const within = duration(c, o.keepWithin, at(p, 'keepWithin'));
+  if (within !== undefined) out.keepWithin = within;
+  const safety = duration(c, o.keepSafetyWithin, at(p, 'keepSafetyWithin'));
+  if (safety !== undefined) out.keepSafetyWithin = safety;
+  if (!isAbsent(o.keepTags)) {
+    const tags = o.keepTags;
+    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.trim() === '')) {
+      c.add(at(p, 'keepTags'), 'must be a list of non-empty tag names, e.g. [monthly-audit]', tags);
+    } else out.keepTags = tags as string[];
+  }
+  if (!isAbsent(o.timezone)) {
+    const tz = o.timezone;
+    if (typeof tz !== 'string' || !validTimezone(tz)) {
+      c.add(at(p, 'timezone'), 'is not an IANA time zone; use e.g. UTC or Europe/Berlin', tz);
+    } else out.timezone = tz;
   }
   return out;
 }
 
+function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** All rules at 0 would let prune delete every recovery point; restic refuses that too. */
 export function checkRetentionKeepsSomething(c: Checker, r: Retention, p: string): void {
-  if (RETENTION_KEYS.every((k) => r[k] === 0)) {
+  if (RETENTION_KEYS.every((k) => r[k] === 0) && !r.keepWithin && !r.keepTags?.length) {
     c.add(
       p,
       'keeps nothing: every rule is 0, so prune would delete every recovery point; keep at least one, e.g. keepLast: 3',

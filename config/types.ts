@@ -50,6 +50,14 @@ export interface Retention {
   readonly keepWeekly: number;
   readonly keepMonthly: number;
   readonly keepYearly: number;
+  /** Keep every point younger than this (ms) relative to the source's newest point (restic keep-within). */
+  readonly keepWithin?: number;
+  /** Keep every point carrying one of these tags. */
+  readonly keepTags?: readonly string[];
+  /** Restore safety points (tag `safety`) younger than this (ms) are kept. @default 7 days */
+  readonly keepSafetyWithin?: number;
+  /** IANA time zone for hour/day/week/month/year boundaries (global `retention` only). @default UTC */
+  readonly timezone?: string;
 }
 
 export interface TemporalTlsConfig {
