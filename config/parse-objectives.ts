@@ -41,7 +41,13 @@ export function parsePartialRetention(c: Checker, raw: unknown, p: string): Part
   }
   if (!isAbsent(o.timezone)) {
     const tz = o.timezone;
-    if (typeof tz !== 'string' || !validTimezone(tz)) {
+    if (p !== 'retention') {
+      c.add(
+        at(p, 'timezone'),
+        'is set once, in the global retention: period boundaries are the same for every source',
+        tz,
+      );
+    } else if (typeof tz !== 'string' || !validTimezone(tz)) {
       c.add(at(p, 'timezone'), 'is not an IANA time zone; use e.g. UTC or Europe/Berlin', tz);
     } else out.timezone = tz;
   }
