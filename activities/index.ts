@@ -11,7 +11,11 @@ import { artifactsOf, bindStore, type BoundStore, type StoreContext } from './st
 import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
-import type { ArtifactHandle, LifeboatActivities, PlannedSource } from './types';
+import { createDrillActivities, recordVerification } from './drill';
+import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
+import { createDrActivities } from './dr';
+import { createNotifyActivities } from './notify';
+import { inSpan } from '../lib/spans';
 import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
 /** A recovery point a restore would write holds a chunk or index that does not authenticate. */
@@ -67,7 +71,9 @@ export interface ActivityDeps {
  * names and recovery point ids; connection details and secrets stay here, in
  * the worker.
  */
-export function createActivities(deps: ActivityDeps): LifeboatActivities & { closeActivities(): Promise<void> } {
+export function createActivities(
+  deps: ActivityDeps,
+): LifeboatActivities & DrActivities & { closeActivities(): Promise<void> } {
   const { config } = deps;
   const repos = deps.repositories ?? new RepositoryProvider(config);
   const scratchDir = config.worker.scratchDir;
@@ -101,6 +107,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
     (await (await repos.get()).listRecoveryPoints()).find((rp) => rp.labels[key] === value);
 
   return {
+    ...createDrActivities({ config, repositories: repos, scratchDir }),
+    ...createNotifyActivities({ config }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);
@@ -121,9 +129,17 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         withHeartbeat(`backup ${source}`, async (hb) => {
           const s = sourceNamed(source);
           const started = Date.now();
-          const out = await storeFor(s).backup(await ctxFor(hb));
+          const ctx = await ctxFor(hb);
+          const out = await inSpan('read source', { 'lifeboat.source': source, 'lifeboat.source_type': s.type }, () =>
+            storeFor(s).backup(ctx),
+          );
+          const durationMs = Date.now() - started;
           return {
-            artifacts: out.artifacts,
+            // Kept in the manifest so the metrics (items, throughput) come from the repository.
+            artifacts: out.artifacts.map((a) => ({
+              ...a,
+              metadata: { ...a.metadata, sourceItems: out.items, sourceDurationMs: durationMs },
+            })),
             summary: {
               source,
               type: s.type,
@@ -134,7 +150,7 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
                 0,
               ),
               items: out.items,
-              durationMs: Date.now() - started,
+              durationMs,
             },
           };
         }),
@@ -145,14 +161,15 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
         // A retry after a commit whose reply was lost must not create a second point.
         const existing = input.labels.runId ? await findByLabel('runId', input.labels.runId) : undefined;
         if (existing) return { id: existing.id };
-        const rp = await (
-          await repos.get()
-        ).commitRecoveryPoint({
-          artifacts: input.artifacts,
-          tags: input.tags,
-          labels: input.labels,
-          host: os.hostname(),
-        });
+        const repo = await repos.get();
+        const rp = await inSpan('commit', { 'lifeboat.artifacts': input.artifacts.length }, () =>
+          repo.commitRecoveryPoint({
+            artifacts: input.artifacts,
+            tags: input.tags,
+            labels: input.labels,
+            host: os.hostname(),
+          }),
+        );
         return { id: rp.id };
       }),
 
@@ -168,13 +185,16 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
             onProgress: (p: { bytes?: number; objects?: number }) =>
               hb.onProgress({ bytes: p.bytes ?? 0, items: p.objects }),
           });
-          return {
+          const result = {
             ok: report.ok,
             problems: report.problems.map((p: { message?: string; object?: string } | string) =>
               typeof p === 'string' ? p : `${p.object ?? ''}: ${p.message ?? ''}`,
             ),
             checkedObjects: report.checkedObjects ?? 0,
           };
+          // Measured RPO counts only points that passed verification (or a drill): keep the outcome.
+          if (input.id) await recordVerification(repo, input.id, input.readData, result);
+          return result;
         }),
       ),
 
@@ -324,6 +344,8 @@ export function createActivities(deps: ActivityDeps): LifeboatActivities & { clo
           await storeFor(s).compensate(input.target, restoring, input.restoreId, safety, input.check, ctx);
         }),
       ),
+
+    ...createDrillActivities({ config, repositories: repos }),
 
     closeActivities: () => repos.close(),
   };

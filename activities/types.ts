@@ -5,6 +5,9 @@
  */
 import type { ArtifactRef } from '../repository/types';
 import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel } from '../lib/domain';
+import type { DrillCheckResult, DrillCleanupResult, DrillPlan, DrillRecord, DrillTarget } from '../lib/drill';
+import type { DrPlan, DrReport, DrSettings, SourceAssessment, SourceValidation } from '../lib/dr';
+import type { NotificationEvent } from '../config/types';
 
 export type { SourceType };
 
@@ -94,7 +97,65 @@ export interface RestorePlan {
   sources: (PlannedSource & { target: string })[];
 }
 
-export interface LifeboatActivities {
+/** Restore drills (activities/drill.ts). */
+export interface DrillActivities {
+  /** Chooses the recovery point and sets up a scratch target per source (refusing any that is a production source). */
+  prepareDrill(input: { drillId: string; recoveryPointId?: string; sources?: string[] }): Promise<DrillPlan>;
+  /** Compares a restored scratch target with what the backup recorded (counts, digests, probe queries). */
+  validateDrillSource(input: {
+    drillId: string;
+    recoveryPointId: string;
+    target: DrillTarget;
+  }): Promise<{ ok: boolean; detail: string; items: number }>;
+  /** Runs the configured drill.checks with the scratch targets' addresses in their environment. */
+  runDrillChecks(input: {
+    drillId: string;
+    recoveryPointId: string;
+    targets: DrillTarget[];
+  }): Promise<DrillCheckResult[]>;
+  /** Removes every scratch target of the drill (found from the drill id); reports what it could not remove. */
+  cleanupDrill(input: { drillId: string; sources?: string[] }): Promise<DrillCleanupResult>;
+  /** Writes the drill's record into the repository (records/drills/<id>). */
+  recordDrill(record: DrillRecord): Promise<void>;
+}
+
+export type Severity = 'critical' | 'error' | 'warning' | 'info';
+
+export interface NotifyInput {
+  event: NotificationEvent;
+  severity: Severity;
+  /** One line, e.g. "backup of sessions failed: Redis unreachable". */
+  summary: string;
+  /** Small, secret-free facts (ids, names, counts). */
+  details?: Record<string, unknown>;
+  /** Groups a failure with its later success (PagerDuty dedup_key): e.g. "backup:sessions,docs". */
+  subject?: string;
+}
+
+export interface NotifyResult {
+  delivered: string[];
+  failed: { destination: string; error: string }[];
+  skipped: string[];
+}
+
+export interface OperationReport {
+  operation: 'backup' | 'restore' | 'verify' | 'drill' | 'prune' | 'dr';
+  outcome: 'success' | 'failure' | 'cancelled';
+  durationMs: number;
+  /** Sources concerned; @default every configured source (backup). */
+  sources?: string[];
+  summary: string;
+  details?: Record<string, unknown>;
+}
+
+export interface NotifyActivities {
+  /** Sends one event to every destination subscribed to it. Never fails. */
+  notify(input: NotifyInput): Promise<NotifyResult>;
+  /** Records a finished operation in the metrics, then notifies (failures always, successes where asked). Never fails. */
+  reportOperation(input: OperationReport): Promise<NotifyResult>;
+}
+
+export interface LifeboatActivities extends DrillActivities, NotifyActivities {
   /** Resolves source names against the config; unknown names fail, non-retryable. */
   planBackup(input: { sources?: string[] }): Promise<BackupPlan>;
   /** Pre-flight: the recovery point exists and its structure verifies, targets are reachable, dimensions compatible. All problems in one non-retryable error. */
@@ -122,4 +183,42 @@ export interface LifeboatActivities {
     recoveryPointId: string;
   }): Promise<void>;
   compensateRestore(input: CompensateInput): Promise<void>;
+}
+
+/** Disaster-recovery activities (activities/dr.ts). */
+export interface DrActivities {
+  /** The config's `dr:` settings (approval timeout, what a timeout does, auto-approval). */
+  drSettings(): Promise<DrSettings>;
+  /** Reachable? live counts and digest vs the newest backup → healthy / degraded / lost, with the evidence. */
+  assessSources(input: { sources?: string[] }): Promise<SourceAssessment[]>;
+  /** Chooses the recovery point per source (newest verified, before `before`, one shared where possible). */
+  planRecovery(input: {
+    assessment: SourceAssessment[];
+    /** Sources the declaration named: recovered even when healthy. */
+    named?: string[];
+    before?: string;
+    declaredAt: string;
+    version: number;
+  }): Promise<DrPlan>;
+  /** Every recovered target compared with its recovery point's fingerprint (counts and content digests). */
+  validateRecovery(input: { recoveries: { source: string; recoveryPointId: string }[] }): Promise<SourceValidation[]>;
+  /**
+   * Puts a source recovered by an earlier (finished) group back as it was before the DR, from the
+   * safety point its restore took; a target that did not exist then is removed again.
+   */
+  rollbackRecoveredSource(input: {
+    source: string;
+    restoredPointId: string;
+    safetyRecoveryPointId: string;
+    rollbackId: string;
+  }): Promise<{ detail: string }>;
+  /** Approval overdue: tells people (worker log, incident record `<id>-escalations`). */
+  escalateApproval(input: {
+    incidentId: string;
+    workflowId: string;
+    severity: string;
+    waitedMs: number;
+  }): Promise<void>;
+  /** Stores the report as records/incidents/<incident id> (replacing a draft). */
+  storeIncidentReport(report: DrReport): Promise<{ recordId: string }>;
 }

@@ -45,10 +45,16 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   PLAN_INVALID: EXIT_CODES.failedNothingChanged,
   RECOVERY_POINT_DAMAGED: EXIT_CODES.failedNothingChanged,
   LEGAL_HOLD: EXIT_CODES.failedNothingChanged,
+  DR_PLAN_INVALID: EXIT_CODES.failedNothingChanged,
+  DR_REQUEST_REJECTED: EXIT_CODES.failedNothingChanged,
+  DR_INCIDENT_CLOSED: EXIT_CODES.alreadyRunning,
   NO_SAFETY_BACKUP: EXIT_CODES.failedNothingChanged,
 
   ROLLBACK_FAILED: EXIT_CODES.rollbackFailed,
   ROLLBACK_NOT_EXACT: EXIT_CODES.rollbackFailed,
+  DRILL_FAILED: EXIT_CODES.failedNothingChanged,
+  DRILL_TARGET_UNSAFE: EXIT_CODES.usage,
+  DRILL_CLEANUP_FAILED: EXIT_CODES.rollbackFailed,
 
   TEMPORAL_UNREACHABLE: EXIT_CODES.unreachable,
   REPOSITORY_NOT_FOUND: EXIT_CODES.unreachable,

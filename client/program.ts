@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { LifeboatConfig } from '../config/types';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
 import { registerBackup } from './commands/backup';
+import { registerDr, registerWebhook } from './commands/dr';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
@@ -56,6 +57,8 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerSchedules(program, run);
   registerProgress(program, run);
   registerWorker(program, run);
+  registerDr(program, run);
+  registerWebhook(program, run);
   return program;
 }
 

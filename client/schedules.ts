@@ -93,7 +93,10 @@ export function desiredSchedules(
     } else {
       args = [{ ...(chosen ? { sources: chosen } : {}), trigger: 'schedule' }];
       workflowId = `${prefix}${name}`;
-      summary = `Scheduled ${name}`;
+      summary =
+        name === 'drill'
+          ? `Scheduled restore drill of ${sources.join(', ')} (scratch targets, validated, cleaned up)`
+          : `Scheduled ${name}`;
     }
     const { spec, text } = specOf(cfg);
     const scheduleId = `${prefix}${name}`;

@@ -22,3 +22,4 @@ export {
   type SecretFailure,
 } from './errors';
 export * from './types';
+export { productionConflict, type DrillTargetSpec } from './drill-targets';

@@ -1,7 +1,9 @@
-import { at, type Checker, duration, int, isAbsent, mapping } from './check';
+import { at, type Checker, duration, int, isAbsent, list, mapping, str } from './check';
 import type { Retention, Targets } from './types';
 
 const RETENTION_KEYS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
+/** Keys of the top-level `retention` only (config/parse-retention.ts). */
+export const RETENTION_GLOBAL_KEYS = ['timezone', 'safety'] as const;
 
 /** `targets: { rpo: 1h, rto: 15m }`, either key optional: what is given overrides what is inherited. */
 export function parsePartialTargets(c: Checker, raw: unknown, p: string): Partial<Targets> {
@@ -17,50 +19,47 @@ export function parsePartialTargets(c: Checker, raw: unknown, p: string): Partia
 }
 
 /** `retention: { keepDaily: 7 }`: each given rule overrides the inherited one; 0 turns a rule off. */
-export function parsePartialRetention(c: Checker, raw: unknown, p: string): Partial<Retention> {
+export function parsePartialRetention(c: Checker, raw: unknown, p: string, global = false): Partial<Retention> {
   if (isAbsent(raw)) return {};
-  const o = mapping(c, raw, p, [...RETENTION_KEYS, 'keepWithin', 'keepTags', 'keepSafetyWithin', 'timezone'], {
-    example: '{ keepLast: 3, keepDaily: 7, keepWithin: 2d, timezone: Europe/Berlin }',
-  });
+  const foreign = global
+    ? undefined
+    : Object.fromEntries(
+        RETENTION_GLOBAL_KEYS.map((k) => [
+          k,
+          `is repository-wide: set it under the top-level retention, not per source`,
+        ]),
+      );
+  const o = mapping(
+    c,
+    raw,
+    p,
+    [...RETENTION_KEYS, 'keepWithin', 'keepTags', ...(global ? RETENTION_GLOBAL_KEYS : [])],
+    {
+      example: '{ keepLast: 3, keepDaily: 7, keepWithin: 2d }',
+      foreign,
+    },
+  );
   if (!o) return {};
   const out: { -readonly [K in keyof Retention]?: Retention[K] } = {};
   for (const k of RETENTION_KEYS) {
-    // -1 = unlimited, as restic.
-    const n = int(c, o[k], at(p, k), -1, 100_000);
+    const n = int(c, o[k], at(p, k), 0, 100_000);
     if (n !== undefined) out[k] = n;
   }
-  const within = duration(c, o.keepWithin, at(p, 'keepWithin'));
-  if (within !== undefined) out.keepWithin = within;
-  const safety = duration(c, o.keepSafetyWithin, at(p, 'keepSafetyWithin'));
-  if (safety !== undefined) out.keepSafetyWithin = safety;
-  if (!isAbsent(o.keepTags)) {
-    const tags = o.keepTags;
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.trim() === '')) {
-      c.add(at(p, 'keepTags'), 'must be a list of non-empty tag names, e.g. [monthly-audit]', tags);
-    } else out.keepTags = tags as string[];
+  if (o.keepWithin === 0 || o.keepWithin === '0') out.keepWithin = 0;
+  else {
+    const within = duration(c, o.keepWithin, at(p, 'keepWithin'));
+    if (within !== undefined) out.keepWithin = within;
   }
-  if (!isAbsent(o.timezone)) {
-    const tz = o.timezone;
-    if (p !== 'retention') {
-      c.add(
-        at(p, 'timezone'),
-        'is set once, in the global retention: period boundaries are the same for every source',
-        tz,
-      );
-    } else if (typeof tz !== 'string' || !validTimezone(tz)) {
-      c.add(at(p, 'timezone'), 'is not an IANA time zone; use e.g. UTC or Europe/Berlin', tz);
-    } else out.timezone = tz;
+  const tags = list(c, o.keepTags, at(p, 'keepTags'), '[pre-upgrade, monthly-audit]');
+  if (tags) {
+    const ok: string[] = [];
+    tags.forEach((t, i) => {
+      const tag = str(c, t, at(at(p, 'keepTags'), i), { hint: 'a tag as given to lifeboat backup --tag' });
+      if (tag !== undefined) ok.push(tag);
+    });
+    out.keepTags = ok;
   }
   return out;
-}
-
-function validTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** All rules at 0 would let prune delete every recovery point; restic refuses that too. */

@@ -50,14 +50,18 @@ export interface Retention {
   readonly keepWeekly: number;
   readonly keepMonthly: number;
   readonly keepYearly: number;
-  /** Keep every point younger than this (ms) relative to the source's newest point (restic keep-within). */
+  /** Every point newer than this (ms) before the source's newest point, e.g. 30d. @default 0 (off) */
   readonly keepWithin?: number;
-  /** Keep every point carrying one of these tags. */
+  /** Every point carrying one of these tags. @default [] */
   readonly keepTags?: readonly string[];
-  /** Restore safety points (tag `safety`) younger than this (ms) are kept. @default 7 days */
-  readonly keepSafetyWithin?: number;
-  /** IANA time zone for hour/day/week/month/year boundaries (global `retention` only). @default UTC */
-  readonly timezone?: string;
+}
+
+/** Repository-wide retention settings (top-level `retention` only). */
+export interface RetentionSettings {
+  /** IANA zone in which retention's hours, days, weeks, months and years begin. @default 'UTC' */
+  readonly timezone: string;
+  /** Restore safety backups (tag `safety`): kept while younger than `keepWithin`, and the newest `keepLast`. @default { keepWithin: 7d, keepLast: 1 } */
+  readonly safety: { readonly keepWithin: number; readonly keepLast: number };
 }
 
 export interface TemporalTlsConfig {
@@ -238,6 +242,121 @@ export interface WorkerConfig {
   readonly scratchDir: string;
 }
 
+/** Where a drill restores one source instead of the default scratch target. */
+export interface DrillTargetConfig {
+  /** A spare Redis instance (no credentials in the URL; the source's are used). @default a throw-away redis-server */
+  readonly redisUrl?: string;
+  /** A db of the spare instance the source does not use. */
+  readonly redisDb?: number;
+  /** FAISS: folder under which the drill's scratch folders are made. @default worker.scratchDir/drills */
+  readonly path?: string;
+}
+
+/** A user's application check run after a drill's restore (SureBackup's application test). */
+export interface DrillCheckConfig {
+  readonly name: string;
+  /** Program and arguments (a string is run with sh -c). The scratch targets' addresses are in its environment. */
+  readonly command: readonly string[];
+  /** @default 5 minutes */
+  readonly timeout: number;
+}
+
+export interface DrillConfig {
+  /** Per source name. */
+  readonly targets: Readonly<Record<string, DrillTargetConfig>>;
+  readonly checks: readonly DrillCheckConfig[];
+  /** redis-server binary for throw-away scratch servers. @default redis-server on PATH */
+  readonly redisServer?: string;
+}
+
+/** `dr:` — disaster recovery (see docs/disaster-recovery.md). */
+export interface DrConfig {
+  readonly approval: {
+    /** How long a plan waits for approval before `onTimeout`. @default 30 minutes */
+    readonly timeout: number;
+    /** `escalate`: notify and keep waiting; `abort`: end the incident, nothing changed. @default 'escalate' */
+    readonly onTimeout: 'escalate' | 'abort';
+    /** Severities whose plan is approved by policy (the history shows "policy:auto-approve"). @default none */
+    readonly autoApprove: readonly ('sev1' | 'sev2' | 'sev3' | 'sev4')[];
+  };
+  readonly webhook: {
+    /** host:port `lifeboat webhook` listens on. @default '127.0.0.1:8787' */
+    readonly listen: string;
+    /** Bearer token every request must carry (`Authorization: Bearer …`). */
+    readonly token?: SecretRef;
+    /** HMAC-SHA256 key: `X-Lifeboat-Signature: sha256=<hex of the body>`. */
+    readonly hmacSecret?: SecretRef;
+    /** PagerDuty V3 webhook signing secret (`X-PagerDuty-Signature: v1=<hex>`). */
+    readonly pagerdutySecret?: SecretRef;
+    /** Temporal UI base URL for links in responses. */
+    readonly uiUrl?: string;
+    /** Severity when an alert names none. @default 'sev2' */
+    readonly defaultSeverity: 'sev1' | 'sev2' | 'sev3' | 'sev4';
+  };
+}
+
+export const NOTIFICATION_KINDS = ['webhook', 'slack', 'pagerduty'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+/** What a notification can be about; `<operation>.failed` fire on failure, `.succeeded` only with `onSuccess`. */
+export const NOTIFICATION_EVENTS = [
+  'backup.failed',
+  'backup.succeeded',
+  'verify.failed',
+  'verify.succeeded',
+  'restore.failed',
+  'restore.succeeded',
+  'drill.failed',
+  'drill.succeeded',
+  'prune.failed',
+  'prune.succeeded',
+  'dr.phase',
+  'dr.failed',
+  'dr.succeeded',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+interface NotificationCommon {
+  /** Shown in logs and metrics. @default the kind */
+  readonly name: string;
+  /** Events delivered here. @default every event */
+  readonly events: readonly NotificationEvent[];
+  /** Also deliver `*.succeeded` events. @default false */
+  readonly onSuccess: boolean;
+}
+
+export type NotificationConfig =
+  | (NotificationCommon & {
+      readonly kind: 'webhook' | 'slack';
+      /** The webhook URL (it carries its token), by reference. */
+      readonly url: SecretRef;
+      /** Extra non-secret headers (webhook only). */
+      readonly headers?: Readonly<Record<string, string>>;
+    })
+  | (NotificationCommon & {
+      readonly kind: 'pagerduty';
+      /** Events API v2 integration (routing) key, by reference. */
+      readonly routingKey: SecretRef;
+      /** Override of https://events.pagerduty.com/v2/enqueue (tests, EU service region), by reference. */
+      readonly url?: SecretRef;
+    });
+
+export interface ObservabilityConfig {
+  /** Prometheus /metrics; `metrics: false` turns it off. @default { listen: '127.0.0.1:9464', temporalMetrics: true } */
+  readonly metrics?: {
+    readonly listen: string;
+    /** Also export the Temporal SDK's worker metrics (temporal_*) on the same endpoint. @default true */
+    readonly temporalMetrics: boolean;
+  };
+  /** OpenTelemetry traces over OTLP/HTTP; absent means tracing is off. */
+  readonly tracing?: {
+    /** Full traces URL (`/v1/traces` appended when only the collector's base URL is given). */
+    readonly otlpEndpoint: string;
+    /** @default 'lifeboat-worker' */
+    readonly serviceName: string;
+  };
+  readonly notifications: readonly NotificationConfig[];
+}
+
 export interface LifeboatConfig {
   /** Where the config came from (file path or '<inline>'), for messages. */
   readonly origin: string;
@@ -250,9 +369,16 @@ export interface LifeboatConfig {
   readonly targets: Targets;
   /** Effective global retention: `retention` over the profile's. */
   readonly retention: Retention;
+  /** `retention.timezone` and `retention.safety`; absent in hand-built configs (then the defaults apply). */
+  readonly retentionSettings?: RetentionSettings;
   readonly backup: BackupConfig;
   readonly schedules: SchedulesConfig;
   readonly worker: WorkerConfig;
+  /** Restore drills: scratch targets and checks. */
+  readonly drill: DrillConfig;
+  readonly dr: DrConfig;
+  /** Metrics, traces and notifications (docs/observability.md). */
+  readonly observability: ObservabilityConfig;
   /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
   readonly warnings: readonly string[];
 }

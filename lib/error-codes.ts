@@ -37,7 +37,19 @@ export const ErrorCode = {
   TARGET_BUSY: 'TARGET_BUSY',
   /** A rollback could not put a target back exactly as it was: a human must look. */
   ROLLBACK_NOT_EXACT: 'ROLLBACK_NOT_EXACT',
+  /** A restore drill failed (restore, validation or a user check): production was not touched. */
+  DRILL_FAILED: 'DRILL_FAILED',
+  /** A drill's scratch target would be a production source: refused, nothing was done. */
+  DRILL_TARGET_UNSAFE: 'DRILL_TARGET_UNSAFE',
+  /** A drill could not remove one of its scratch targets (a server, folder or collection is left). */
+  DRILL_CLEANUP_FAILED: 'DRILL_CLEANUP_FAILED',
   TEMPORAL_UNREACHABLE: 'TEMPORAL_UNREACHABLE',
+  /** Disaster recovery: no usable plan (unknown source, no point). */
+  DR_PLAN_INVALID: 'DR_PLAN_INVALID',
+  /** Disaster recovery: the workflow refused an approve/reject/abort (stale plan, wrong phase). */
+  DR_REQUEST_REJECTED: 'DR_REQUEST_REJECTED',
+  /** Disaster recovery: the incident's workflow already closed; a resend starts nothing. */
+  DR_INCIDENT_CLOSED: 'DR_INCIDENT_CLOSED',
 
   // --- the repository --------------------------------------------------------------------------
   REPOSITORY_LOCATION_INVALID: 'REPOSITORY_LOCATION_INVALID',

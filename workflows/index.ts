@@ -5,4 +5,6 @@ export * from './scheduled-backup';
 export * from './restore';
 export { progressQuery } from './progress';
 export * from './verify';
+export * from './disaster-recovery';
 export { targetLockWorkflow } from './target-locks';
+export { drillWorkflow } from './drill';

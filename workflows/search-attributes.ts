@@ -13,6 +13,12 @@ export const SEARCH_ATTRIBUTES = {
   LifeboatSource: 'KeywordList',
   /** Recovery point id written or restored. */
   LifeboatRecoveryPoint: 'Keyword',
+  /** Disaster recovery: the incident id (e.g. "INC-1042"). */
+  LifeboatIncident: 'Keyword',
+  /** Disaster recovery: sev1..sev4. */
+  LifeboatSeverity: 'Keyword',
+  /** Disaster recovery: the current phase (assessing, awaiting-approval, recovering, ...). */
+  LifeboatPhase: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
@@ -22,4 +28,7 @@ export const SA = {
   kind: defineSearchAttributeKey('LifeboatKind', SearchAttributeType.KEYWORD),
   source: defineSearchAttributeKey('LifeboatSource', SearchAttributeType.KEYWORD_LIST),
   recoveryPoint: defineSearchAttributeKey('LifeboatRecoveryPoint', SearchAttributeType.KEYWORD),
+  incident: defineSearchAttributeKey('LifeboatIncident', SearchAttributeType.KEYWORD),
+  severity: defineSearchAttributeKey('LifeboatSeverity', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('LifeboatPhase', SearchAttributeType.KEYWORD),
 } as const;

@@ -15,6 +15,7 @@ export const WORKFLOW_TYPES = {
   scheduledBackup: 'scheduledBackupWorkflow',
   restore: 'restoreWorkflow',
   verify: 'verifyWorkflow',
+  drill: 'drillWorkflow',
 } as const;
 
 export interface BackupInput {
@@ -74,7 +75,10 @@ export interface SourceRestoreResult {
   target: string;
   status: SourceRestoreStatus;
   error?: string;
+  /** Restore + verify of this source. */
   durationMs?: number;
+  /** What the verify step compared and found. */
+  detail?: string;
 }
 
 export interface RestoreResult {

@@ -1,10 +1,11 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDuration } from '../../config/duration';
+import { RETENTION_SETTINGS_DEFAULTS } from '../../config/parse-retention';
 import type { LifeboatConfig, Retention } from '../../config/types';
-import { planRetention, type RetentionDecision, type RetentionPolicy } from '../../repository/retention';
+import { planRetention, type KeepRules, type PointDecision } from '../../retention/policy';
 import type { CommandContext, CommandOutcome } from '../cli-context';
 import { UsageError } from '../errors';
-import { jsonOption } from './options';
+import { jsonOption, parseNonNegativeInt } from './options';
 import type { CommandRunner } from './runner';
 
 export interface ForgetPolicyOptions {
@@ -20,6 +21,8 @@ export interface ForgetPolicyOptions {
   keepTag?: string[];
 }
 
+type Decision = Pick<PointDecision, 'id' | 'time' | 'keep' | 'reasons'>;
+
 const RULE_FLAGS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 
 export async function forgetCommand(ctx: CommandContext, id: string): Promise<CommandOutcome> {
@@ -31,10 +34,10 @@ export async function forgetCommand(ctx: CommandContext, id: string): Promise<Co
 }
 
 /** The config's effective policy of a source (its own `retention`, else the global one), then the flags. */
-function policyFor(config: LifeboatConfig, o: ForgetPolicyOptions): (source: string) => RetentionPolicy {
+function policyFor(config: LifeboatConfig, o: ForgetPolicyOptions): (source: string) => KeepRules {
   return (source) => {
     const base: Retention = config.sources.find((s) => s.name === source)?.retention ?? config.retention;
-    const p: { -readonly [K in keyof RetentionPolicy]: RetentionPolicy[K] } = { ...base };
+    const p: { -readonly [K in keyof KeepRules]: KeepRules[K] } = { ...base };
     for (const k of RULE_FLAGS) if (o[k] !== undefined) p[k] = o[k];
     if (o.keepWithin !== undefined) p.keepWithin = o.keepWithin;
     if (o.keepTag?.length) p.keepTags = o.keepTag;
@@ -42,7 +45,7 @@ function policyFor(config: LifeboatConfig, o: ForgetPolicyOptions): (source: str
   };
 }
 
-function table(plan: RetentionDecision[]): string {
+function table(plan: Decision[]): string {
   const lines = plan.map((d) => `${d.keep ? 'keep  ' : 'remove'}  ${d.id}  ${d.reasons.join('; ')}`);
   return ['action  recovery point                     reasons', ...lines].join('\n');
 }
@@ -51,8 +54,30 @@ export async function forgetPolicyCommand(ctx: CommandContext, o: ForgetPolicyOp
   const config = await ctx.config();
   const client = await ctx.client();
   const points = await client.list();
-  const timezone = config.retention.timezone ?? 'UTC';
-  const plan = planRetention(points, policyFor(config, o), { now: new Date(), timezone });
+  const settings = config.retentionSettings ?? RETENTION_SETTINGS_DEFAULTS;
+  const timezone = settings.timezone;
+  // A damaged point (its manifest does not open) holds no known source: kept for inspection.
+  const planned = planRetention({
+    points: points
+      .filter((p) => !p.damaged)
+      .map((p) => ({
+        id: p.id,
+        time: p.time,
+        tags: p.tags,
+        hold: p.hold,
+        sources: [...new Set(p.artifacts.map((a) => a.source))],
+      })),
+    rulesFor: policyFor(config, o),
+    timezone,
+    safety: settings.safety,
+    now: Date.now(),
+  });
+  const plan: Decision[] = [
+    ...planned.points.map((d) => ({ id: d.id, time: d.time, keep: d.keep, reasons: d.reasons })),
+    ...points
+      .filter((p) => p.damaged)
+      .map((p) => ({ id: p.id, time: p.time, keep: true, reasons: [`damaged, kept for inspection: ${p.damaged}`] })),
+  ].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
   const remove = plan.filter((d) => !d.keep);
   const forgotten: string[] = [];
   if (o.confirm) {
@@ -68,12 +93,6 @@ export async function forgetPolicyCommand(ctx: CommandContext, o: ForgetPolicyOp
     document: { ok: true, confirmed: Boolean(o.confirm), timezone, plan, forgotten },
     text: `${table(plan)}\n${summary}`,
   };
-}
-
-function parseKeep(value: string): number {
-  if (!/^-?\d+$/.test(value.trim()) || Number(value) < -1)
-    throw new InvalidArgumentError('expected a whole number from 0, or -1 for unlimited, e.g. 7');
-  return Number(value);
 }
 
 function parseWithin(value: string): number {
@@ -95,7 +114,7 @@ export function registerForget(program: Command, run: CommandRunner): void {
     .option('--confirm', 'with --policy or --keep-*: really forget the points the plan removes');
   for (const k of RULE_FLAGS) {
     const flag = `--keep-${k.slice(4).toLowerCase()} <n>`;
-    cmd.addOption(new Option(flag, `override the policy's ${k} (-1 = unlimited, 0 = off)`).argParser(parseKeep));
+    cmd.addOption(new Option(flag, `override the policy's ${k} (0 = off)`).argParser(parseNonNegativeInt));
   }
   cmd
     .addOption(new Option('--keep-within <duration>', 'keep points younger than this, e.g. 30d').argParser(parseWithin))

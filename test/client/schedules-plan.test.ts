@@ -18,15 +18,18 @@ test('schedules from the config: workflow types, SKIP overlap, explicit catch-up
   const { desired, skipped } = desiredSchedules(config, 'lb-');
   assert.deepEqual(
     desired.map((d) => d.scheduleId),
-    ['lb-backup', 'lb-verify'],
+    ['lb-backup', 'lb-verify', 'lb-drill'],
   );
   assert.deepEqual(
     skipped.map((s) => s.name),
-    ['drill', 'prune'],
+    ['prune'],
   );
-  assert.match(skipped[0].reason, /no drill workflow/);
+  assert.match(skipped[0].reason, /no prune workflow/);
 
-  const [backup, verify] = desired;
+  const [backup, verify, drill] = desired;
+  // The drill schedule starts the real drill workflow (issue 10).
+  assert.equal(drill.options.action.workflowType, 'drillWorkflow');
+  assert.deepEqual(drill.options.action.args, [{ trigger: 'schedule' }]);
   assert.equal(backup.options.action.workflowType, 'scheduledBackupWorkflow');
   assert.equal(backup.options.action.taskQueue, 'lq');
   assert.deepEqual(backup.options.action.args, [{ sources: ['docs', 'sessions'], trigger: 'schedule' }]);

@@ -74,8 +74,8 @@ test('forget --keep-last plans without removing; --confirm removes exactly the p
   assert.equal(plan.code, 0, plan.stderr);
   assert.equal(plan.doc.confirmed, false);
   const decisions = Object.fromEntries((plan.doc.plan as Decision[]).map((d) => [d.id, d]));
-  assert.deepEqual(decisions[newest].reasons, ['newest of meta', 'last 1 (meta)']);
-  assert.deepEqual(decisions[oldest].reasons, ['legal hold: case 7']);
+  assert.deepEqual(decisions[newest].reasons, ['meta: last 1', 'meta: newest verified']);
+  assert.deepEqual(decisions[oldest].reasons, ['hold: case 7']);
   assert.equal(decisions[oldest].keep, true);
   assert.deepEqual([decisions[second].keep, decisions[third].keep], [false, false]);
   assert.deepEqual(await listed(), held, 'a plan without --confirm changed the repository');
