@@ -1,7 +1,29 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseDuration } from '../../config/duration';
+import { RETENTION_SETTINGS_DEFAULTS } from '../../config/parse-retention';
+import type { LifeboatConfig, Retention } from '../../config/types';
+import { planRetention, type KeepRules, type PointDecision } from '../../retention/policy';
 import type { CommandContext, CommandOutcome } from '../cli-context';
-import { jsonOption } from './options';
+import { UsageError } from '../errors';
+import { jsonOption, parseNonNegativeInt } from './options';
 import type { CommandRunner } from './runner';
+
+export interface ForgetPolicyOptions {
+  policy?: boolean;
+  confirm?: boolean;
+  keepLast?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+  keepWithin?: number;
+  keepTag?: string[];
+}
+
+type Decision = Pick<PointDecision, 'id' | 'time' | 'keep' | 'reasons'>;
+
+const RULE_FLAGS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 
 export async function forgetCommand(ctx: CommandContext, id: string): Promise<CommandOutcome> {
   const rp = await (await ctx.client()).forget(id);
@@ -11,11 +33,107 @@ export async function forgetCommand(ctx: CommandContext, id: string): Promise<Co
   };
 }
 
+/** The config's effective policy of a source (its own `retention`, else the global one), then the flags. */
+function policyFor(config: LifeboatConfig, o: ForgetPolicyOptions): (source: string) => KeepRules {
+  return (source) => {
+    const base: Retention = config.sources.find((s) => s.name === source)?.retention ?? config.retention;
+    const p: { -readonly [K in keyof KeepRules]: KeepRules[K] } = { ...base };
+    for (const k of RULE_FLAGS) if (o[k] !== undefined) p[k] = o[k];
+    if (o.keepWithin !== undefined) p.keepWithin = o.keepWithin;
+    if (o.keepTag?.length) p.keepTags = o.keepTag;
+    return p;
+  };
+}
+
+function table(plan: Decision[]): string {
+  const lines = plan.map((d) => `${d.keep ? 'keep  ' : 'remove'}  ${d.id}  ${d.reasons.join('; ')}`);
+  return ['action  recovery point                     reasons', ...lines].join('\n');
+}
+
+export async function forgetPolicyCommand(ctx: CommandContext, o: ForgetPolicyOptions): Promise<CommandOutcome> {
+  const config = await ctx.config();
+  const client = await ctx.client();
+  const points = await client.list();
+  const settings = config.retentionSettings ?? RETENTION_SETTINGS_DEFAULTS;
+  const timezone = settings.timezone;
+  // A damaged point (its manifest does not open) holds no known source: kept for inspection.
+  const planned = planRetention({
+    points: points
+      .filter((p) => !p.damaged)
+      .map((p) => ({
+        id: p.id,
+        time: p.time,
+        tags: p.tags,
+        hold: p.hold,
+        sources: [...new Set(p.artifacts.map((a) => a.source))],
+      })),
+    rulesFor: policyFor(config, o),
+    timezone,
+    safety: settings.safety,
+    now: Date.now(),
+  });
+  const plan: Decision[] = [
+    ...planned.points.map((d) => ({ id: d.id, time: d.time, keep: d.keep, reasons: d.reasons })),
+    ...points
+      .filter((p) => p.damaged)
+      .map((p) => ({ id: p.id, time: p.time, keep: true, reasons: [`damaged, kept for inspection: ${p.damaged}`] })),
+  ].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
+  const remove = plan.filter((d) => !d.keep);
+  const forgotten: string[] = [];
+  if (o.confirm) {
+    for (const d of remove) {
+      await client.forget(d.id);
+      forgotten.push(d.id);
+    }
+  }
+  const summary = o.confirm
+    ? `forgot ${forgotten.length} of ${plan.length} recovery points; prune frees their data`
+    : `would forget ${remove.length} of ${plan.length} recovery points; nothing removed (add --confirm to remove them)`;
+  return {
+    document: { ok: true, confirmed: Boolean(o.confirm), timezone, plan, forgotten },
+    text: `${table(plan)}\n${summary}`,
+  };
+}
+
+function parseWithin(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new InvalidArgumentError('expected a duration such as 30d, 12h or 1d12h');
+  }
+}
+
 export function registerForget(program: Command, run: CommandRunner): void {
-  program
+  const cmd = program
     .command('forget')
-    .description('remove a recovery point (refused while under legal hold); prune frees its data later')
-    .argument('<id>', 'recovery point id or a unique prefix of one')
+    .description(
+      'remove a recovery point by id, or plan (and with --confirm apply) the retention policy; held points are never removed; prune frees the data later',
+    )
+    .argument('[id]', 'recovery point id or a unique prefix of one')
+    .option('--policy', "plan the config's retention policy (per source) and print keep/remove for every point")
+    .option('--confirm', 'with --policy or --keep-*: really forget the points the plan removes');
+  for (const k of RULE_FLAGS) {
+    const flag = `--keep-${k.slice(4).toLowerCase()} <n>`;
+    cmd.addOption(new Option(flag, `override the policy's ${k} (0 = off)`).argParser(parseNonNegativeInt));
+  }
+  cmd
+    .addOption(new Option('--keep-within <duration>', 'keep points younger than this, e.g. 30d').argParser(parseWithin))
+    .addOption(
+      new Option('--keep-tag <tag...>', 'keep points carrying this tag (repeatable)').argParser(
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      ),
+    )
     .addOption(jsonOption())
-    .action((id: string, _o, cmd: Command) => run(cmd, (ctx) => forgetCommand(ctx, id)));
+    .action((id: string | undefined, o: ForgetPolicyOptions, c: Command) =>
+      run(c, (ctx) => {
+        const planning =
+          o.policy || RULE_FLAGS.some((k) => o[k] !== undefined) || o.keepWithin !== undefined || o.keepTag;
+        if (id && planning)
+          throw new UsageError('give either a recovery point id or --policy/--keep-*, not both', 'ID');
+        if (planning) return forgetPolicyCommand(ctx, o);
+        if (o.confirm) throw new UsageError('--confirm applies a policy; add --policy or --keep-* rules', '--confirm');
+        if (!id) throw new UsageError('give a recovery point id, or --policy to plan the retention policy', 'ID');
+        return forgetCommand(ctx, id);
+      }),
+    );
 }
