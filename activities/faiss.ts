@@ -32,6 +32,11 @@ const probeOptions = (s: FaissSourceConfig): FaissProbeOptions =>
   s.probe.queries > 0
     ? { maxProbeBytes: s.probe.maxBytes, probeQueries: s.probe.queries, probeK: s.probe.k }
     : { maxProbeBytes: 0 };
+/** The folder filters of a source (include/exclude globs), for listing, backup and fingerprints. */
+const filterOptions = (s: FaissSourceConfig) => ({
+  ...(s.include ? { include: [...s.include] } : {}),
+  ...(s.exclude ? { exclude: [...s.exclude] } : {}),
+});
 const targetRoot = (s: FaissSourceConfig, o?: RestoreTargetOverride) => o?.path ?? s.path;
 const infoOf = (a: ArtifactHandle) => a.metadata?.faiss as FaissBackupInfo;
 const relOf = (a: ArtifactHandle) => String(a.metadata?.relativePath ?? SINGLE_FILE_KEY);
@@ -46,7 +51,12 @@ async function backupPath(
   ctx: StoreContext,
 ): Promise<StoreBackup> {
   const b = await backupFaiss({ path: root }, { ...opts, signal: ctx.hb.signal, onProgress: ctx.hb.onProgress });
-  const meta = (info: FaissBackupInfo, relativePath: string) => ({ faiss: info, relativePath });
+  // A file of unknown type carries its warning in the artifact's metadata, where list/inspect show it.
+  const meta = (info: FaissBackupInfo, relativePath: string) => ({
+    faiss: info,
+    relativePath,
+    ...(info.warning ? { warning: info.warning } : {}),
+  });
   if (b.kind === 'file') {
     const a = await storeStream(ctx, { source, kind: KIND, name: path.basename(root) }, b.backup, (info) =>
       meta(info, SINGLE_FILE_KEY),
@@ -146,7 +156,7 @@ export const faissHandler: StoreHandler<FaissSourceConfig, FaissRestoreCheck> = 
   describeTarget: (s, o) => targetRoot(s, o),
   readCheck: () => undefined,
 
-  backup: (s, ctx) => backupPath(s.name, s.path, probeOptions(s), ctx),
+  backup: (s, ctx) => backupPath(s.name, s.path, { ...probeOptions(s), ...filterOptions(s) }, ctx),
 
   async preflight(s, o, artifacts) {
     const root = targetRoot(s, o);
@@ -165,6 +175,8 @@ export const faissHandler: StoreHandler<FaissSourceConfig, FaissRestoreCheck> = 
       // A damaged current file (truncated, random bytes) is what the restore repairs: no header, no check.
       const current = await readFaissHeader(file).catch(() => undefined);
       const d = infoOf(a).header.d;
+      // An opaque file (unknown type) has no dimension to compare.
+      if (infoOf(a).header.opaque) continue;
       if (current && current.d !== d)
         problems.push(`dimension mismatch at ${file}: the backup has d=${d}, the current index has d=${current.d}`);
     }
@@ -187,7 +199,14 @@ export const faissHandler: StoreHandler<FaissSourceConfig, FaissRestoreCheck> = 
         {
           targetPath: file,
           restoreId,
-          expected: { size: info.size, sha256: info.sha256, header: info.header, probes: info.probes, mode: info.mode },
+          expected: {
+            size: info.size,
+            sha256: info.sha256,
+            header: info.header,
+            probes: info.probes,
+            mode: info.mode,
+            ...(info.uid !== undefined && info.gid !== undefined ? { uid: info.uid, gid: info.gid } : {}),
+          },
           ...probeOptions(s),
         },
         { signal: ctx.hb.signal, onProgress: (p) => ctx.hb.onProgress({ ...p, bytes: bytes + p.bytes }) },
@@ -201,9 +220,20 @@ export const faissHandler: StoreHandler<FaissSourceConfig, FaissRestoreCheck> = 
   async verify(s, o, artifacts) {
     const root = targetRoot(s, o);
     const mismatches: string[] = [];
+    const notes: string[] = [];
     for (const a of artifacts) {
       const file = fileTarget(root, a);
-      const want = faissFingerprintFromBackup(infoOf(a));
+      const info = infoOf(a);
+      const want = faissFingerprintFromBackup(info);
+      const st = await stat(file).catch(() => undefined);
+      if (st && (st.mode & 0o7777) !== info.mode)
+        mismatches.push(`${file}: mode ${(st.mode & 0o7777).toString(8)}, expected ${info.mode.toString(8)}`);
+      if (st && info.uid !== undefined && (st.uid !== info.uid || st.gid !== info.gid)) {
+        // Only root can give a file to another user: report it, the bytes and mode are still right.
+        const why = process.getuid?.() === 0 ? '' : ' (the worker is not root, so it cannot chown)';
+        notes.push(`${file}: owner ${st.uid}:${st.gid}, was ${info.uid}:${info.gid} at backup${why}`);
+      }
+      if (info.warning) notes.push(`${file}: restored as opaque bytes (unknown index type, sha256 checked)`);
       const got = await fingerprintFaiss(file).catch((e: Error) => e);
       if (got instanceof Error) mismatches.push(`${file}: ${got.message}`);
       else if (
@@ -218,7 +248,12 @@ export const faissHandler: StoreHandler<FaissSourceConfig, FaissRestoreCheck> = 
     // Probe results were compared in the sandbox during restore, before the swap.
     return mismatches.length
       ? { ok: false, detail: mismatches.join('; ') }
-      : { ok: true, detail: `${artifacts.length} index file(s): sha256, header and probe queries match` };
+      : {
+          ok: true,
+          detail:
+            `${artifacts.length} index file(s): sha256, mode, header and probe queries match` +
+            (notes.length ? `; notes: ${notes.join('; ')}` : ''),
+        };
   },
 
   async confirm(s, o, artifacts, restoreId, ctx) {

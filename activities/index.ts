@@ -14,6 +14,8 @@ import { qdrantHandler } from './qdrant';
 import { createDrillActivities, recordVerification } from './drill';
 import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
 import { createDrActivities } from './dr';
+import { createNotifyActivities } from './notify';
+import { inSpan } from '../lib/spans';
 import { POINT_TAGS, type RestoreTargetOverride } from '../lib/domain';
 
 /** A recovery point a restore would write holds a chunk or index that does not authenticate. */
@@ -106,6 +108,7 @@ export function createActivities(
 
   return {
     ...createDrActivities({ config, repositories: repos, scratchDir }),
+    ...createNotifyActivities({ config }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);
@@ -126,9 +129,17 @@ export function createActivities(
         withHeartbeat(`backup ${source}`, async (hb) => {
           const s = sourceNamed(source);
           const started = Date.now();
-          const out = await storeFor(s).backup(await ctxFor(hb));
+          const ctx = await ctxFor(hb);
+          const out = await inSpan('read source', { 'lifeboat.source': source, 'lifeboat.source_type': s.type }, () =>
+            storeFor(s).backup(ctx),
+          );
+          const durationMs = Date.now() - started;
           return {
-            artifacts: out.artifacts,
+            // Kept in the manifest so the metrics (items, throughput) come from the repository.
+            artifacts: out.artifacts.map((a) => ({
+              ...a,
+              metadata: { ...a.metadata, sourceItems: out.items, sourceDurationMs: durationMs },
+            })),
             summary: {
               source,
               type: s.type,
@@ -139,7 +150,7 @@ export function createActivities(
                 0,
               ),
               items: out.items,
-              durationMs: Date.now() - started,
+              durationMs,
             },
           };
         }),
@@ -150,14 +161,15 @@ export function createActivities(
         // A retry after a commit whose reply was lost must not create a second point.
         const existing = input.labels.runId ? await findByLabel('runId', input.labels.runId) : undefined;
         if (existing) return { id: existing.id };
-        const rp = await (
-          await repos.get()
-        ).commitRecoveryPoint({
-          artifacts: input.artifacts,
-          tags: input.tags,
-          labels: input.labels,
-          host: os.hostname(),
-        });
+        const repo = await repos.get();
+        const rp = await inSpan('commit', { 'lifeboat.artifacts': input.artifacts.length }, () =>
+          repo.commitRecoveryPoint({
+            artifacts: input.artifacts,
+            tags: input.tags,
+            labels: input.labels,
+            host: os.hostname(),
+          }),
+        );
         return { id: rp.id };
       }),
 

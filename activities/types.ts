@@ -7,6 +7,7 @@ import type { ArtifactRef } from '../repository/types';
 import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel } from '../lib/domain';
 import type { DrillCheckResult, DrillCleanupResult, DrillPlan, DrillRecord, DrillTarget } from '../lib/drill';
 import type { DrPlan, DrReport, DrSettings, SourceAssessment, SourceValidation } from '../lib/dr';
+import type { NotificationEvent } from '../config/types';
 
 export type { SourceType };
 
@@ -118,7 +119,43 @@ export interface DrillActivities {
   recordDrill(record: DrillRecord): Promise<void>;
 }
 
-export interface LifeboatActivities extends DrillActivities {
+export type Severity = 'critical' | 'error' | 'warning' | 'info';
+
+export interface NotifyInput {
+  event: NotificationEvent;
+  severity: Severity;
+  /** One line, e.g. "backup of sessions failed: Redis unreachable". */
+  summary: string;
+  /** Small, secret-free facts (ids, names, counts). */
+  details?: Record<string, unknown>;
+  /** Groups a failure with its later success (PagerDuty dedup_key): e.g. "backup:sessions,docs". */
+  subject?: string;
+}
+
+export interface NotifyResult {
+  delivered: string[];
+  failed: { destination: string; error: string }[];
+  skipped: string[];
+}
+
+export interface OperationReport {
+  operation: 'backup' | 'restore' | 'verify' | 'drill' | 'prune' | 'dr';
+  outcome: 'success' | 'failure' | 'cancelled';
+  durationMs: number;
+  /** Sources concerned; @default every configured source (backup). */
+  sources?: string[];
+  summary: string;
+  details?: Record<string, unknown>;
+}
+
+export interface NotifyActivities {
+  /** Sends one event to every destination subscribed to it. Never fails. */
+  notify(input: NotifyInput): Promise<NotifyResult>;
+  /** Records a finished operation in the metrics, then notifies (failures always, successes where asked). Never fails. */
+  reportOperation(input: OperationReport): Promise<NotifyResult>;
+}
+
+export interface LifeboatActivities extends DrillActivities, NotifyActivities {
   /** Resolves source names against the config; unknown names fail, non-retryable. */
   planBackup(input: { sources?: string[] }): Promise<BackupPlan>;
   /** Pre-flight: the recovery point exists and its structure verifies, targets are reachable, dimensions compatible. All problems in one non-retryable error. */

@@ -39,6 +39,7 @@ import { POINT_TAGS } from '../lib/domain';
 import { initConfiguredRepository, openConfiguredRepository } from '../runtime/configured-repository';
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
+import { setupTracing } from '../observability/tracing';
 import type {
   ActivityProgress,
   BackupOptions,
@@ -96,7 +97,10 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
 
   const getClient = async (): Promise<Client> => {
     if (opts.temporalClient) return opts.temporalClient;
-    temporal ??= connectTemporal(tcfg, opts);
+    temporal ??= connectTemporal(tcfg, {
+      workflowInterceptors: setupTracing(config.observability.tracing)?.clientInterceptors,
+      ...opts,
+    });
     // A failed connect is not cached: the next call tries again.
     temporal.catch(() => (temporal = undefined));
     return (await temporal).client;

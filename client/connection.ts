@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Client, Connection, type DataConverter } from '@temporalio/client';
+import { Client, Connection, type DataConverter, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { TemporalConfig } from '../config/types';
 import { TemporalUnreachableError } from './errors';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
@@ -13,6 +13,8 @@ export interface TemporalConnectOptions {
   dataConverter?: DataConverter;
   /** Shown in the Temporal UI as who started or changed things. @default 'lifeboat-cli@<host>' */
   identity?: string;
+  /** Workflow client interceptors (OpenTelemetry: the start span whose context the workflow continues). */
+  workflowInterceptors?: WorkflowClientInterceptor[];
 }
 
 export interface TemporalHandle {
@@ -40,6 +42,7 @@ export async function connectTemporal(cfg: TemporalConfig, opts: TemporalConnect
     namespace: cfg.namespace,
     identity: opts.identity ?? `lifeboat-cli@${os.hostname()}`,
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...(opts.workflowInterceptors?.length ? { interceptors: { workflow: opts.workflowInterceptors } } : {}),
   });
   return { connection, client, namespace: cfg.namespace, address: cfg.address };
 }

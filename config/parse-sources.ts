@@ -1,3 +1,4 @@
+import { globProblem } from '../lib/glob';
 import { DEFAULT_RESTORE_ORDER } from './presets';
 import {
   absPath,
@@ -34,7 +35,7 @@ import {
 const COMMON_KEYS = ['name', 'type', 'targets', 'retention', 'restoreOrder'] as const;
 const TYPE_KEYS: Record<SourceType, readonly string[]> = {
   redis: ['url', 'cluster', 'username', 'password', 'db', 'pattern', 'tls'],
-  faiss: ['path', 'probe'],
+  faiss: ['path', 'probe', 'include', 'exclude'],
   qdrant: ['url', 'apiKey', 'collection', 'collections', 'mode', 'alias'],
 };
 const ALL_KEYS = [...new Set([...COMMON_KEYS, ...Object.values(TYPE_KEYS).flat()])];
@@ -245,8 +246,36 @@ function parseFaiss(c: Checker, o: Record<string, unknown>, sp: string, common: 
       probe.k = int(c, po.k, at(pp, 'k'), 1, 1000) ?? probe.k;
     }
   }
+  const include = faissGlobs(c, o.include, at(sp, 'include'));
+  const exclude = faissGlobs(c, o.exclude, at(sp, 'exclude'));
   if (c.problems.length > before || path === undefined) return undefined;
-  return { ...common, type: 'faiss', path, probe };
+  return {
+    ...common,
+    type: 'faiss',
+    path,
+    probe,
+    ...(include ? { include } : {}),
+    ...(exclude ? { exclude } : {}),
+  };
+}
+
+/** include/exclude of a FAISS folder: a glob or a list of globs, each checked (every problem reported). */
+function faissGlobs(c: Checker, v: unknown, p: string): string[] | undefined {
+  if (isAbsent(v)) return undefined;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length === 0) {
+    c.add(p, 'must be a glob or a non-empty list of globs relative to the folder, e.g. ["**/*.index", "shards/*.bin"]');
+    return undefined;
+  }
+  const out: string[] = [];
+  list.forEach((g: unknown, i) => {
+    const gp = Array.isArray(v) ? `${p}[${i}]` : p;
+    if (typeof g !== 'string') return c.add(gp, 'must be a glob string, e.g. "**/*.index"');
+    const problem = globProblem(g);
+    if (problem) return c.add(gp, `${JSON.stringify(g)} ${problem}`);
+    out.push(g);
+  });
+  return out.length === list.length ? out : undefined;
 }
 
 const COLLECTION = { hint: 'a Qdrant collection name: no "/", at most 255 characters' };

@@ -19,6 +19,8 @@ import {
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
 import { parseDr } from './parse-dr';
+import { parseObservability } from './parse-observability';
+import { parseRetentionSettings } from './parse-retention';
 import { parseSchedules } from './parse-schedules';
 import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
@@ -48,6 +50,7 @@ const TOP_KEYS = [
   'worker',
   'drill',
   'dr',
+  'observability',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -321,7 +324,8 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const profile = choice(c, o.profile, 'profile', PROFILES, 'a profile') ?? 'dev';
   const preset = PRESETS[profile];
   const targets = { ...preset.targets, ...parsePartialTargets(c, o.targets, 'targets') };
-  const retention = { ...preset.retention, ...parsePartialRetention(c, o.retention, 'retention') };
+  const retention = { ...preset.retention, ...parsePartialRetention(c, o.retention, 'retention', true) };
+  const retentionSettings = parseRetentionSettings(c, o.retention);
   if (!isAbsent(o.retention)) checkRetentionKeepsSomething(c, retention, 'retention');
   const temporal = parseTemporal(c, o.temporal);
   const repository = parseRepository(c, o.repository);
@@ -331,6 +335,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const worker = parseWorker(c, o.worker);
   const drill = parseDrill(c, o.drill, sources);
   const dr = parseDr(c, o.dr);
+  const observability = parseObservability(c, o.observability);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -341,11 +346,13 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     sources,
     targets,
     retention,
+    retentionSettings,
     backup,
     schedules,
     worker,
     drill,
     dr,
+    observability,
     warnings: c.warnings,
   });
 }

@@ -50,6 +50,18 @@ export interface Retention {
   readonly keepWeekly: number;
   readonly keepMonthly: number;
   readonly keepYearly: number;
+  /** Every point newer than this (ms) before the source's newest point, e.g. 30d. @default 0 (off) */
+  readonly keepWithin?: number;
+  /** Every point carrying one of these tags. @default [] */
+  readonly keepTags?: readonly string[];
+}
+
+/** Repository-wide retention settings (top-level `retention` only). */
+export interface RetentionSettings {
+  /** IANA zone in which retention's hours, days, weeks, months and years begin. @default 'UTC' */
+  readonly timezone: string;
+  /** Restore safety backups (tag `safety`): kept while younger than `keepWithin`, and the newest `keepLast`. @default { keepWithin: 7d, keepLast: 1 } */
+  readonly safety: { readonly keepWithin: number; readonly keepLast: number };
 }
 
 export interface TemporalTlsConfig {
@@ -165,6 +177,10 @@ export interface FaissSourceConfig extends SourceCommon {
   /** Absolute path of an index file, or of a directory of index files. */
   readonly path: string;
   readonly probe: FaissProbeOptions;
+  /** For a directory: globs of relative paths to back up (default: names ending .index or .faiss). */
+  readonly include?: readonly string[];
+  /** For a directory: globs of relative paths never backed up. */
+  readonly exclude?: readonly string[];
 }
 
 export interface QdrantSourceConfig extends SourceCommon {
@@ -283,6 +299,68 @@ export interface DrConfig {
   };
 }
 
+export const NOTIFICATION_KINDS = ['webhook', 'slack', 'pagerduty'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+/** What a notification can be about; `<operation>.failed` fire on failure, `.succeeded` only with `onSuccess`. */
+export const NOTIFICATION_EVENTS = [
+  'backup.failed',
+  'backup.succeeded',
+  'verify.failed',
+  'verify.succeeded',
+  'restore.failed',
+  'restore.succeeded',
+  'drill.failed',
+  'drill.succeeded',
+  'prune.failed',
+  'prune.succeeded',
+  'dr.phase',
+  'dr.failed',
+  'dr.succeeded',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+interface NotificationCommon {
+  /** Shown in logs and metrics. @default the kind */
+  readonly name: string;
+  /** Events delivered here. @default every event */
+  readonly events: readonly NotificationEvent[];
+  /** Also deliver `*.succeeded` events. @default false */
+  readonly onSuccess: boolean;
+}
+
+export type NotificationConfig =
+  | (NotificationCommon & {
+      readonly kind: 'webhook' | 'slack';
+      /** The webhook URL (it carries its token), by reference. */
+      readonly url: SecretRef;
+      /** Extra non-secret headers (webhook only). */
+      readonly headers?: Readonly<Record<string, string>>;
+    })
+  | (NotificationCommon & {
+      readonly kind: 'pagerduty';
+      /** Events API v2 integration (routing) key, by reference. */
+      readonly routingKey: SecretRef;
+      /** Override of https://events.pagerduty.com/v2/enqueue (tests, EU service region), by reference. */
+      readonly url?: SecretRef;
+    });
+
+export interface ObservabilityConfig {
+  /** Prometheus /metrics; `metrics: false` turns it off. @default { listen: '127.0.0.1:9464', temporalMetrics: true } */
+  readonly metrics?: {
+    readonly listen: string;
+    /** Also export the Temporal SDK's worker metrics (temporal_*) on the same endpoint. @default true */
+    readonly temporalMetrics: boolean;
+  };
+  /** OpenTelemetry traces over OTLP/HTTP; absent means tracing is off. */
+  readonly tracing?: {
+    /** Full traces URL (`/v1/traces` appended when only the collector's base URL is given). */
+    readonly otlpEndpoint: string;
+    /** @default 'lifeboat-worker' */
+    readonly serviceName: string;
+  };
+  readonly notifications: readonly NotificationConfig[];
+}
+
 export interface LifeboatConfig {
   /** Where the config came from (file path or '<inline>'), for messages. */
   readonly origin: string;
@@ -295,12 +373,16 @@ export interface LifeboatConfig {
   readonly targets: Targets;
   /** Effective global retention: `retention` over the profile's. */
   readonly retention: Retention;
+  /** `retention.timezone` and `retention.safety`; absent in hand-built configs (then the defaults apply). */
+  readonly retentionSettings?: RetentionSettings;
   readonly backup: BackupConfig;
   readonly schedules: SchedulesConfig;
   readonly worker: WorkerConfig;
   /** Restore drills: scratch targets and checks. */
   readonly drill: DrillConfig;
   readonly dr: DrConfig;
+  /** Metrics, traces and notifications (docs/observability.md). */
+  readonly observability: ObservabilityConfig;
   /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
   readonly warnings: readonly string[];
 }

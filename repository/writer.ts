@@ -16,6 +16,7 @@ import {
 import type { WriterLock } from './locks';
 import type { ArtifactMeta, WriteOptions, WriteResult } from './types';
 import { validateMeta } from './validate';
+import { startSpan } from '../lib/spans';
 
 /** Every chunk id in the repository, from a listing (the dedup set; ~100 bytes of memory per chunk). */
 async function loadChunkIds(ctx: RepoContext): Promise<Set<string>> {
@@ -157,6 +158,8 @@ export async function writeArtifact(
       });
     };
 
+    // Reading the source and chunking interleave (one loop), then the tail of uploads drains.
+    const chunkSpan = startSpan('chunk', { 'lifeboat.source': meta.source, 'lifeboat.artifact': meta.name });
     for await (const piece of input as AsyncIterable<unknown>) {
       abortIfNeeded();
       lock.check();
@@ -173,10 +176,15 @@ export async function writeArtifact(
     abortIfNeeded();
     chunker.finish(ready);
     for (const c of ready) await handle(c);
+    chunkSpan.setAttributes({ 'lifeboat.bytes': bytes, 'lifeboat.chunks': entries.length });
+    chunkSpan.end();
+    const uploadSpan = startSpan('upload', { 'lifeboat.source': meta.source, 'lifeboat.artifact': meta.name });
     await pool.drain();
     // Every chunk durable (and visible) before the index that names them.
     await Promise.all(durable);
     await ctx.backend.flush();
+    uploadSpan.setAttributes({ 'lifeboat.new_chunks': newChunks, 'lifeboat.new_bytes': newBytes });
+    uploadSpan.end();
     abortIfNeeded();
     lock.check();
 

@@ -15,10 +15,18 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { startTemporalDevServer } from './servers/temporal';
-import { startRedis, startRedisCluster } from './servers/redis';
+import {
+  REDIS_FLAVOURS,
+  redisBinary,
+  redisBinaryVersion,
+  startRedis,
+  startRedisCluster,
+  type RedisFlavour,
+} from './servers/redis';
 import { startMinio } from './servers/minio';
 import { startQdrantStandIn } from './servers/qdrant-standin';
-import type { TestEnv } from './harness/env';
+import { realQdrantBinary, startRealQdrant } from './servers/qdrant';
+import type { TestEnv, TestQdrantServer, TestRedisServer } from './harness/env';
 import { needsServers } from './harness/unit-files';
 
 /** The server-free files, with no server started: the quick loop while editing. */
@@ -69,15 +77,28 @@ async function main(): Promise<number> {
   const stops: (() => Promise<void>)[] = [];
   const started = Date.now();
   try {
-    const [temporal, redis, redisCluster, minio, qdrant] = await Promise.all([
+    const startFlavour = async (flavour: RedisFlavour): Promise<TestRedisServer> => {
+      const { product, version } = await redisBinaryVersion(redisBinary(flavour));
+      const srv = await startRedis(path.join(tmpDir, `redis-${flavour}`), { flavour });
+      stops.push(srv.stop);
+      return { flavour, name: `${product} ${version}`, version, url: srv.url, port: srv.port };
+    };
+    const qdrantBin = realQdrantBinary();
+    const [temporal, redisServers, redisCluster, minio, qdrant, realQdrant] = await Promise.all([
       startTemporalDevServer({ dbFile: path.join(tmpDir, 'temporal', 'temporal.db') }).then(
         (s) => (stops.push(s.stop), s),
       ),
-      startRedis(path.join(tmpDir, 'redis')).then((s) => (stops.push(s.stop), s)),
+      Promise.all(REDIS_FLAVOURS.map(startFlavour)),
       startRedisCluster(path.join(tmpDir, 'redis-cluster')).then((s) => (stops.push(s.stop), s)),
       startMinio(path.join(tmpDir, 'minio')).then((s) => (stops.push(s.stop), s)),
       startQdrantStandIn(path.join(tmpDir, 'qdrant')).then((s) => (stops.push(s.stop), s)),
+      qdrantBin
+        ? startRealQdrant(path.join(tmpDir, 'qdrant-real'), qdrantBin).then((s) => (stops.push(s.stop), s))
+        : undefined,
     ]);
+    const redis = redisServers[0];
+    const qdrantServers: TestQdrantServer[] = [{ name: 'Qdrant stand-in', url: qdrant.url, real: false }];
+    if (realQdrant) qdrantServers.push({ name: `Qdrant ${realQdrant.version}`, url: realQdrant.url, real: true });
     const env: TestEnv = {
       tmpDir,
       temporal: { address: temporal.address, namespace: temporal.namespace },
@@ -91,12 +112,18 @@ async function main(): Promise<number> {
         bucket: minio.bucket,
       },
       qdrant: { url: qdrant.url },
+      redisServers,
+      qdrantServers,
     };
     const envFile = path.join(tmpDir, 'env.json');
     writeFileSync(envFile, JSON.stringify(env, null, 2));
     console.log(
-      `# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, redis ${redis.url}, cluster ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}, qdrant stand-in ${qdrant.url}`,
+      `# servers ready in ${Date.now() - started} ms: temporal ${temporal.address}, ${redisServers.map((r) => `${r.name} ${r.url}`).join(', ')}, cluster (${redis.name}) ${redisCluster.seeds.map((s) => s.port).join(',')}, minio ${minio.endpoint}, ${qdrantServers.map((q) => `${q.name} ${q.url}`).join(', ')}`,
     );
+    if (!realQdrant)
+      console.log(
+        '# NOTE: no ../shared/qdrant beside the repository: the Qdrant tests run against the Qdrant stand-in ONLY, not a real Qdrant',
+      );
 
     const concurrency = process.env.LIFEBOAT_TEST_CONCURRENCY ?? '2';
     // --test-force-exit: a client left reconnecting by a failed test must not keep its file running until the timeout.

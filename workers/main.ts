@@ -2,6 +2,8 @@ import type { LifeboatConfig } from '../config';
 import { createActivities } from '../activities';
 import { createLifeboatWorker } from './worker';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
+import { RepositoryProvider } from '../activities/repository';
+import { startObservability } from '../observability';
 
 export interface RunWorkerOptions {
   /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM */
@@ -18,7 +20,10 @@ export interface RunWorkerOptions {
  */
 export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions = {}): Promise<void> {
   const { tls, apiKey } = await temporalConnectionOptions(config.temporal);
-  const activities = createActivities({ config });
+  const repositories = new RepositoryProvider(config);
+  const obs = await startObservability(config, () => repositories.get());
+  if (obs.metricsUrl) process.stderr.write(`lifeboat worker: metrics on ${obs.metricsUrl}\n`);
+  const activities = createActivities({ config, repositories });
   const { worker, connection } = await createLifeboatWorker({
     address: config.temporal.address,
     connection: { tls, apiKey: typeof apiKey === 'function' ? apiKey() : apiKey },
@@ -28,6 +33,8 @@ export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions =
     maxConcurrentActivities: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflows: config.worker.maxConcurrentWorkflows,
     preferBundle: opts.preferBundle,
+    activityInterceptors: obs.tracing?.activityInterceptors,
+    sinks: obs.tracing?.sinks,
   });
   const stop = () => worker.shutdown();
   let removeSignals = () => {};
@@ -42,6 +49,7 @@ export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions =
   } finally {
     removeSignals();
     await activities.closeActivities();
+    await obs.close();
     await connection.close();
   }
 }

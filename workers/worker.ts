@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   DefaultLogger,
+  type ActivityInterceptorsFactory,
+  type InjectedSinks,
   NativeConnection,
   Runtime,
   Worker,
@@ -9,6 +11,11 @@ import {
   type NativeConnectionOptions,
   type WorkerOptions,
 } from '@temporalio/worker';
+
+import { jsonLogLine, logFormat, redactForLog } from '../observability/logging';
+import { metricsActivityInterceptor } from '../observability/activity-interceptor';
+import { lifeboatMetrics } from '../observability/metrics';
+import { WORKFLOW_TRACING_MODULE } from '../observability/tracing';
 
 /** Where `npm run build` writes the prebundled workflow code (see workers/bundle.ts). */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
@@ -29,19 +36,47 @@ export interface LifeboatWorkerOptions {
   maxConcurrentWorkflows?: number;
   /** Use the prebundled workflow code when it exists. @default true */
   preferBundle?: boolean;
+  /** Extra activity interceptors (tracing); the metrics interceptor is always installed. */
+  activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Sinks for the workflow sandbox (the tracing exporter). */
+  sinks?: InjectedSinks<never>;
 }
 
 let runtimeInstalled = false;
+
+const NO_TRACING_SINKS = {
+  exporter: { export: { fn: () => undefined, callDuringReplay: false } },
+} as unknown as InjectedSinks<never>;
 
 /**
  * Installs the SDK runtime once per process with a log level from
  * LIFEBOAT_LOG_LEVEL (TRACE, DEBUG, INFO, WARN, ERROR). @default 'INFO'
  */
-export function installRuntime(defaultLevel: LogLevel = 'INFO'): void {
-  if (runtimeInstalled) return;
+export function installRuntime(
+  defaultLevel: LogLevel = 'INFO',
+  opts: { temporalMetricsAddress?: string } = {},
+): boolean {
+  if (runtimeInstalled) return false;
   runtimeInstalled = true;
   const level = (process.env.LIFEBOAT_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? defaultLevel;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  const logger =
+    logFormat() === 'json'
+      ? new DefaultLogger(level, (e) => process.stderr.write(jsonLogLine(e) + '\n'))
+      : new DefaultLogger(level, (e) => {
+          // The SDK's own format, with the same redaction as the JSON lines.
+          const meta = e.meta && Object.keys(e.meta).length ? ` ${JSON.stringify(redactForLog(e.meta))}` : '';
+          process.stderr.write(
+            `${new Date(Number(e.timestampNanos / 1_000_000n)).toISOString()} [${e.level}] ${e.message}${meta}\n`,
+          );
+        });
+  Runtime.install({
+    logger,
+    // The SDK's worker metrics (task queue and activity latency), re-served on Lifeboat's /metrics.
+    ...(opts.temporalMetricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.temporalMetricsAddress } } } }
+      : {}),
+  });
+  return true;
 }
 
 /**
@@ -64,6 +99,13 @@ export async function createLifeboatWorker(
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     ...workflowSource,
+    interceptors: {
+      activity: [...(opts.activityInterceptors ?? []), metricsActivityInterceptor(lifeboatMetrics())],
+      // Only used when bundling on the fly; workers/bundle.ts bundles it into the prebuilt code.
+      workflowModules: [WORKFLOW_TRACING_MODULE],
+    },
+    // The sandbox's tracing interceptors export through this sink; without tracing it drops the spans.
+    sinks: opts.sinks ?? NO_TRACING_SINKS,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflows ?? 20,
     // Let running activities finish their current step on SIGTERM before giving up.

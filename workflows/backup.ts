@@ -14,6 +14,7 @@ import { trackProgress } from './progress';
 import { mapLimit } from './limit';
 import { SA } from './search-attributes';
 import { surfaceFailure } from './failures';
+import { reportOutcome } from './report';
 
 const short = proxyActivities<LifeboatActivities>({
   startToCloseTimeout: '2 minutes',
@@ -42,9 +43,23 @@ const fmtBytes = (n: number) =>
  */
 export async function backupWorkflow(input: BackupInput = {}): Promise<BackupResult> {
   try {
-    return await backup(input);
+    const result = await backup(input);
+    await reportOutcome({
+      operation: 'backup',
+      sources: result.sources.map((s) => s.source),
+      summary: `backup ${result.recoveryPointId} of ${result.sources.map((s) => s.source).join(', ')} succeeded`,
+      details: { recoveryPointId: result.recoveryPointId, bytes: result.bytes, newBytes: result.newBytes },
+    });
+    return result;
   } catch (e) {
-    throw surfaceFailure(e);
+    const failure = surfaceFailure(e);
+    await reportOutcome({
+      operation: 'backup',
+      error: failure,
+      sources: input.sources,
+      summary: `backup of ${input.sources?.join(', ') || 'every source'} failed: ${failure instanceof Error ? failure.message : String(failure)}`,
+    });
+    throw failure;
   }
 }
 
@@ -103,11 +118,19 @@ async function backupHeld(
   if (verify !== 'none') {
     t.phase(`verifying (${verify})`);
     const report = await long.verifyRecoveryPoint({ id, readData: verify === 'read-data' });
-    if (!report.ok)
+    if (!report.ok) {
+      await reportOutcome({
+        operation: 'verify',
+        outcome: 'failure',
+        sources: plan.sources.map((s) => s.name),
+        summary: `recovery point ${id} failed verification right after the backup: ${report.problems.slice(0, 3).join('; ')}`,
+        details: { recoveryPointId: id },
+      });
       throw ApplicationFailure.nonRetryable(
         `recovery point ${id} failed verification: ${report.problems.slice(0, 5).join('; ')}; run 'lifeboat verify ${id} --read-data' for the full report`,
         ErrorCode.VERIFICATION_FAILED,
       );
+    }
   }
 
   const sources: SourceBackupResult[] = outputs.map((o) => o.summary);

@@ -3,6 +3,7 @@ import type { LifeboatActivities } from '../activities/types';
 import { trackProgress } from './progress';
 import { SA } from './search-attributes';
 import { surfaceFailure } from './failures';
+import { reportOutcome } from './report';
 
 export interface VerifyInput {
   /** Recovery point id (or unique prefix); absent: the whole repository. */
@@ -34,8 +35,22 @@ export async function verifyWorkflow(input: VerifyInput = {}): Promise<VerifyRes
     id: input.recoveryPointId,
     readData: input.readData ?? false,
     subsetPercent: input.subsetPercent,
-  }).catch((e: unknown) => {
-    throw surfaceFailure(e);
+  }).catch(async (e: unknown) => {
+    const failure = surfaceFailure(e);
+    await reportOutcome({
+      operation: 'verify',
+      error: failure,
+      summary: `verify of ${input.recoveryPointId ?? 'the repository'} could not run: ${failure instanceof Error ? failure.message : String(failure)}`,
+    });
+    throw failure;
+  });
+  await reportOutcome({
+    operation: 'verify',
+    outcome: report.ok ? 'success' : 'failure',
+    summary: report.ok
+      ? `verify of ${input.recoveryPointId ?? 'the repository'} passed (${report.checkedObjects} objects)`
+      : `verify of ${input.recoveryPointId ?? 'the repository'} found ${report.problems.length} problems: ${report.problems.slice(0, 3).join('; ')}`,
+    details: { recoveryPointId: input.recoveryPointId, readData: input.readData ?? false },
   });
   t.phase(report.ok ? 'ok' : 'problems found');
   setCurrentDetails(

@@ -10,10 +10,22 @@ import {
   FaissInvalidPathError,
 } from './errors';
 import { HashingTransform, READ_CHUNK } from './hashing';
-import { openIndexFile } from './header';
+import { BINARY_PROBE_SKIP } from './fourcc';
+import { globMatcher } from '../../lib/glob';
+import { openIndexFile, opaqueHeader } from './header';
 import { runFaissProbes } from './probe-runner';
 import { inspectOpenFile } from './structure';
-import type { FaissBackupInfo, FaissBackupOptions, FaissDirectoryEntry, FaissProbes } from './types';
+import type { FaissBackupInfo, FaissBackupOptions, FaissDirectoryEntry, FaissInspection, FaissProbes } from './types';
+
+/** Options only a directory backup sets for its files. */
+interface FileBackupOptions extends FaissBackupOptions, StreamOptions {
+  /**
+   * Back up a file whose type code is unknown as opaque bytes (size and
+   * sha256, with a warning) instead of refusing it: inside a folder, one
+   * file of a type Lifeboat does not know must not fail the whole backup.
+   */
+  opaqueUnknown?: boolean;
+}
 
 /** Files Lifeboat itself leaves beside a target during a restore (temp, kept previous, journal). */
 export const LIFEBOAT_FILE_MARK = '.lifeboat-';
@@ -48,21 +60,38 @@ export async function backupFaiss(
  */
 export async function backupFaissFile(
   file: string,
-  opts: FaissBackupOptions & StreamOptions = {},
+  opts: FileBackupOptions = {},
 ): Promise<BackupStream<FaissBackupInfo>> {
   const { signal, onProgress } = opts;
   if (signal?.aborted) throw new FaissCancelledError(file, { cause: signal.reason });
   const fh = await openIndexFile(file);
   let before: Stats;
-  let inspection;
+  let inspection: FaissInspection;
   try {
     before = await fh.stat();
-    inspection = await inspectOpenFile(fh, file);
+    inspection = await inspectOpenFile(fh, file).catch(async (e: unknown) => {
+      // Only the file's own (outermost) type code unknown: a known type with damage inside is still refused.
+      if (!opts.opaqueUnknown || !(e instanceof FaissCorruptFileError) || e.kind !== 'unknown-type' || e.offset !== 0)
+        throw e;
+      const first = Buffer.alloc(4);
+      await fh.read(first, 0, 4, 0);
+      const warning = `${file}: type code ${JSON.stringify(first.toString('latin1'))} (bytes ${first.toString('hex')}) is not a FAISS index type Lifeboat knows; backed up as opaque bytes (size and sha256 checked, no header, layout or probe checks)`;
+      return {
+        header: opaqueHeader(first, warning),
+        size: before.size,
+        structure: { checked: false, chain: [], uncheckedReason: warning },
+      };
+    });
   } catch (e) {
     await fh.close();
     throw e;
   }
   const { header, structure, size } = inspection;
+  const probeSkip = header.opaque
+    ? 'opaque file of unknown type: not loaded'
+    : header.binary
+      ? BINARY_PROBE_SKIP
+      : undefined;
 
   const hasher = new HashingTransform((bytes) => onProgress?.({ bytes, totalBytes: size, totalItems: header.ntotal }));
   const source = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: true });
@@ -86,7 +115,10 @@ export async function backupFaissFile(
     });
   });
   const alive = () => onProgress?.({ bytes: hasher.bytes, totalBytes: size, totalItems: header.ntotal });
-  const probes = runFaissProbes(file, { ...opts, size, signal, onAlive: alive }).catch((e: unknown) => {
+  const probing: Promise<FaissProbes> = probeSkip
+    ? Promise.resolve({ status: 'skipped', reason: probeSkip })
+    : runFaissProbes(file, { ...opts, size, signal, onAlive: alive });
+  const probes = probing.catch((e: unknown) => {
     // Fail the stream too, so the caller's upload stops instead of committing a backup without its facts.
     if (!hasher.destroyed) hasher.destroy(e as Error);
     throw e;
@@ -113,6 +145,9 @@ export async function backupFaissFile(
         probes: p,
         mtime: before.mtime.toISOString(),
         mode: before.mode & 0o7777,
+        uid: before.uid,
+        gid: before.gid,
+        ...(header.opaque ? { warning: header.opaque.warning } : {}),
       };
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -144,9 +179,13 @@ export function checkProbesAgainstHeader(file: string, p: FaissProbes, d: number
  */
 export async function listFaissFiles(
   dir: string,
-  opts: Pick<FaissBackupOptions, 'extensions'> = {},
+  opts: Pick<FaissBackupOptions, 'extensions' | 'include' | 'exclude'> = {},
 ): Promise<string[]> {
   const exts = opts.extensions ?? DEFAULT_EXTENSIONS;
+  const include = opts.include?.length ? globMatcher(opts.include) : undefined;
+  const exclude = opts.exclude?.length ? globMatcher(opts.exclude) : undefined;
+  const wanted = (r: string, name: string) =>
+    (include ? include(r) : exts.some((x) => name.endsWith(x))) && !exclude?.(r);
   const st = await statOrNotFound(dir);
   if (!st.isDirectory()) throw new FaissInvalidPathError(dir, 'is not a directory');
   const out: string[] = [];
@@ -156,15 +195,17 @@ export async function listFaissFiles(
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.name.includes(LIFEBOAT_FILE_MARK)) continue;
       if (e.isDirectory()) await walk(r);
-      else if (e.isFile() && exts.some((x) => e.name.endsWith(x))) out.push(r);
+      else if (e.isFile() && wanted(r, e.name)) out.push(r);
     }
   };
   await walk('');
-  if (out.length === 0)
+  if (out.length === 0) {
+    const which = include ? `matching include ${opts.include!.join(', ')}` : `names ending with ${exts.join(', ')}`;
     throw new FaissInvalidPathError(
       dir,
-      `holds no index files (names ending with ${exts.join(', ')}); set extensions if yours are named otherwise`,
+      `holds no index files (${which}${exclude ? `, minus exclude ${opts.exclude!.join(', ')}` : ''}); set include (globs such as "**/*.bin") in the source config if yours are named otherwise`,
     );
+  }
   return out.sort();
 }
 
@@ -177,7 +218,10 @@ export async function* backupFaissDirectory(
   opts: FaissBackupOptions & StreamOptions = {},
 ): AsyncGenerator<FaissDirectoryEntry<BackupStream<FaissBackupInfo>>> {
   for (const relativePath of await listFaissFiles(dir, opts)) {
-    yield { relativePath, backup: await backupFaissFile(path.join(dir, ...relativePath.split('/')), opts) };
+    yield {
+      relativePath,
+      backup: await backupFaissFile(path.join(dir, ...relativePath.split('/')), { ...opts, opaqueUnknown: true }),
+    };
   }
 }
 

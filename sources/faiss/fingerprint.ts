@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { StreamOptions } from '../types';
 import { listFaissFiles } from './backup';
-import { FaissFileNotFoundError } from './errors';
+import { FaissCorruptFileError, FaissFileNotFoundError } from './errors';
 import { hashFile } from './hashing';
 import { readFaissHeader } from './header';
 import type { FaissBackupInfo, FaissBackupOptions, FaissFileFingerprint, FaissFingerprint } from './types';
@@ -18,7 +18,7 @@ export const SINGLE_FILE_KEY = '.';
  */
 export async function fingerprintFaiss(
   target: string,
-  opts: Pick<FaissBackupOptions, 'extensions'> & Pick<StreamOptions, 'signal'> = {},
+  opts: Pick<FaissBackupOptions, 'extensions' | 'include' | 'exclude'> & Pick<StreamOptions, 'signal'> = {},
 ): Promise<FaissFingerprint> {
   let st;
   try {
@@ -55,7 +55,12 @@ export function faissFingerprintFromBackup(
 }
 
 async function fileFingerprint(file: string, signal?: AbortSignal): Promise<FaissFileFingerprint> {
-  const header = await readFaissHeader(file);
+  // A file of unknown type (backed up as opaque bytes) is fingerprinted by its bytes alone.
+  const header = await readFaissHeader(file).catch((e: unknown) => {
+    if (e instanceof FaissCorruptFileError && e.kind === 'unknown-type' && e.offset === 0)
+      return { ntotal: 0, d: 0, fourcc: '' };
+    throw e;
+  });
   const { size, sha256 } = await hashFile(file, signal);
   return { size, sha256, ntotal: header.ntotal, d: header.d, fourcc: header.fourcc };
 }

@@ -2,8 +2,7 @@
  * The fourccs faiss's read_index (faiss/impl/index_read.cpp) accepts for float
  * indexes, with the class each one stands for. A file whose first four bytes
  * are not one of these is not a FAISS index that faiss-node could load.
- * Binary indexes ("IBxF", ...) are read by read_index_binary, which
- * faiss-node does not expose, so they are deliberately not listed.
+ * Binary indexes are listed apart in FAISS_BINARY_INDEX_TYPES.
  */
 export const FAISS_INDEX_TYPES: Readonly<Record<string, string>> = {
   IxF2: 'IndexFlatL2',
@@ -69,6 +68,28 @@ export const FAISS_INDEX_TYPES: Readonly<Record<string, string>> = {
   Ixrq: 'IndexRaBitQ',
   Iwrq: 'IndexIVFRaBitQ',
 };
+
+/**
+ * The fourccs faiss's write_index_binary (faiss/impl/index_write.cpp, 1.7.3)
+ * writes. Their header differs from the float one (write_index_binary_header:
+ * d in bits, code_size, ntotal, is_trained, metric_type) and they are read by
+ * read_index_binary, which faiss-node does not expose: Lifeboat checks their
+ * header (and the whole layout of IBxF) but cannot run probe queries on them.
+ */
+export const FAISS_BINARY_INDEX_TYPES: Readonly<Record<string, string>> = {
+  IBxF: 'IndexBinaryFlat',
+  IBwF: 'IndexBinaryIVF',
+  IBFf: 'IndexBinaryFromFloat',
+  IBHf: 'IndexBinaryHNSW',
+  IBMp: 'IndexBinaryIDMap',
+  IBM2: 'IndexBinaryIDMap2',
+  IBHh: 'IndexBinaryHash',
+  IBHm: 'IndexBinaryMultiHash',
+};
+
+/** Why a binary index gets no probe queries (recorded as the probes' skip reason). */
+export const BINARY_PROBE_SKIP =
+  'binary index: faiss-node exposes no read_index_binary, so Lifeboat checks its bytes and header but runs no probe queries';
 
 /**
  * IndexLattice writes d, nsq, scale_nbit and r2 (4 × int32) before the

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { FaissCorruptFileError, FaissFileNotFoundError, FaissInvalidPathError } from './errors';
 import { FileCursor } from './file-cursor';
-import { FAISS_INDEX_TYPES, HEADER_PREFIX_BYTES } from './fourcc';
+import { FAISS_BINARY_INDEX_TYPES, FAISS_INDEX_TYPES, HEADER_PREFIX_BYTES } from './fourcc';
 import { FAISS_METRICS, type FaissHeader, type FaissMetricName } from './types';
 
 /** faiss writes these two int64 placeholders in every header, always 1 << 20. */
@@ -26,6 +26,7 @@ export async function parseHeader(cur: FileCursor, role = 'index'): Promise<Fais
     );
   }
   const fourcc = await cur.fourcc(`${role} type code`);
+  if (FAISS_BINARY_INDEX_TYPES[fourcc]) return parseBinaryHeader(cur, fourcc, role, at);
   const indexType = FAISS_INDEX_TYPES[fourcc];
   if (!indexType) {
     throw new FaissCorruptFileError(
@@ -58,6 +59,67 @@ export async function parseHeader(cur: FileCursor, role = 'index'): Promise<Fais
   const header: FaissHeader = { fourcc, indexType, d, ntotal, isTrained: trained === 1, metricType, metric };
   if (metricType > 1) header.metricArg = await cur.f32(`${fourcc} metric_arg`);
   return header;
+}
+
+/**
+ * The header of a binary index, after its fourcc (index_write.cpp,
+ * `write_index_binary_header`): d int32 (bits), code_size int32,
+ * ntotal int64, is_trained uint8, metric_type int32.
+ */
+async function parseBinaryHeader(cur: FileCursor, fourcc: string, role: string, at: number): Promise<FaissHeader> {
+  const d = await cur.i32(`${fourcc} dimension`);
+  const codeSize = await cur.i32(`${fourcc} code_size`);
+  const ntotal = await cur.u64(`${fourcc} ntotal`);
+  const trained = await cur.u8(`${fourcc} is_trained`);
+  const metricType = await cur.i32(`${fourcc} metric_type`);
+  if (d <= 0 || d > MAX_DIMENSION || d % 8 !== 0)
+    throw new FaissCorruptFileError(
+      cur.path,
+      'inconsistent',
+      `${role} ${fourcc} has dimension ${d} bits (must be a positive multiple of 8)`,
+      at,
+    );
+  if (codeSize !== d / 8)
+    throw new FaissCorruptFileError(
+      cur.path,
+      'inconsistent',
+      `${role} ${fourcc} has code size ${codeSize} bytes for ${d} bits (expected ${d / 8})`,
+      at,
+    );
+  if (trained > 1)
+    throw new FaissCorruptFileError(cur.path, 'inconsistent', `${role} ${fourcc} header has damaged fixed fields`, at);
+  const metric = (FAISS_METRICS as Record<number, FaissMetricName>)[metricType];
+  if (!metric)
+    throw new FaissCorruptFileError(
+      cur.path,
+      'inconsistent',
+      `${role} ${fourcc} has unknown metric type ${metricType}`,
+      at,
+    );
+  return {
+    fourcc,
+    indexType: FAISS_BINARY_INDEX_TYPES[fourcc] ?? fourcc,
+    d,
+    ntotal,
+    isTrained: trained === 1,
+    metricType,
+    metric,
+    binary: { codeSize },
+  };
+}
+
+/** The header recorded for a file of unknown type, backed up as opaque bytes. */
+export function opaqueHeader(firstBytes: Buffer, warning: string): FaissHeader {
+  return {
+    fourcc: firstBytes.subarray(0, 4).toString('latin1'),
+    indexType: 'unknown',
+    d: 0,
+    ntotal: 0,
+    isTrained: false,
+    metricType: -1,
+    metric: 'unknown',
+    opaque: { warning },
+  };
 }
 
 /**

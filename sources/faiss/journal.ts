@@ -46,7 +46,7 @@ export function restorePaths(targetPath: string, restoreId: string): RestorePath
 /** What a restore found, kept in the journal so a retried restore can return the same handle. */
 export type JournalResult = Pick<
   FaissRestoreHandle,
-  'size' | 'sha256' | 'header' | 'structure' | 'probes' | 'probeComparison'
+  'size' | 'sha256' | 'header' | 'structure' | 'probes' | 'probeComparison' | 'ownerNotSet'
 > & {
   /** Inode of the kept previous file, to recognise a rollback that already happened. */
   prevIno?: number;

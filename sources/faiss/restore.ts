@@ -16,6 +16,7 @@ import {
   FaissRestorePendingError,
   FaissTargetError,
 } from './errors';
+import { BINARY_PROBE_SKIP } from './fourcc';
 import { HashingTransform } from './hashing';
 import { headerDifferences, readFaissHeader } from './header';
 import {
@@ -35,7 +36,7 @@ import {
 import { probeOptions, runFaissProbes } from './probe-runner';
 import { confirmFaissRestore, discardUnswapped, rollbackFaissRestore } from './restore-finish';
 import { inspectFaissFile } from './structure';
-import type { FaissExpected, FaissRestoreHandle, FaissRestoreOptions } from './types';
+import type { FaissExpected, FaissProbes, FaissRestoreHandle, FaissRestoreOptions } from './types';
 
 /**
  * Restores one index file from `stream` (bytes read back from the
@@ -117,7 +118,7 @@ export async function restoreFaiss(
     // Journal first: a worker killed mid-write leaves a record of its temp file, not an orphan.
     await writeJournal(p, journal);
     await rm(p.tmp, { force: true });
-    await writeTemp(stream, p, opts.expected, mode, signal, onProgress);
+    const ownerNotSet = await writeTemp(stream, p, opts.expected, mode, signal, onProgress);
     const result = await verifyTemp(p, opts, signal, () =>
       onProgress?.({
         bytes: opts.expected.size,
@@ -126,6 +127,7 @@ export async function restoreFaiss(
       }),
     );
     if (signal?.aborted) throw new FaissCancelledError(p.target, { cause: signal.reason });
+    if (ownerNotSet) result.ownerNotSet = ownerNotSet;
 
     journal.state = 'prepared';
     journal.result = result;
@@ -220,7 +222,8 @@ async function writeTemp(
   mode: number,
   signal: AbortSignal | undefined,
   onProgress: StreamOptions['onProgress'],
-): Promise<void> {
+): Promise<string | undefined> {
+  let ownerNotSet: string | undefined;
   const hasher = new HashingTransform(
     (bytes) => onProgress?.({ bytes, totalBytes: expected.size, totalItems: expected.header.ntotal }),
     {
@@ -243,6 +246,7 @@ async function writeTemp(
       { signal },
     );
     await fh.chmod(mode);
+    ownerNotSet = await giveOwner(fh, expected, p.target);
     await fh.sync();
   } catch (e) {
     if (signal?.aborted) throw new FaissCancelledError(p.target, { cause: signal.reason });
@@ -253,6 +257,36 @@ async function writeTemp(
   if (hasher.bytes !== expected.size) throw new FaissIntegrityError(p.target, 'size', expected.size, hasher.bytes);
   const sha256 = hasher.digest();
   if (sha256 !== expected.sha256) throw new FaissIntegrityError(p.target, 'sha256', expected.sha256, sha256);
+  return ownerNotSet;
+}
+
+/**
+ * Gives the temp file the backed-up owner. Only root may chown to another
+ * user, so elsewhere the file keeps the worker's owner and the reason is
+ * returned, for the restore to report (the mode is always given back).
+ */
+async function giveOwner(
+  fh: Awaited<ReturnType<typeof open>>,
+  expected: FaissExpected,
+  target: string,
+): Promise<string | undefined> {
+  if (expected.uid === undefined || expected.gid === undefined) return undefined;
+  const st = await fh.stat();
+  if (st.uid === expected.uid && st.gid === expected.gid) return undefined;
+  if (process.getuid?.() === 0) {
+    await fh.chown(expected.uid, expected.gid);
+    return undefined;
+  }
+  try {
+    // A non-root owner may still hand the file to one of its own groups.
+    if (st.uid === expected.uid) {
+      await fh.chown(expected.uid, expected.gid);
+      return undefined;
+    }
+  } catch {
+    // fall through to the report
+  }
+  return `${target} was owned by uid ${expected.uid} gid ${expected.gid} at backup; the worker (uid ${process.getuid?.()}) is not root and cannot chown, so it is owned by uid ${st.uid} gid ${st.gid}: chown it by hand or run the worker as root`;
 }
 
 /** The written temp file must be the backed-up index, structurally sound, and loadable by faiss with the same answers. */
@@ -263,6 +297,16 @@ async function verifyTemp(
   onAlive: () => void,
 ): Promise<JournalResult> {
   const x = opts.expected;
+  if (x.header.opaque) {
+    // An opaque file (unknown type) is only what size and sha256 (checked while writing) say it is.
+    return {
+      size: x.size,
+      sha256: x.sha256,
+      header: x.header,
+      structure: { checked: false, chain: [], uncheckedReason: x.header.opaque.warning },
+      probes: { status: 'skipped', reason: 'opaque file of unknown type: not loaded' },
+    };
+  }
   let inspection;
   try {
     inspection = await inspectFaissFile(p.tmp);
@@ -274,7 +318,9 @@ async function verifyTemp(
   }
   const diffs = headerDifferences(x.header, inspection.header);
   if (diffs.length) throw new FaissIntegrityError(p.target, 'header', x.header, inspection.header);
-  const probes = await runFaissProbes(p.tmp, { ...opts, size: inspection.size, signal, onAlive });
+  const probes: FaissProbes = inspection.header.binary
+    ? { status: 'skipped', reason: BINARY_PROBE_SKIP }
+    : await runFaissProbes(p.tmp, { ...opts, size: inspection.size, signal, onAlive });
   checkProbesAgainstHeader(p.target, probes, inspection.header.d, inspection.header.ntotal);
   const probeComparison = x.probes
     ? compareProbes(x.probes, probes, opts.probeEpsilon ?? DEFAULT_PROBE_EPSILON)
@@ -317,6 +363,7 @@ function handleFrom(p: RestorePaths, j: StoredJournal): FaissRestoreHandle {
     structure: r.structure,
     probes: r.probes,
     ...(r.probeComparison ? { probeComparison: r.probeComparison } : {}),
+    ...(r.ownerNotSet ? { ownerNotSet: r.ownerNotSet } : {}),
     confirm: () => confirmFaissRestore(p.target, j.restoreId),
     rollback: () => rollbackFaissRestore(p.target, j.restoreId),
   };

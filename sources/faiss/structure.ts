@@ -94,6 +94,15 @@ class Walker {
     const h = await parseHeader(cur, role);
     this.chain.push(h.fourcc);
     const f = h.fourcc;
+    if (h.binary) {
+      if (f === 'IBxF') {
+        // write_index_binary IBxF: header, then WRITEVECTOR(xb) of ntotal × code_size bytes.
+        await this.vector(1, 'IBxF codes', h.ntotal * h.binary.codeSize);
+      } else {
+        this.unchecked = `the layout of ${h.indexType} (${f}) is not walked by Lifeboat; only its binary header was checked`;
+      }
+      return h;
+    }
     if (f === 'IxF2' || f === 'IxFI' || f === 'IxFl') {
       // WRITEXBVECTOR: the count is in float units (codes.size() / 4).
       await this.vector(4, `${f} vectors`, h.ntotal * h.d);

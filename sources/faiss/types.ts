@@ -31,9 +31,20 @@ export interface FaissHeader {
   ntotal: number;
   isTrained: boolean;
   metricType: number;
-  metric: FaissMetricName;
+  /** 'unknown' only for an opaque file. */
+  metric: FaissMetricName | 'unknown';
   /** Only stored by faiss when metricType > 1 (e.g. p of Lp). */
   metricArg?: number;
+  /**
+   * Set for binary indexes (fourcc in FAISS_BINARY_INDEX_TYPES): `d` is then
+   * the dimension in bits and each vector takes `codeSize` bytes (d / 8).
+   */
+  binary?: { codeSize: number };
+  /**
+   * Set for a file whose type code Lifeboat does not know: it was backed up
+   * as opaque bytes (size and sha256 only; d and ntotal are 0) with this warning.
+   */
+  opaque?: { warning: string };
 }
 
 /** Result of walking the whole file layout (not just the header). */
@@ -119,6 +130,14 @@ export interface FaissBackupOptions extends FaissProbeOptions {
    * @default [".index", ".faiss"]
    */
   extensions?: string[];
+  /**
+   * For a directory: globs on the "/"-separated relative path (`*` within a
+   * name, `**` across folders, `?` one character). When given, a file is
+   * backed up if it matches one of them (extensions are then not used).
+   */
+  include?: string[];
+  /** For a directory: globs of files never backed up, even when included. */
+  exclude?: string[];
 }
 
 /** What a backup of one file records (goes into the artifact's metadata). */
@@ -132,6 +151,11 @@ export interface FaissBackupInfo {
   mtime: string;
   /** File mode bits (e.g. 0o644), applied again on restore. */
   mode: number;
+  /** Owner of the file when it was read; given back on restore when the worker runs as root. */
+  uid?: number;
+  gid?: number;
+  /** Set when the file was backed up as opaque bytes (unknown type code): the warning to show. */
+  warning?: string;
 }
 
 /** What a restore checks the written bytes against (from FaissBackupInfo). */
@@ -143,6 +167,12 @@ export interface FaissExpected {
   probes?: FaissProbes;
   /** File mode to give the restored file. @default the replaced file's mode, else 0o600 */
   mode?: number;
+  /**
+   * Owner to give the restored file. Set only when the worker runs as root
+   * (chown needs it); otherwise the handle's `ownerNotSet` says why not.
+   */
+  uid?: number;
+  gid?: number;
 }
 
 export interface FaissRestoreOptions extends FaissProbeOptions {
@@ -216,6 +246,8 @@ export interface FaissRestoreHandle {
   probes: FaissProbes;
   /** Comparison with expected.probes; undefined when either side was skipped or none was given. */
   probeComparison?: FaissProbeComparison;
+  /** Why the backed-up owner (expected.uid/gid) could not be given to the restored file, when it could not. */
+  ownerNotSet?: string;
   /** Deletes the kept previous file. Idempotent. */
   confirm(): Promise<FaissRestoreOutcome>;
   /** Puts the previous file back (or removes the restored file when there was none). Idempotent. */

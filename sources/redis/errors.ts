@@ -132,11 +132,12 @@ export class RedisIncompatibleDumpError extends RedisSourceError {
   constructor(
     readonly key: string,
     readonly payloadRdbVersion: number,
-    readonly targetVersion: string,
+    /** `Redis 7.0.15`, `Valkey 8.1.8`. */
+    readonly targetServer: string,
     readonly address: string,
   ) {
     super(
-      `Redis ${targetVersion} at ${address} cannot read key ${key}: its DUMP payload is RDB format v${payloadRdbVersion}, written by a newer Redis — restore into Redis at least as new as the backup's source`,
+      `${targetServer} at ${address} cannot read key ${key}: its DUMP payload is RDB format v${payloadRdbVersion}, written by a newer server — restore into a server at least as new as the backup's source`,
       'REDIS_INCOMPATIBLE_DUMP',
     );
   }

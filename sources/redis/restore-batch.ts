@@ -119,7 +119,7 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
     for (let c = 0; c < replies.length && !failure; c++) {
       const r = replies[c];
       const e = entries[s.first[c]];
-      if (r instanceof ReplyError) failure = restoreFailure(ctx, node.address, node.version, e, r.message);
+      if (r instanceof ReplyError) failure = restoreFailure(ctx, node.address, node.server, e, r.message);
       else if (r === null && s.kinds[c] === Cmd.setnx)
         failure = new RedisBusyKeyError(printableKey(e.key), ctx.db, node.address);
     }
@@ -127,7 +127,7 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
   if (failure) throw failure;
 }
 
-function restoreFailure(ctx: BatchContext, address: string, version: string, e: RestoreEntry, reply: string): Error {
+function restoreFailure(ctx: BatchContext, address: string, server: string, e: RestoreEntry, reply: string): Error {
   const key = printableKey(e.key);
   if (reply.startsWith('BUSYKEY')) return new RedisBusyKeyError(key, ctx.db, address);
   if (/^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(reply)) {
@@ -139,7 +139,7 @@ function restoreFailure(ctx: BatchContext, address: string, version: string, e: 
   }
   if (e.dump && /payload version or checksum/i.test(reply)) {
     const t = dumpTrailer(e.value);
-    if (t?.checksumOk) return new RedisIncompatibleDumpError(key, t.rdbVersion, version, address);
+    if (t?.checksumOk) return new RedisIncompatibleDumpError(key, t.rdbVersion, server, address);
     return new RedisBackupFormatError(e.offset, `the DUMP payload of key ${key} fails its checksum (corrupt backup)`);
   }
   return new RedisRestoreRejectedError(key, ctx.db, address, reply);

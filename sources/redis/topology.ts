@@ -9,8 +9,10 @@ import type { RedisConnectionOptions } from './types';
 export interface RedisNode {
   readonly address: string;
   readonly wire: RedisWire;
-  /** `redis_version` from INFO server. */
+  /** `redis_version` from INFO server (Valkey reports the Redis version it is compatible with, 7.2.4). */
   readonly version: string;
+  /** For messages: `Redis 8.2.3`, `Valkey 8.1.8`. */
+  readonly server: string;
 }
 
 /**
@@ -116,10 +118,16 @@ export function versionNumber(v: string): number {
   return a * 10000 + b * 100 + c;
 }
 
-async function serverVersion(wire: RedisWire): Promise<{ version: string; clusterEnabled: boolean }> {
+async function serverVersion(wire: RedisWire): Promise<{ version: string; server: string; clusterEnabled: boolean }> {
   const info = parseInfo(String(await wire.call('INFO', 'server')));
   const cl = parseInfo(String(await wire.call('INFO', 'cluster')));
-  return { version: info.get('redis_version') ?? '0.0.0', clusterEnabled: cl.get('cluster_enabled') === '1' };
+  const version = info.get('redis_version') ?? '0.0.0';
+  const valkey = info.get('valkey_version');
+  return {
+    version,
+    server: valkey ? `Valkey ${valkey}` : `Redis ${version}`,
+    clusterEnabled: cl.get('cluster_enabled') === '1',
+  };
 }
 
 /** Connects to the server, or to every master of the cluster, and learns versions and slot ownership. */
@@ -132,7 +140,7 @@ export async function openTopology(o: RedisConnectionOptions, signal?: AbortSign
       const { host, port } = r.seeds[0];
       const wire = await RedisWire.connect({ ...r.params, host, port, signal });
       opened.push(wire);
-      const { version, clusterEnabled } = await serverVersion(wire);
+      const { version, server, clusterEnabled } = await serverVersion(wire);
       if (clusterEnabled) {
         throw new RedisOptionsError(
           'url',
@@ -141,7 +149,7 @@ export async function openTopology(o: RedisConnectionOptions, signal?: AbortSign
       }
       return {
         cluster: false,
-        nodes: [{ address: wire.address, wire, version }],
+        nodes: [{ address: wire.address, wire, version, server }],
         slotNode: new Uint16Array(SLOTS),
         address: wire.address,
         version,
@@ -201,8 +209,8 @@ export async function openTopology(o: RedisConnectionOptions, signal?: AbortSign
         wire = await RedisWire.connect({ ...r.params, host: a.host, port: a.port, signal });
         opened.push(wire);
       }
-      const { version } = await serverVersion(wire);
-      nodes.push({ address: addr, wire, version });
+      const { version, server } = await serverVersion(wire);
+      nodes.push({ address: addr, wire, version, server });
     }
     if (!nodes.some((n) => n.wire === seed)) seed.close();
     const version = nodes.map((n) => n.version).sort((x, y) => versionNumber(x) - versionNumber(y))[0] ?? '0.0.0';

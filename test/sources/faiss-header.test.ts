@@ -116,8 +116,9 @@ describe('FAISS header: damaged files are rejected, naming the file', () => {
     );
     const flat = readFileSync(fixtures[0].file);
     const bin = Buffer.from(flat);
-    bin.write('IBxF', 0, 'latin1'); // a binary index: faiss-node cannot read those
-    await rejectsCorrupt(write('binary.index', bin), 'unknown-type', /"IBxF"/);
+    // A float index's bytes under a binary type code: read as a binary header (issue 8), whose code size then contradicts d.
+    bin.write('IBxF', 0, 'latin1');
+    await rejectsCorrupt(write('binary.index', bin), 'inconsistent', /IBxF has code size \d+ bytes for 16 bits/);
   });
 
   test('damaged fixed header fields, dimension and metric', async () => {

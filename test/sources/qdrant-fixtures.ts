@@ -18,13 +18,19 @@ export interface QdrantFixture {
   stop(): Promise<void>;
 }
 
-export async function startFixture(prefix: string): Promise<QdrantFixture> {
+/** `url`: a Qdrant of this run (see forEachQdrantServer); default the harness's stand-in, else a private one. */
+export async function startFixture(prefix: string, url?: string): Promise<QdrantFixture> {
   const dir = scratchDir(prefix);
-  const shared = testEnv().qdrant?.url;
+  const shared = url ?? testEnv().qdrant?.url;
   let srv: RunningQdrantServer | undefined;
   if (!shared) srv = await startQdrantServer({ dataDir: path.join(dir, 'qdrant') });
-  const url = shared ?? srv!.url;
-  return { url, dir, client: new QdrantClient({ url, checkCompatibility: false }), stop: async () => srv?.stop() };
+  const base = shared ?? srv!.url;
+  return {
+    url: base,
+    dir,
+    client: new QdrantClient({ url: base, checkCompatibility: false }),
+    stop: async () => srv?.stop(),
+  };
 }
 
 /** Unique per test file and run, so files sharing one Qdrant never collide. */

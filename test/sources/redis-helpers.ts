@@ -5,11 +5,16 @@
  * value by value — so round trips are proved by data, not only by digests.
  */
 import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../servers/redis';
+import { startRedis, type RedisFlavour, type RedisServer, type StartRedisOptions } from '../servers/redis';
 import { scratchDir } from '../harness/env';
 
-export async function server(name: string): Promise<RedisServer> {
-  return startRedis(scratchDir(`redis-${name}`));
+/** A throwaway server of one flavour of the matrix (Debian's Redis 7.0 unless told). */
+export async function server(
+  name: string,
+  flavour: RedisFlavour = 'redis7',
+  opts: Omit<StartRedisOptions, 'flavour'> = {},
+): Promise<RedisServer> {
+  return startRedis(scratchDir(`redis-${flavour}-${name}`), { ...opts, flavour });
 }
 
 const open = new Set<Redis>();

@@ -10,7 +10,7 @@ import { initRepository } from '../../repository';
 import type { LifeboatConfig } from '../../config';
 import { testEnv } from '../harness/env';
 import { makeTestConfig, type TestConfig } from '../harness/config';
-import { startRedis, type RedisServer } from '../servers/redis';
+import { startRedis, type RedisFlavour, type RedisServer } from '../servers/redis';
 import { scratchDir } from '../harness/env';
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -69,22 +69,31 @@ export interface Stores {
   stop(): Promise<void>;
 }
 
+export interface StoresOptions {
+  /** Which Redis of the matrix to run. @default 'redis7' */
+  redis?: RedisFlavour;
+  /** Which Qdrant to use. @default the stand-in */
+  qdrantUrl?: string;
+}
+
 export async function makeStores(
   prefix: string,
   extraSources: Record<string, unknown>[] = [],
   extra?: Record<string, unknown>,
+  opts: StoresOptions = {},
 ): Promise<Stores> {
   const dir = scratchDir(prefix);
-  const redis = await startRedis(path.join(dir, 'redis'));
+  const redis = await startRedis(path.join(dir, 'redis'), { flavour: opts.redis ?? 'redis7' });
+  const qdrantUrl = opts.qdrantUrl ?? testEnv().qdrant.url;
   const faissDir = path.join(dir, 'faiss');
   const faissFile = path.join(faissDir, 'vectors.index');
   const collection = `${prefix}-${randomUUID().slice(0, 6)}`;
-  const qdrant = new QdrantClient({ url: testEnv().qdrant.url, checkCompatibility: false });
+  const qdrant = new QdrantClient({ url: qdrantUrl, checkCompatibility: false });
   const cfg = makeTestConfig({
     sources: [
       { name: 'meta', type: 'redis', url: redis.url, db: 0 },
       { name: 'vectors', type: 'faiss', path: faissFile, probe: { queries: 4, k: 5 } },
-      { name: 'docs', type: 'qdrant', url: testEnv().qdrant.url, collection, mode: 'snapshot' },
+      { name: 'docs', type: 'qdrant', url: qdrantUrl, collection, mode: 'snapshot' },
       ...extraSources,
     ],
     extra,
