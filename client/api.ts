@@ -1,6 +1,7 @@
 import { LifeboatError } from '../lib/errors';
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandleWithFirstExecutionRunId,
@@ -20,7 +21,10 @@ import {
 } from '../workflows/types';
 import type { VerifyInput, VerifyResult } from '../workflows/verify';
 import { connectTemporal, type TemporalHandle } from './connection';
-import { operationError } from './workflow-failures';
+import { innermostApplicationFailure, operationError } from './workflow-failures';
+import { ErrorCode } from '../lib/error-codes';
+import { DRILL_RECORD_KIND, VERIFICATION_RECORD_KIND, type DrillInput, type DrillRecord } from '../lib/drill';
+import { computeStatus, type VerificationRecordBody } from './status';
 import {
   BackupAlreadyRunningError,
   NoRecoveryPointError,
@@ -45,8 +49,9 @@ import type {
   OperationProgress,
   RestoreOptions,
   VerifyOptions,
+  DrillOptions,
 } from './types';
-import { backupWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
+import { backupWorkflowId, drillWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
 
 /** Recovery points Lifeboat takes of restore targets before overwriting them; never what "latest" means. */
 const SAFETY_TAG = POINT_TAGS.safety;
@@ -371,6 +376,73 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
         ].join('\n'),
       });
       return wrap<VerifyResult>('verify', handle, startedAt, rp ? sourcesOf(rp) : [], rp?.id);
+    },
+
+    async drill(o: DrillOptions = {}) {
+      const requested = o.sources?.length ? unique(o.sources) : undefined;
+      if (requested) checkSourceNames(config, requested);
+      const sources = requested ? [...requested].sort() : config.sources.map((s) => s.name);
+      // Resolved here so a bad id is a usage error before anything starts.
+      const rp = o.recoveryPointId ? await resolvePoint(o.recoveryPointId) : undefined;
+      const input: DrillInput = {
+        ...(requested ? { sources } : {}),
+        ...(rp ? { recoveryPointId: rp.id } : {}),
+        trigger: o.trigger ?? 'client',
+      };
+      const { handle, startedAt } = await start(WORKFLOW_TYPES.drill, {
+        taskQueue: tcfg.taskQueue,
+        workflowId: drillWorkflowId(),
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: SA.kind, value: 'drill' },
+          { key: SA.source, value: sources },
+          ...(rp ? [{ key: SA.recoveryPoint, value: rp.id }] : []),
+        ],
+        staticSummary: `Restore drill of ${sources.join(', ')}${rp ? ` from ${rp.id}` : ''}`,
+        staticDetails: [
+          bullet('sources', sources.join(', ')),
+          bullet('recovery point', rp ? `${rp.id} (${rp.time})` : 'the newest holding every drilled source'),
+          bullet('trigger', input.trigger ?? 'client'),
+        ].join('\n'),
+      });
+      const op = wrap<DrillRecord>('drill', handle, startedAt, sources, rp?.id);
+      return {
+        ...op,
+        async result() {
+          try {
+            return (await handle.result()) as DrillRecord;
+          } catch (e) {
+            // A drill that ran to a verdict carries its record in the failure: a failed drill is a result, not an error.
+            const app = e instanceof WorkflowFailedError ? innermostApplicationFailure(e) : undefined;
+            const record = app?.details?.[0] as DrillRecord | undefined;
+            if (
+              (app?.type === ErrorCode.DRILL_FAILED || app?.type === ErrorCode.DRILL_CLEANUP_FAILED) &&
+              record &&
+              typeof record === 'object' &&
+              typeof record.drillId === 'string'
+            )
+              return record;
+            throw operationError('drill', handle.workflowId, translate(e));
+          }
+        },
+      };
+    },
+
+    async status(now?: Date) {
+      const repo = await getRepository();
+      const [points, drills, verifications] = await Promise.all([
+        repo.listRecoveryPoints(),
+        repo.records.list<DrillRecord>(DRILL_RECORD_KIND),
+        repo.records.list<VerificationRecordBody>(VERIFICATION_RECORD_KIND),
+      ]);
+      return computeStatus(
+        config.sources,
+        points,
+        drills.records.map((r) => r.body),
+        verifications.records.map((r) => r.body),
+        now ?? new Date(),
+      );
     },
 
     async init() {

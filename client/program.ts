@@ -4,6 +4,7 @@ import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli
 import { registerBackup } from './commands/backup';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDr, registerWebhook } from './commands/dr';
+import { registerDrill } from './commands/drill';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
@@ -13,6 +14,7 @@ import { registerProgress } from './commands/progress';
 import { registerRestore } from './commands/restore';
 import type { CommandRunner } from './commands/runner';
 import { registerSchedules } from './commands/schedules';
+import { registerStatus } from './commands/status';
 import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
 import { errorDocument, exitCodeFor } from './error-mapping';
@@ -61,6 +63,8 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerCodecServer(program, run);
   registerDr(program, run);
   registerWebhook(program, run);
+  registerDrill(program, run);
+  registerStatus(program, run);
   return program;
 }
 

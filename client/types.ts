@@ -4,6 +4,8 @@ import type { Repository, RecoveryPoint } from '../repository';
 import type { BackupResult, RestoreResult, RestoreTargetOverride, WorkflowProgress } from '../workflows/types';
 import type { VerifyResult } from '../workflows/verify';
 import type { OperationKind } from './errors';
+import type { DrillRecord } from '../lib/drill';
+import type { StatusReport } from './status';
 import type { TemporalConnectOptions } from './connection';
 
 export type { OperationKind } from './errors';
@@ -34,6 +36,15 @@ export interface RestoreOptions {
   targets?: Readonly<Record<string, RestoreTargetOverride>>;
   /** Back up each target's current state first, so a failed restore can roll back. @default true */
   safetyBackup?: boolean;
+  /** @default 'client' */
+  trigger?: string;
+}
+
+export interface DrillOptions {
+  /** Sources to drill. @default every configured source */
+  sources?: readonly string[];
+  /** Recovery point id, unique prefix or "latest". @default the newest point holding every drilled source */
+  recoveryPointId?: string;
   /** @default 'client' */
   trigger?: string;
 }
@@ -147,6 +158,14 @@ export interface LifeboatClient {
   restore(id: string, opts?: RestoreOptions): Promise<OperationHandle<RestoreResult>>;
   /** Starts a verification of one recovery point, or of the whole repository when id is absent. */
   verify(id?: string, opts?: VerifyOptions): Promise<OperationHandle<VerifyResult>>;
+  /**
+   * Starts a restore drill (drillWorkflow). Its result() resolves with the drill record
+   * for a passed AND a failed drill (check `ok`); it rejects only when the drill could
+   * not run to its verdict (cancelled, terminated, a failure without a record).
+   */
+  drill(opts?: DrillOptions): Promise<OperationHandle<DrillRecord>>;
+  /** RPO/RTO state of every configured source, from the repository alone (no worker needed). */
+  status(now?: Date): Promise<StatusReport>;
   /** Creates the configured repository, encrypted with the configured password. @throws the repository's RepositoryExistsError when one is there */
   init(): Promise<{ id: string; url: string }>;
   /** Recovery points, newest first. */

@@ -19,3 +19,12 @@ export function restoreWorkflowId(recoveryPointId: string): string {
 export function verifyWorkflowId(recoveryPointId?: string): string {
   return `lifeboat-verify-${recoveryPointId ? shortRecoveryPointId(recoveryPointId) : 'repository'}-${suffix()}`;
 }
+
+/** `lifeboat-drill-<time>-<random>`, e.g. `lifeboat-drill-20261201T234500Z-a1b2c3`. */
+export function drillWorkflowId(now: Date = new Date()): string {
+  const t = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `lifeboat-drill-${t}-${suffix()}`;
+}
