@@ -4,7 +4,7 @@ import importX from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 // The layering of docs/architecture.md, bottom to top. A folder may import only from the folders
-// below it: lib ← config, repository, sources ← runtime ← activities ← workflows (types only) ←
+// below it: lib ← config, repository, sources ← runtime ← observability ← activities ← workflows (types only) ←
 // workers ← client. test/ and bench/ sit above everything; product code never imports them, except
 // the demo command (zones below), which starts the dev servers of test/servers/.
 const LAYERS = {
@@ -13,10 +13,11 @@ const LAYERS = {
   repository: ['lib'],
   sources: ['lib'],
   runtime: ['lib', 'config', 'repository'],
-  activities: ['lib', 'config', 'repository', 'sources', 'runtime'],
+  observability: ['lib', 'config', 'repository', 'runtime'],
+  activities: ['lib', 'config', 'repository', 'sources', 'runtime', 'observability'],
   workflows: ['lib', 'activities'],
-  workers: ['lib', 'config', 'repository', 'sources', 'runtime', 'activities', 'workflows'],
-  client: ['lib', 'config', 'repository', 'sources', 'runtime', 'activities', 'workflows', 'workers'],
+  workers: ['lib', 'config', 'repository', 'sources', 'runtime', 'observability', 'activities', 'workflows'],
+  client: ['lib', 'config', 'repository', 'sources', 'runtime', 'observability', 'activities', 'workflows', 'workers'],
 };
 const PRODUCT = Object.keys(LAYERS);
 const layerZones = (extraAllowed = {}) =>

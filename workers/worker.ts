@@ -1,19 +1,18 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DefaultLogger,
   type ActivityInterceptorsFactory,
   type InjectedSinks,
   NativeConnection,
-  Runtime,
   Worker,
-  type LogLevel,
   type NativeConnectionOptions,
   type WorkerOptions,
 } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 
-import { jsonLogLine, logFormat, redactForLog } from '../observability/logging';
+import { installRuntime } from '../observability/runtime-install';
+
+export { installRuntime };
 import { metricsActivityInterceptor } from '../observability/activity-interceptor';
 import { lifeboatMetrics } from '../observability/metrics';
 import { WORKFLOW_TRACING_MODULE } from '../observability/tracing';
@@ -50,42 +49,9 @@ export interface LifeboatWorkerOptions {
   sinks?: InjectedSinks<never>;
 }
 
-let runtimeInstalled = false;
-
 const NO_TRACING_SINKS = {
   exporter: { export: { fn: () => undefined, callDuringReplay: false } },
 } as unknown as InjectedSinks<never>;
-
-/**
- * Installs the SDK runtime once per process with a log level from
- * LIFEBOAT_LOG_LEVEL (TRACE, DEBUG, INFO, WARN, ERROR). @default 'INFO'
- */
-export function installRuntime(
-  defaultLevel: LogLevel = 'INFO',
-  opts: { temporalMetricsAddress?: string } = {},
-): boolean {
-  if (runtimeInstalled) return false;
-  runtimeInstalled = true;
-  const level = (process.env.LIFEBOAT_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? defaultLevel;
-  const logger =
-    logFormat() === 'json'
-      ? new DefaultLogger(level, (e) => process.stderr.write(jsonLogLine(e) + '\n'))
-      : new DefaultLogger(level, (e) => {
-          // The SDK's own format, with the same redaction as the JSON lines.
-          const meta = e.meta && Object.keys(e.meta).length ? ` ${JSON.stringify(redactForLog(e.meta))}` : '';
-          process.stderr.write(
-            `${new Date(Number(e.timestampNanos / 1_000_000n)).toISOString()} [${e.level}] ${e.message}${meta}\n`,
-          );
-        });
-  Runtime.install({
-    logger,
-    // The SDK's worker metrics (task queue and activity latency), re-served on Lifeboat's /metrics.
-    ...(opts.temporalMetricsAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.temporalMetricsAddress } } } }
-      : {}),
-  });
-  return true;
-}
 
 /**
  * Creates a worker running every Lifeboat workflow and the given activities.
