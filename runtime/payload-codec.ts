@@ -40,7 +40,19 @@ export class PayloadEncryptionError extends LifeboatError {
 
 const te = new TextEncoder();
 const td = new TextDecoder();
-const b64 = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+/**
+ * Bytes of a payload field. The SDK hands the codec typed arrays, but payloads that crossed the
+ * workflow thread can arrive as another realm's views or plain arrays: accept every form.
+ */
+function bytesOf(u: unknown): Buffer {
+  if (ArrayBuffer.isView(u)) return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  if (u instanceof ArrayBuffer) return Buffer.from(u);
+  if (Array.isArray(u)) return Buffer.from(u as number[]);
+  if (typeof u === 'string') return Buffer.from(u, 'utf8');
+  if (u && typeof u === 'object') return Buffer.from(Object.values(u as Record<string, number>));
+  return Buffer.alloc(0);
+}
+const b64 = (u: unknown) => bytesOf(u).toString('base64');
 
 function serialize(p: Payload): Buffer {
   const metadata: Record<string, string> = {};
@@ -126,7 +138,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
           `a payload is encrypted with key "${id}", which is not configured (known: ${this.keyIds.join(', ')}); add it to temporal.payloadEncryption.previousKeys`,
           'PAYLOAD_KEY_UNKNOWN',
         );
-      const data = Buffer.from(p.data ?? new Uint8Array());
+      const data = bytesOf(p.data);
       if (data.length < NONCE_BYTES + TAG_BYTES)
         throw new PayloadEncryptionError(`a payload encrypted with key "${id}" is truncated`, 'PAYLOAD_DAMAGED');
       try {

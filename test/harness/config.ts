@@ -46,6 +46,9 @@ export function makeTestConfig(opts: TestConfigOptions): TestConfig {
     repository: { url: opts.repositoryUrl ?? repoDir, password: { env: passwordEnv } },
     sources: opts.sources,
     worker: { scratchDir: path.join(dir, 'scratch') },
+    // Many workers run at once in a test run: none takes the default metrics port (tests that
+    // scrape start their own server on a free port).
+    observability: { metrics: false },
     ...opts.extra,
   };
   const file = path.join(dir, 'lifeboat.yaml');

@@ -53,7 +53,8 @@ function metricNamesIn(text: string): string[] {
 }
 
 before(async () => {
-  stores = await makeStores('obs');
+  // The harness turns metrics off for every other test's worker; this one serves them (on a free port, below).
+  stores = await makeStores('obs', [], { observability: { metrics: { listen: '127.0.0.1:9464' } } });
   await seedRedis(stores.redis.url, 'obs');
   mkdirSync(stores.faissDir, { recursive: true });
   writeFaissIndex(stores.faissFile, 3);
