@@ -12,12 +12,24 @@ const LAYERS = {
   config: ['lib'],
   repository: ['lib'],
   sources: ['lib'],
+  retention: ['lib'],
   runtime: ['lib', 'config', 'repository'],
   observability: ['lib', 'config', 'repository', 'runtime'],
   activities: ['lib', 'config', 'repository', 'sources', 'runtime', 'observability'],
   workflows: ['lib', 'activities'],
   workers: ['lib', 'config', 'repository', 'sources', 'runtime', 'observability', 'activities', 'workflows'],
-  client: ['lib', 'config', 'repository', 'sources', 'runtime', 'observability', 'activities', 'workflows', 'workers'],
+  client: [
+    'lib',
+    'config',
+    'repository',
+    'sources',
+    'retention',
+    'runtime',
+    'observability',
+    'activities',
+    'workflows',
+    'workers',
+  ],
 };
 const PRODUCT = Object.keys(LAYERS);
 const layerZones = (extraAllowed = {}) =>

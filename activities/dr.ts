@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FaissSourceConfig, LifeboatConfig, QdrantSourceConfig, RedisSourceConfig, SourceConfig } from '../config';
 import { resolveSecret } from '../config';
 import { LifeboatError } from '../lib/errors';
+import { POINT_TAGS } from '../lib/domain';
 import type { RecoveryPoint } from '../repository';
 import { fingerprintRedis, type RedisBackupInfo, type RedisConnectionOptions } from '../sources/redis';
 import { faissFingerprintFromBackup, fingerprintFaiss, SINGLE_FILE_KEY, type FaissBackupInfo } from '../sources/faiss';
@@ -123,7 +124,7 @@ export function createDrActivities(deps: {
     return s;
   };
   const points = async (): Promise<RecoveryPoint[]> =>
-    (await (await repositories.get()).listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety'));
+    (await (await repositories.get()).listRecoveryPoints()).filter((rp) => !rp.tags.includes(POINT_TAGS.safety));
   const artifactsOf = (rp: RecoveryPoint, source: string) => rp.artifacts.filter((a) => a.source === source);
 
   return {

@@ -6,6 +6,7 @@
  * ({@link OutcomeRecordFields}); docs/observability.md lists them.
  */
 import type { LifeboatConfig } from '../config';
+import { POINT_TAGS } from '../lib/domain';
 import type { Repository, RecoveryPoint } from '../repository';
 
 /** What the metrics read from a drill, prune or incident record body (every field optional). */
@@ -117,7 +118,7 @@ async function listRecords(repo: Repository, kind: string) {
 
 /** One pass over the repository: points, stats and the records other features write. */
 export async function computeRepositoryState(repo: Repository, config: LifeboatConfig): Promise<RepositoryState> {
-  const points = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes('safety'));
+  const points = (await repo.listRecoveryPoints()).filter((rp) => !rp.tags.includes(POINT_TAGS.safety));
   // Newest first, as listRecoveryPoints returns them; sort anyway so this never depends on it.
   points.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const stats = await repo.stats();

@@ -1,3 +1,4 @@
+import { POINT_TAGS } from '../lib/domain';
 import { PERIOD_RULES, periodKey, type PeriodRule } from './periods';
 
 /**
@@ -77,7 +78,7 @@ export interface RetentionPlan {
   remove: string[];
 }
 
-export const SAFETY_TAG = 'safety';
+export const SAFETY_TAG = POINT_TAGS.safety;
 
 const RULE_COUNT: Record<PeriodRule, keyof KeepRules> = {
   hourly: 'keepHourly',
