@@ -29,6 +29,8 @@ import type {
   SourceAssessment,
   SourceValidation,
 } from '../lib/dr';
+import { causeChain } from '../lib/errors';
+import { ErrorCode } from '../lib/error-codes';
 import { trackProgress } from './progress';
 import { restoreWorkflow } from './restore';
 import { SA } from './search-attributes';
@@ -59,20 +61,16 @@ const RANK: Record<Severity, number> = { sev1: 1, sev2: 2, sev3: 3, sev4: 4 };
 const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 function innermost(e: unknown): string {
-  let cur: unknown = e;
-  while (cur && typeof cur === 'object' && 'cause' in cur && (cur as { cause?: unknown }).cause)
-    cur = (cur as { cause: unknown }).cause;
-  return cur instanceof Error ? cur.message : String(cur);
+  const chain = [...causeChain(e)];
+  const last = chain[chain.length - 1] ?? e;
+  return last instanceof Error ? last.message : String(last);
 }
 
 /** The RestoreResult a failed restore child carries in its failure details. */
 function restoreResultOf(e: unknown): RestoreResult | undefined {
-  let cur: unknown = e;
-  while (cur && typeof cur === 'object') {
-    if (cur instanceof ApplicationFailure && cur.type === 'RestoreFailed' && cur.details?.[0])
+  for (const cur of causeChain(e))
+    if (cur instanceof ApplicationFailure && cur.type === ErrorCode.RESTORE_FAILED && cur.details?.[0])
       return cur.details[0] as RestoreResult;
-    cur = (cur as { cause?: unknown }).cause;
-  }
   return undefined;
 }
 
