@@ -91,28 +91,52 @@ export async function startWebhookServer(config: LifeboatConfig, o: WebhookOptio
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const defaultSeverity = w.defaultSeverity;
 
+  const checkBearer = (req: http.IncomingMessage) => {
+    const h = String(req.headers.authorization ?? '');
+    if (!token || !h.startsWith('Bearer ') || !safeEqual(h.slice(7).trim(), token))
+      throw new HttpError(401, 'missing or wrong bearer token (Authorization: Bearer …)');
+  };
+  const checkLifeboatHmac = (req: http.IncomingMessage, body: Buffer) => {
+    const got = String(req.headers['x-lifeboat-signature'] ?? '');
+    if (!hmacKey || !safeEqual(got, `sha256=${hmacHex(hmacKey, body)}`))
+      throw new HttpError(401, 'X-Lifeboat-Signature (sha256=<hex HMAC of the body>) is missing or wrong');
+  };
+  /**
+   * Each route asks for the credentials its sender can produce:
+   * - generic: every configured credential (bearer token and/or X-Lifeboat-Signature);
+   * - Alertmanager: the bearer token (its http_config can send one, it cannot sign bodies), or the
+   *   Lifeboat signature when no token is configured (a signing relay in front);
+   * - PagerDuty: its X-PagerDuty-Signature when pagerdutySecret is set (PagerDuty signs every
+   *   delivery; several `v1=` entries during a secret rotation), else the bearer token (custom header).
+   */
   const authenticate = (req: http.IncomingMessage, body: Buffer, route: string) => {
-    if (token) {
-      const h = String(req.headers.authorization ?? '');
-      if (!h.startsWith('Bearer ') || !safeEqual(h.slice(7).trim(), token))
-        throw new HttpError(401, 'missing or wrong bearer token (Authorization: Bearer …)');
-    }
     if (route === '/v1/pagerduty') {
-      if (pdKey) {
-        const want = `v1=${hmacHex(pdKey, body)}`;
-        const got = String(req.headers['x-pagerduty-signature'] ?? '')
-          .split(',')
-          .map((s) => s.trim());
-        if (!got.some((s) => safeEqual(s, want)))
-          throw new HttpError(401, 'X-PagerDuty-Signature does not match the body');
-      } else if (!token) throw new HttpError(401, 'PagerDuty webhooks need dr.webhook.pagerdutySecret (or a token)');
+      if (!pdKey) {
+        if (!token) throw new HttpError(401, 'PagerDuty webhooks need dr.webhook.pagerdutySecret (or a token)');
+        return checkBearer(req);
+      }
+      const want = `v1=${hmacHex(pdKey, body)}`;
+      const got = String(req.headers['x-pagerduty-signature'] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.startsWith('v1='));
+      if (!got.some((s) => safeEqual(s, want)))
+        throw new HttpError(
+          401,
+          got.length
+            ? 'X-PagerDuty-Signature does not match the body (check dr.webhook.pagerdutySecret)'
+            : 'X-PagerDuty-Signature (v1=<hex HMAC-SHA256 of the body>) is missing',
+        );
       return;
     }
-    if (hmacKey) {
-      const got = String(req.headers['x-lifeboat-signature'] ?? '');
-      if (!safeEqual(got, `sha256=${hmacHex(hmacKey, body)}`))
-        throw new HttpError(401, 'X-Lifeboat-Signature (sha256=<hex HMAC of the body>) is missing or wrong');
-    } else if (!token) throw new HttpError(401, 'this route needs dr.webhook.token or dr.webhook.hmacSecret');
+    if (route === '/v1/alertmanager') {
+      if (token) return checkBearer(req);
+      if (hmacKey) return checkLifeboatHmac(req, body);
+      throw new HttpError(401, 'Alertmanager requests need dr.webhook.token (or hmacSecret)');
+    }
+    if (!token && !hmacKey) throw new HttpError(401, 'this route needs dr.webhook.token or dr.webhook.hmacSecret');
+    if (token) checkBearer(req);
+    if (hmacKey) checkLifeboatHmac(req, body);
   };
 
   const declare = async (d: DeclareOptions) => {
@@ -158,6 +182,12 @@ export async function startWebhookServer(config: LifeboatConfig, o: WebhookOptio
       const b = obj(raw, 'the Alertmanager payload');
       if (!Array.isArray(b.alerts) || typeof b.status !== 'string')
         throw new HttpError(400, 'not an Alertmanager webhook payload: status and alerts[] are required (version 4)');
+      // webhook_config sends version "4"; another version may mean other fields: refuse it rather than misread it.
+      if (b.version !== undefined && String(b.version) !== '4')
+        throw new HttpError(
+          400,
+          `Alertmanager payload version ${JSON.stringify(b.version)} is not supported (only "4")`,
+        );
       const common = (b.commonLabels ?? {}) as Record<string, string>;
       const results: unknown[] = [];
       const resolved: string[] = [];

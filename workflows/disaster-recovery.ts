@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DrActivities } from '../activities/types';
+import type { DrActivities, NotifyActivities, NotifyInput } from '../activities/types';
 import type {
   DrApproval,
   DrDeclaration,
@@ -31,7 +31,9 @@ import type {
 } from '../lib/dr';
 import { causeChain } from '../lib/errors';
 import { ErrorCode } from '../lib/error-codes';
+import { runConsistencyCheck, type ConsistencyOutcome } from './dr-consistency';
 import { trackProgress } from './progress';
+import { reportOutcome } from './report';
 import { restoreWorkflow } from './restore';
 import { SA } from './search-attributes';
 import { surfaceFailure } from './failures';
@@ -55,6 +57,12 @@ const long = proxyActivities<DrActivities>({
   startToCloseTimeout: '12 hours',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+// Notifications are best effort: a destination that is down must not hold up or fail the recovery.
+const notifier = proxyActivities<NotifyActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 3 },
 });
 
 const RANK: Record<Severity, number> = { sev1: 1, sev2: 2, sev3: 3, sev4: 4 };
@@ -105,6 +113,26 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     t.phase(p);
     upsertSearchAttributes([{ key: SA.phase, value: p }]);
     setCurrentDetails(`**${p}** — ${d}`);
+  };
+  /** A `dr.phase` notification (observability.notifications); never fails the DR. */
+  const tell = async (summary: string, level: NotifyInput['severity'], details: Record<string, unknown> = {}) => {
+    const sources = [...new Set(plan?.recoveries.map((r) => r.source) ?? input.sources ?? [])].sort();
+    try {
+      await CancellationScope.nonCancellable(() =>
+        notifier.notify.executeWithOptions({ summary: `Notify: ${summary.slice(0, 80)}` }, [
+          {
+            event: 'dr.phase',
+            severity: level,
+            summary: `DR ${input.incidentId} (${severity}): ${summary}`,
+            details: { incidentId: input.incidentId, workflowId: info.workflowId, phase, ...details },
+            // The same subject as the outcome report (reportOperation): a PagerDuty alert is raised and resolved as one.
+            subject: `dr:${sources.join(',')}`,
+          },
+        ]),
+      );
+    } catch {
+      // Deliberately ignored: see above.
+    }
   };
   /** Every source any declaration named; undefined when one of them meant "all". */
   const scope = (): string[] | undefined =>
@@ -221,7 +249,12 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
       { assessment, named: named(), before: input.before, declaredAt, version },
     ]);
   };
-  const finish = async (outcome: DrReport['outcome'], extra: Partial<DrReport> = {}): Promise<DrReport> => {
+  /** Ends the incident: stores the report, reports the outcome (metrics, `dr.failed`/`dr.succeeded`), sets the final phase. */
+  const finish = async (
+    outcome: DrReport['outcome'],
+    extra: Partial<DrReport> = {},
+    opts: { unattended?: boolean } = {},
+  ): Promise<DrReport> => {
     const report: DrReport = {
       incidentId: input.incidentId,
       workflowId: info.workflowId,
@@ -251,10 +284,30 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     const final: DrPhase =
       outcome === 'recovered' || outcome === 'nothing-to-do' ? 'completed' : outcome === 'failed' ? 'failed' : outcome;
     setPhase(final, `${outcome}${report.reason ? `: ${report.reason}` : ''}`);
+    // A person's abort or rejection is not a failure; an abort because nobody approved in time is.
+    const failed = outcome === 'failed' || opts.unattended;
+    if ((outcome === 'aborted' || outcome === 'rejected') && !opts.unattended)
+      await tell(`${outcome}: ${report.reason ?? ''}`, 'warning');
+    await reportOutcome({
+      operation: 'dr',
+      outcome: failed ? 'failure' : outcome === 'recovered' || outcome === 'nothing-to-do' ? 'success' : 'cancelled',
+      sources: [...new Set([...(plan?.recoveries.map((r) => r.source) ?? []), ...named()])].sort(),
+      summary: `DR ${input.incidentId} (${severity}) ${outcome}${report.reason ? `: ${report.reason}` : ''}${report.rtoMs !== undefined ? ` — RTO ${Math.round(report.rtoMs / 1000)} s` : ''}`,
+      details: {
+        incidentId: input.incidentId,
+        outcome,
+        ...(report.approvedBy ? { approvedBy: report.approvedBy } : {}),
+        ...(report.rtoMs !== undefined ? { rtoMs: report.rtoMs } : {}),
+        rolledBack: report.rolledBack,
+        rollbackFailures: report.rollbackFailures,
+        record: `incidents/${input.incidentId}`,
+      },
+    });
     return report;
   };
 
   let version = 1;
+  let notifiedVersion = 0;
   await assessAndPlan(version);
   // ---- Approval ----
   for (;;) {
@@ -285,15 +338,30 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
       'awaiting-approval',
       `Plan v${plan!.version}: ${plan!.groups.map((g) => `${g.index}. ${g.sources.join('+')} ← ${g.recoveryPointId}`).join(', ')}${plan!.problems.length ? `; problems: ${plan!.problems.join('; ')}` : ''}. Approve: lifeboat dr approve ${input.incidentId} --as NAME --plan-version ${plan!.version}`,
     );
+    if (notifiedVersion !== plan!.version) {
+      notifiedVersion = plan!.version;
+      await tell(
+        `plan v${plan!.version} waits for approval: lifeboat dr approve ${input.incidentId} --as NAME --plan-version ${plan!.version}`,
+        'warning',
+        {
+          planVersion: plan!.version,
+          groups: plan!.groups.map((g) => `${g.sources.join('+')} ← ${g.recoveryPointId}`),
+        },
+      );
+    }
     const decided = await condition(
       () => Boolean(approval || rejection || abort || needsReplan),
       settings.approvalTimeoutMs,
     );
     if (decided) continue;
     if (settings.onApprovalTimeout === 'abort')
-      return finish('aborted', {
-        reason: `no approval within ${Math.round(settings.approvalTimeoutMs / 1000)} s (dr.approval.onTimeout: abort); nothing was changed`,
-      });
+      return finish(
+        'aborted',
+        {
+          reason: `no approval within ${Math.round(settings.approvalTimeoutMs / 1000)} s (dr.approval.onTimeout: abort); nothing was changed`,
+        },
+        { unattended: true },
+      );
     escalations.push(`${new Date().toISOString()}: approval overdue, escalated`);
     await short.escalateApproval.executeWithOptions({ summary: 'Escalate: approval overdue' }, [
       {
@@ -303,6 +371,12 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
         waitedMs: settings.approvalTimeoutMs * escalations.length,
       },
     ]);
+    // The escalation itself: through the configured notifications (PagerDuty, Slack, webhook).
+    await tell(
+      `approval overdue (waited ${Math.round((settings.approvalTimeoutMs * escalations.length) / 1000)} s, escalation ${escalations.length}): approve with lifeboat dr approve ${input.incidentId} --as NAME --plan-version ${plan!.version}, or reject/abort it`,
+      'critical',
+      { planVersion: plan!.version, escalation: escalations.length },
+    );
   }
   const approved = plan!;
 
@@ -319,7 +393,16 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
   const restoreStartedAt = new Date().toISOString();
   let failure: string | undefined;
   const childRollbackFailures: string[] = [];
+  const childRolledBack: string[] = [];
   setPhase('recovering', `Recovering ${groups.length} group(s) in restore order`);
+  await tell(
+    `plan v${approved.version} approved by ${approval!.approver}: recovering ${groups.length} group(s)`,
+    'info',
+    {
+      approvedBy: approval!.approver,
+      planVersion: approved.version,
+    },
+  );
   recovery = new CancellationScope();
   try {
     await recovery.run(async () => {
@@ -357,6 +440,7 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
       // The child rolled its own targets back (its saga), or reports what it could not.
       const r = restoreResultOf(e);
       childRollbackFailures.push(...(r?.rollbackFailures ?? []));
+      childRolledBack.push(...(r ? r.rolledBack : running.sources));
       running.status = r?.rollbackFailures.length ? 'rollback-failed' : 'rolled-back';
       running.error = innermost(e);
       running.finishedAt = new Date().toISOString();
@@ -369,6 +453,7 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
   // ---- Validate ----
   let validation: SourceValidation[] = [];
   let validatedAt: string | undefined;
+  let consistency: ConsistencyOutcome | undefined;
   if (!failure && !abort) {
     setPhase('validating', 'Comparing every recovered store with its recovery point');
     try {
@@ -378,24 +463,27 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     } catch (e) {
       failure = `validation could not run: ${innermost(surfaceFailure(e))}`;
     }
-    // Hook: a cross-store consistency check (Redis ids vs FAISS vs Qdrant) runs here once installed.
     const bad = validation.filter((v) => !v.ok);
     if (bad.length) failure = `validation failed: ${bad.map((v) => `${v.source}: ${v.detail}`).join('; ')}`;
-    else if (!failure) validatedAt = new Date().toISOString();
+    // HOOK (workflows/dr-consistency.ts): the cross-store consistency check, once every store matched its point.
+    if (!failure) {
+      consistency = await runConsistencyCheck(approved.recoveries);
+      if (consistency.status === 'failed') failure = `cross-store consistency check failed: ${consistency.detail}`;
+    }
+    if (!failure) validatedAt = new Date().toISOString();
     for (const v of validation) t.source(v.source, v.ok ? 'validated' : 'validation-failed', v.detail);
   }
 
   // ---- Roll back everything restored, newest group first ----
-  const rolledBack: string[] = [];
+  // The group that failed (or was cancelled) was rolled back by its own restore child.
+  const rolledBack: string[] = [...childRolledBack];
   const rollbackFailures: string[] = [...childRollbackFailures];
   if (failure || abort) {
     setPhase('rolling-back', failure ?? `aborted by ${abort!.by}: ${abort!.reason}`);
+    await tell(`rolling back every restored group: ${failure ?? `aborted by ${abort!.by}: ${abort!.reason}`}`, 'error');
     await CancellationScope.nonCancellable(async () => {
       for (const g of [...groups].reverse()) {
-        if (g.status !== 'restored') {
-          if (g.status === 'rolled-back') rolledBack.push(...g.sources);
-          continue;
-        }
+        if (g.status !== 'restored') continue;
         let ok = true;
         for (const s of g.sources) {
           try {
@@ -428,6 +516,7 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     restoreFinishedAt,
     restoreMs,
     validation,
+    ...(consistency ? { consistency } : {}),
     rolledBack,
     rollbackFailures,
   };
