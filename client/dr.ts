@@ -185,7 +185,12 @@ export function createDrClient(config: LifeboatConfig, opts: { temporalClient?: 
     }
   };
   const update = async <R>(incidentId: string, name: string, arg: unknown): Promise<R> => {
-    const { h } = await describe(incidentId);
+    const { h, desc } = await describe(incidentId);
+    // An Update cannot reach a closed workflow: say so plainly instead of Temporal's "not found".
+    if (desc.status.name !== 'RUNNING') {
+      const reason = `incident ${incidentId} is already closed (workflow ${h.workflowId} is ${desc.status.name}); read its report: lifeboat dr report ${incidentId}`;
+      throw new DrRequestRejectedError(`${name} of incident ${incidentId} was refused: ${reason}`, reason, incidentId);
+    }
     try {
       return await h.executeUpdate<R, [unknown]>(name, { args: [arg] });
     } catch (e) {

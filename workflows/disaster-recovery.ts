@@ -66,7 +66,9 @@ const notifier = proxyActivities<NotifyActivities>({
 });
 
 const RANK: Record<Severity, number> = { sev1: 1, sev2: 2, sev3: 3, sev4: 4 };
-const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+/** A refused Update (stale plan, wrong phase, missing reason): the client maps it to DR_REQUEST_REJECTED. */
+const fail = (message: string) =>
+  ApplicationFailure.create({ type: ErrorCode.DR_REQUEST_REJECTED, message, nonRetryable: true });
 
 function innermost(e: unknown): string {
   const chain = [...causeChain(e)];
@@ -184,17 +186,12 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     },
     {
       validator: (a) => {
-        if (!a?.approver?.trim()) throw fail('ApprovalInvalid', 'an approval needs the approver (--as NAME)');
+        if (!a?.approver?.trim()) throw fail('an approval needs the approver (--as NAME)');
         if (phase !== 'awaiting-approval' || !plan)
-          throw fail(
-            'NotAwaitingApproval',
-            `incident ${input.incidentId} is not waiting for approval (phase: ${phase})`,
-          );
-        if (approval)
-          throw fail('AlreadyApproved', `plan v${approval.planVersion} was already approved by ${approval.approver}`);
+          throw fail(`incident ${input.incidentId} is not waiting for approval (phase: ${phase})`);
+        if (approval) throw fail(`plan v${approval.planVersion} was already approved by ${approval.approver}`);
         if (needsReplan || a.planVersion !== plan.version)
           throw fail(
-            'StalePlan',
             `plan v${a.planVersion} is stale: the current plan is v${plan.version}${needsReplan ? ' and a new one is being made' : ''}; review it (lifeboat dr plan ${input.incidentId}) and approve that version`,
           );
       },
@@ -208,9 +205,9 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     },
     {
       validator: (r) => {
-        if (!r?.reason?.trim()) throw fail('ReasonRequired', 'a rejection needs a reason');
+        if (!r?.reason?.trim()) throw fail('a rejection needs a reason');
         if (phase !== 'awaiting-approval' && phase !== 'assessing' && phase !== 'planning' && phase !== 'declared')
-          throw fail('TooLateToReject', `the plan was already approved (phase: ${phase}); use abort to roll back`);
+          throw fail(`the plan was already approved (phase: ${phase}); use abort to roll back`);
       },
     },
   );
@@ -227,9 +224,9 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     },
     {
       validator: (r) => {
-        if (!r?.reason?.trim()) throw fail('ReasonRequired', 'an abort needs a reason');
+        if (!r?.reason?.trim()) throw fail('an abort needs a reason');
         if (['reporting', 'completed', 'aborted', 'rejected', 'failed'].includes(phase))
-          throw fail('TooLateToAbort', `incident ${input.incidentId} is already ${phase}`);
+          throw fail(`incident ${input.incidentId} is already ${phase}`);
       },
     },
   );
@@ -439,7 +436,10 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     if (running) {
       // The child rolled its own targets back (its saga), or reports what it could not.
       const r = restoreResultOf(e);
-      childRollbackFailures.push(...(r?.rollbackFailures ?? []));
+      const safety = r?.safetyRecoveryPointId ?? '(none was taken)';
+      childRollbackFailures.push(
+        ...(r?.rollbackFailures ?? []).map((f) => `${f} — restore it from safety point ${safety}`),
+      );
       childRolledBack.push(...(r ? r.rolledBack : running.sources));
       running.status = r?.rollbackFailures.length ? 'rollback-failed' : 'rolled-back';
       running.error = innermost(e);
@@ -530,7 +530,8 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     });
     if (report.outcome === 'failed')
       throw ApplicationFailure.create({
-        type: rollbackFailures.length ? 'DrRollbackFailed' : 'DrFailed',
+        // ROLLBACK_FAILED (exit 6): a store is not back as it was, a person must restore it from its safety point.
+        type: rollbackFailures.length ? ErrorCode.ROLLBACK_FAILED : ErrorCode.OPERATION_FAILED,
         message: report.reason!,
         nonRetryable: true,
         details: [report],

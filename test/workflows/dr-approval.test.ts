@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { backupWorkflow } from '../../workflows';
 import { createDrClient, DrRequestRejectedError, type DrClient } from '../../client/dr';
 import { OperationNotFoundError } from '../../client/errors';
@@ -36,8 +38,22 @@ let escW: Awaited<ReturnType<typeof startWorkerFor>>;
 let abortDr: DrClient;
 let escDr: DrClient;
 let hook: WebhookServer;
+let receiver: http.Server;
+/** Notifications the escalating worker delivered (observability.notifications → a local HTTP receiver). */
+const received: { event: string; severity: string; summary: string; details: Record<string, unknown> }[] = [];
+const RECEIVER_ENV = env('http://127.0.0.1:1/unset');
 
 before(async () => {
+  receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof received)[number]);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  process.env[RECEIVER_ENV] = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   stores = await makeStores('dra', [], { dr: { approval: { timeout: '2s', onTimeout: 'abort' }, webhook } });
   const pwEnv = Object.keys(stores.cfg.env)[0];
   const esc = makeTestConfig({
@@ -53,7 +69,10 @@ before(async () => {
     repositoryUrl: stores.cfg.config.repository.url,
     passwordEnv: pwEnv,
     password: stores.cfg.env[pwEnv],
-    extra: { dr: { approval: { timeout: '2s', onTimeout: 'escalate' } } },
+    extra: {
+      dr: { approval: { timeout: '2s', onTimeout: 'escalate' } },
+      observability: { metrics: false, notifications: [{ kind: 'webhook', url: { env: RECEIVER_ENV } }] },
+    },
   });
   abortW = await startWorkerFor(stores.cfg.config);
   escW = await startWorkerFor(esc.config);
@@ -75,6 +94,7 @@ after(async () => {
   await abortW?.stop();
   await escW?.stop();
   await stores?.stop();
+  await new Promise((r) => receiver?.close(r));
 });
 
 async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
@@ -119,6 +139,20 @@ test('approval timeout with onTimeout: escalate keeps waiting; a widened inciden
   });
   assert.equal(s.phase, 'awaiting-approval', 'still waiting after escalating');
   assert.equal(s.plan!.version, 1);
+  // The escalation went out through the configured notifications, after the "waits for approval" one.
+  const escalation = await waitFor('the escalation notification', async () =>
+    received.find((n) => n.details.incidentId === incident && /approval overdue/.test(n.summary)),
+  );
+  assert.equal(escalation.event, 'dr.phase');
+  assert.equal(escalation.severity, 'critical');
+  assert.match(
+    escalation.summary,
+    new RegExp(`DR ${incident} \\(sev2\\): approval overdue .*lifeboat dr approve ${incident}`),
+  );
+  assert.equal(escalation.details.planVersion, 1);
+  const waiting = received.find((n) => n.details.incidentId === incident && /waits for approval/.test(n.summary));
+  assert.ok(waiting, `no "waits for approval" notification in ${JSON.stringify(received)}`);
+  assert.equal(waiting.severity, 'warning');
   // A second declaration of the same incident joins it and widens it: plan v2.
   const joined = await escDr.declare({
     incidentId: incident,
@@ -141,6 +175,11 @@ test('approval timeout with onTimeout: escalate keeps waiting; a widened inciden
   await escDr.reject(incident, { as: 'alice', reason: 'recovering by hand' });
   const report = await escDr.result(incident);
   assert.equal(report.outcome, 'rejected');
+  await waitFor('the rejection notification', async () =>
+    received.find(
+      (n) => n.details.incidentId === incident && /^DR \S+ \(sev1\): rejected: rejected by alice/.test(n.summary),
+    ),
+  );
   assert.equal(report.declarations.length, 2);
   assert.ok(report.escalations.length >= 1);
 });
@@ -194,17 +233,83 @@ test('webhook: wrong token, bad HMAC, bad PagerDuty signature and a malformed bo
   });
   assert.equal(r.status, 401);
   await absent('PD-4242');
-  // A good signature (PagerDuty may send several during key rotation) declares PD-4242 with its priority.
-  r = await send('/v1/pagerduty', pd, {
-    authorization: `Bearer ${TOKEN}`,
-    'x-pagerduty-signature': `v1=${sign('old', pd)},v1=${sign(PD, pd)}`,
-  });
-  assert.equal(r.status, 202, await r.clone().text());
-  const doc = (await r.json()) as { workflowId: string };
-  assert.equal(doc.workflowId, 'lifeboat-dr-PD-4242');
+  // No signature at all, and a signed body that is not JSON: 401 and 400, nothing started.
+  r = await send('/v1/pagerduty', pd, {});
+  assert.equal(r.status, 401);
+  assert.match(((await r.json()) as { error: string }).error, /X-PagerDuty-Signature .* is missing/);
+  const pdBroken = '{"event": {"event_type": "incident.triggered"';
+  r = await send('/v1/pagerduty', pdBroken, { 'x-pagerduty-signature': `v1=${sign(PD, pdBroken)}` });
+  assert.equal(r.status, 400);
+  assert.match(((await r.json()) as { error: string }).error, /not JSON/);
+  await absent('PD-4242');
+  // A good signature (PagerDuty may send several during key rotation; it sends no bearer token) declares
+  // PD-4242 with its priority. PagerDuty retries a delivery: three sends are one workflow, one declaration.
+  const docs: { workflowId: string; runId?: string; alreadyHandled?: boolean }[] = [];
+  for (let i = 0; i < 3; i++) {
+    r = await send('/v1/pagerduty', pd, { 'x-pagerduty-signature': `v1=${sign('old', pd)}, v1=${sign(PD, pd)}` });
+    assert.equal(r.status, 202, await r.clone().text());
+    docs.push((await r.json()) as (typeof docs)[number]);
+  }
+  assert.deepEqual(
+    docs.map((d) => d.workflowId),
+    Array(3).fill('lifeboat-dr-PD-4242'),
+  );
+  assert.equal(new Set(docs.filter((d) => !d.alreadyHandled).map((d) => d.runId)).size, 1, JSON.stringify(docs));
   const st = await abortDr.status('PD-4242');
   assert.equal(st.severity, 'sev1');
+  assert.equal(st.declarations.length, 1, 'the resends count once');
+  assert.equal(st.declarations[0].via, 'pagerduty');
   await abortDr.abort('PD-4242', { as: 'test', reason: 'cleanup' }).catch(() => undefined);
+
+  // Alertmanager: a wrong bearer token, a payload without alerts[] and another payload version are
+  // refused; Alertmanager cannot sign bodies, so its bearer token alone is enough (no X-Lifeboat-Signature).
+  const amIncident = `AM-${randomUUID().slice(0, 6)}`;
+  const am = (extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      version: '4',
+      groupKey: '{}:{alertname="RedisEmpty"}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'lifeboat',
+      groupLabels: { alertname: 'RedisEmpty' },
+      commonLabels: { alertname: 'RedisEmpty', severity: 'warning' },
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager:9093',
+      alerts: [
+        {
+          status: 'firing',
+          labels: {
+            alertname: 'RedisEmpty',
+            severity: 'warning',
+            lifeboat_incident: amIncident,
+            lifeboat_sources: 'meta',
+          },
+          annotations: { summary: 'meta has no keys' },
+          startsAt: '2026-12-01T10:42:00Z',
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: 'http://prometheus:9090/graph',
+          fingerprint: 'c6eadffa33fcdf37',
+        },
+      ],
+      ...extra,
+    });
+  r = await send('/v1/alertmanager', am(), { authorization: 'Bearer nope' });
+  assert.equal(r.status, 401);
+  r = await send('/v1/alertmanager', am({ alerts: undefined }), { authorization: `Bearer ${TOKEN}` });
+  assert.equal(r.status, 400);
+  assert.match(((await r.json()) as { error: string }).error, /alerts\[\] are required/);
+  r = await send('/v1/alertmanager', am({ version: '5' }), { authorization: `Bearer ${TOKEN}` });
+  assert.equal(r.status, 400);
+  assert.match(((await r.json()) as { error: string }).error, /version "5" is not supported/);
+  r = await send('/v1/alertmanager', '{"version": "4", "alerts": [', { authorization: `Bearer ${TOKEN}` });
+  assert.equal(r.status, 400);
+  await absent(amIncident);
+  r = await send('/v1/alertmanager', am(), { authorization: `Bearer ${TOKEN}` });
+  assert.equal(r.status, 202, await r.clone().text());
+  const amSt = await abortDr.status(amIncident);
+  assert.equal(amSt.severity, 'sev3');
+  assert.deepEqual(amSt.declarations[0].sources, ['meta']);
+  await abortDr.abort(amIncident, { as: 'test', reason: 'cleanup' }).catch(() => undefined);
 
   // A resolved alert is recorded (in the response), never starts or aborts anything.
   const resolved = JSON.stringify({

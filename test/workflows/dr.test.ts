@@ -94,11 +94,11 @@ async function wipeAll() {
     await stores.qdrant.deleteCollection(stores.collection);
 }
 
-async function backup(): Promise<string> {
+async function backup(sources?: string[]): Promise<string> {
   const h = await w.client.workflow.start(backupWorkflow, {
     taskQueue: stores.cfg.taskQueue,
     workflowId: `test-dr-backup-${randomUUID().slice(0, 8)}`,
-    args: [{}],
+    args: [sources ? { sources } : {}],
   });
   return (await h.result()).recoveryPointId;
 }
@@ -246,12 +246,21 @@ test('wiped stores: declared by an Alertmanager webhook (sent 3×), approved via
   const ts = (e: (typeof events)[number]) =>
     Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
   assert.equal(Date.parse(report.declaredAt), ts(events[0]));
-  const validateDone = events.filter((e) => e.activityTaskCompletedEventAttributes).map(ts);
-  const close = ts(events[events.length - 1]);
-  assert.ok(
-    Date.parse(report.validatedAt!) >= Math.max(...validateDone.slice(0, -1)),
-    'validated after the validation',
+  const scheduledAs = new Map(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name]),
   );
+  const validateDone = events
+    .filter(
+      (e) =>
+        e.activityTaskCompletedEventAttributes &&
+        scheduledAs.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) === 'validateRecovery',
+    )
+    .map(ts);
+  assert.equal(validateDone.length, 1, 'one validation');
+  const close = ts(events[events.length - 1]);
+  assert.ok(Date.parse(report.validatedAt!) >= validateDone[0], 'validated after the validation');
   assert.ok(Date.parse(report.validatedAt!) <= close);
   assert.equal(report.rtoMs, Date.parse(report.validatedAt!) - Date.parse(report.declaredAt));
   assert.ok(report.restoreMs! > 0 && report.restoreMs! <= report.rtoMs!);
@@ -344,4 +353,128 @@ test('a failure in the last group rolls the earlier group back: every store as b
     report.groups.map((g) => g.status),
     ['rolled-back', 'rolled-back'],
   );
+});
+
+/** Runs the CLI in-process against this file's worker: exit code and the parsed --json document. */
+async function cli(args: string[]): Promise<{ code: number; doc: Record<string, unknown>; err: string }> {
+  const c = cliIo();
+  const code = await runCli([...args, '--json'], c.io, { config: stores.cfg.config });
+  let doc: Record<string, unknown> = {};
+  try {
+    doc = JSON.parse(c.out()) as Record<string, unknown>;
+  } catch {
+    // not JSON: left empty, the assertions below say what was expected
+  }
+  return { code, doc, err: c.err() + c.out() };
+}
+
+test('CLI end to end: dr declare/status/plan/approve/reject/abort/list/report with --json and exit codes', async () => {
+  await seedRedis(stores.redis.url, 'cli');
+  const original = await redisSnapshot(stores.redis.url);
+  await backup(['meta']);
+  const incident = `CLI-${randomUUID().slice(0, 6)}`;
+  const other = `CLI-${randomUUID().slice(0, 6)}`;
+
+  // Bad input: exit 2, nothing started.
+  let r = await cli(['dr', 'declare', '--incident', incident, '--severity', 'sev9', '--source', 'meta']);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /severity "sev9" is not one of sev1, sev2, sev3, sev4/);
+  r = await cli(['dr', 'declare', '--incident', 'bad id!', '--severity', 'sev1']);
+  assert.equal(r.code, 2, r.err);
+  r = await cli(['dr', 'declare', '--incident', incident, '--severity', 'sev1', '--source', 'nope']);
+  assert.equal(r.code, 3, r.err);
+  r = await cli(['dr', 'status', incident]);
+  assert.equal(r.code, 3, `no workflow for ${incident}: ${r.err}`);
+
+  // Declare (exit 0), declare again: joins the same workflow.
+  r = await cli([
+    'dr',
+    'declare',
+    '--incident',
+    incident,
+    '--severity',
+    'sev3',
+    '--source',
+    'meta',
+    '--as',
+    'cli-user',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.doc.workflowId, `lifeboat-dr-${incident}`);
+  assert.equal(r.doc.joined, false);
+  r = await cli(['dr', 'declare', '--incident', incident, '--severity', 'sev2', '--source', 'meta', '--as', 'second']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.doc.joined, true);
+
+  const status = await waitFor('awaiting approval via the CLI', async () => {
+    const s = await cli(['dr', 'status', incident]);
+    const st = s.doc.status as { phase: string } | undefined;
+    return s.code === 0 && st?.phase === 'awaiting-approval'
+      ? (s.doc.status as Awaited<ReturnType<DrClient['status']>>)
+      : undefined;
+  });
+  assert.equal(status.severity, 'sev2', 'the higher severity of the second declaration');
+  assert.deepEqual(
+    status.declarations.map((d) => d.declaredBy),
+    ['cli-user', 'second'],
+  );
+  r = await cli(['dr', 'plan', incident]);
+  assert.equal(r.code, 0, r.err);
+  const plan = r.doc.plan as { version: number; groups: { sources: string[] }[] };
+  assert.deepEqual(
+    plan.groups.map((g) => g.sources),
+    [['meta']],
+  );
+
+  // approve without --as: usage (2); reject without a reason: usage (2); neither changes anything.
+  r = await cli(['dr', 'approve', incident]);
+  assert.equal(r.code, 2, r.err);
+  r = await cli(['dr', 'reject', incident, '--as', 'bob']);
+  assert.equal(r.code, 2, r.err);
+  assert.equal((await dr.status(incident)).phase, 'awaiting-approval');
+
+  r = await cli(['dr', 'reject', incident, '--as', 'bob', '--reason', 'restoring by hand']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.doc.rejected, true);
+  const rejected = await dr.result(incident);
+  assert.equal(rejected.outcome, 'rejected');
+  assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), original), [], 'a rejection changes nothing');
+  // The incident is closed: approving it now is refused (exit 5) and says where the report is.
+  r = await cli(['dr', 'approve', incident, '--as', 'alice', '--plan-version', String(plan.version)]);
+  assert.equal(r.code, 5, r.err);
+  assert.match(r.err, /already closed .*lifeboat dr report/);
+  r = await cli(['dr', 'report', incident]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal((r.doc.report as DrReport).outcome, 'rejected');
+  assert.match((r.doc.report as DrReport).reason!, /rejected by bob: restoring by hand/);
+  // Declaring a closed incident again starts nothing (exit 4).
+  r = await cli(['dr', 'declare', '--incident', incident, '--severity', 'sev1', '--source', 'meta']);
+  assert.equal(r.code, 4, r.err);
+
+  // Abort while waiting: exit 0, outcome aborted, nothing changed.
+  r = await cli(['dr', 'declare', '--incident', other, '--severity', 'sev4', '--source', 'meta']);
+  assert.equal(r.code, 0, r.err);
+  await waitFor('the second incident waiting', async () => {
+    const s = await cli(['dr', 'status', other]);
+    return (s.doc.status as { phase?: string } | undefined)?.phase === 'awaiting-approval' ? true : undefined;
+  });
+  r = await cli(['dr', 'abort', other, '--as', 'carol', '--reason', 'false alarm']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.doc.abortedInPhase, 'awaiting-approval');
+  assert.equal((await dr.result(other)).outcome, 'aborted');
+  r = await cli(['dr', 'abort', other, '--as', 'carol', '--reason', 'again']);
+  assert.equal(r.code, 5, r.err);
+  assert.deepEqual(snapshotDiff(await redisSnapshot(stores.redis.url), original), []);
+
+  // list: both incidents, with their final phase (visibility is eventually consistent: poll).
+  const listed = await waitFor('dr list to show both', async () => {
+    const l = await cli(['dr', 'list']);
+    const incidents = (l.doc.incidents ?? []) as { incidentId: string; phase?: string; status: string }[];
+    const mine = incidents.filter((i) => i.incidentId === incident || i.incidentId === other);
+    return l.code === 0 && mine.length === 2 && mine.every((i) => i.status === 'COMPLETED') ? mine : undefined;
+  });
+  assert.deepEqual(Object.fromEntries(listed.map((i) => [i.incidentId, i.phase])), {
+    [incident]: 'rejected',
+    [other]: 'aborted',
+  });
 });
