@@ -370,8 +370,12 @@ async function cli(args: string[]): Promise<{ code: number; doc: Record<string, 
 
 test('CLI end to end: dr declare/status/plan/approve/reject/abort/list/report with --json and exit codes', async () => {
   await seedRedis(stores.redis.url, 'cli');
-  const original = await redisSnapshot(stores.redis.url);
   await backup(['meta']);
+  // Damage: 100 of the 507 keys gone (80% left, below the 90% line): assessed degraded.
+  const rc = new Redis(stores.redis.url);
+  await rc.del(...Array.from({ length: 100 }, (_, i) => `user:${i}`));
+  rc.disconnect();
+  const original = await redisSnapshot(stores.redis.url);
   const incident = `CLI-${randomUUID().slice(0, 6)}`;
   const other = `CLI-${randomUUID().slice(0, 6)}`;
 
@@ -414,6 +418,13 @@ test('CLI end to end: dr declare/status/plan/approve/reject/abort/list/report wi
       : undefined;
   });
   assert.equal(status.severity, 'sev2', 'the higher severity of the second declaration');
+  const meta = status.assessment.find((a) => a.source === 'meta')!;
+  assert.equal(meta.health, 'degraded', JSON.stringify(meta));
+  assert.equal(meta.reachable, true);
+  assert.deepEqual(meta.counts, { db0: 407 });
+  assert.deepEqual(meta.newestCounts, { db0: 507 });
+  assert.equal(meta.unchangedSinceBackup, false);
+  assert.match(meta.evidence.join('; '), /100 fewer items than the newest backup \(below 90%\)/);
   assert.deepEqual(
     status.declarations.map((d) => d.declaredBy),
     ['cli-user', 'second'],
