@@ -232,7 +232,7 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
   );
 
   // ---- Assess and plan (nothing is changed before approval) ----
-  const settings: DrSettings = await short.drSettings();
+  const settings: DrSettings = await short.drSettings.executeWithOptions({ summary: 'Read dr: settings' }, []);
   const assessAndPlan = async (version: number) => {
     needsReplan = false;
     setPhase('assessing', `Assessing ${scope()?.join(', ') ?? 'every source'}`);
