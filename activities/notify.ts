@@ -154,7 +154,7 @@ export function createNotifyActivities(deps: {
         for (const source of sources)
           (r.outcome === 'success' ? metrics.backupSuccess : metrics.backupFailure).inc({ source });
       if (r.outcome === 'success') metrics.invalidate();
-      if (r.outcome === 'cancelled') return { delivered: [], failed: [], skipped: [] };
+      if (r.outcome === 'cancelled' || r.quiet) return { delivered: [], failed: [], skipped: [] };
       const failed = r.outcome === 'failure';
       return notify({
         event: `${r.operation}.${failed ? 'failed' : 'succeeded'}` as NotificationEvent,
