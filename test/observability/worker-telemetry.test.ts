@@ -229,3 +229,47 @@ test('one trace holds the client start, the workflow, its activities and their i
   assert.equal(commit[0].statusCode !== 2, true, 'commit succeeded');
   assert.ok(t.ancestry(t.named('RunActivity:reportOperation')[0]).includes('RunWorkflow:backupWorkflow'));
 });
+
+test('LIFEBOAT_LOG_FORMAT=json: every worker log line is a JSON object; workflow and activity lines carry their ids; no secret', async () => {
+  // SIGTERM: the worker logs its shutdown too, and every line is flushed.
+  worker!.kill('SIGTERM');
+  await Promise.race([workerExited, sleep(90_000)]);
+  const text = readFileSync(logFile, 'utf8');
+  const lines = text.split('\n').filter((l) => l.trim());
+  assert.ok(lines.length > 10, `only ${lines.length} log lines`);
+  const notJson: string[] = [];
+  const entries: Record<string, unknown>[] = [];
+  for (const l of lines) {
+    try {
+      const e = JSON.parse(l) as unknown;
+      if (typeof e !== 'object' || e === null || Array.isArray(e)) notJson.push(l);
+      else entries.push(e as Record<string, unknown>);
+    } catch {
+      notJson.push(l);
+    }
+  }
+  assert.deepEqual(notJson, [], 'lines that are not JSON objects');
+  for (const e of entries) {
+    assert.ok(!Number.isNaN(Date.parse(e.time as string)), `no time: ${JSON.stringify(e)}`);
+    assert.match(String(e.level), /^(TRACE|DEBUG|INFO|WARN|ERROR)$/, JSON.stringify(e));
+    assert.equal(typeof e.message, 'string', JSON.stringify(e));
+  }
+  // Activity lines: the activity's own ids and its workflow's.
+  const backupSource = entries.filter((e) => e.activityType === 'backupSource' && e.workflowId === workflowId);
+  assert.ok(backupSource.length >= 2, 'a line per backupSource activity');
+  for (const e of backupSource) {
+    assert.equal(typeof e.activityId, 'string');
+    assert.equal(typeof e.workflowRunId, 'string');
+  }
+  assert.deepEqual([...new Set(backupSource.map((e) => e.message))].sort(), ['Activity completed', 'Activity started']);
+  // Workflow lines: the workflow's ids.
+  const wf = entries.filter((e) => e.workflowType === 'backupWorkflow' && e.workflowId === workflowId && !e.activityId);
+  assert.ok(
+    wf.some((e) => e.message === 'Workflow started' && typeof e.runId === 'string'),
+    'a "Workflow started" line with workflowId and runId',
+  );
+  // The repository password and the S3 secret key, in any form a log could hold them.
+  for (const [name, secret] of Object.entries(secrets))
+    for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])
+      assert.ok(!text.includes(form), `the worker log holds the ${name}`);
+});
