@@ -13,6 +13,9 @@ import type { NotifyActivities, NotifyInput, NotifyResult } from './types';
 const PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
 const ATTEMPTS = 3;
 
+/** Events API v2 and Block Kit limit their fields' lengths; a longer one is refused with a 400. */
+const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
 function body(dest: NotificationConfig, key: string | undefined, n: NotifyInput): unknown {
   const time = new Date().toISOString();
   const succeeded = n.event.endsWith('.succeeded');
@@ -23,9 +26,10 @@ function body(dest: NotificationConfig, key: string | undefined, n: NotifyInput)
       .join('\n');
     return {
       text: `${icon} [lifeboat] ${n.summary}`,
+      // Block Kit refuses (400 invalid_blocks) a section text over 3000 characters.
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `${icon} *${n.summary}*` } },
-        ...(facts ? [{ type: 'section', text: { type: 'mrkdwn', text: facts } }] : []),
+        { type: 'section', text: { type: 'mrkdwn', text: clip(`${icon} *${n.summary}*`, 3000) } },
+        ...(facts ? [{ type: 'section', text: { type: 'mrkdwn', text: clip(facts, 3000) } }] : []),
         {
           type: 'context',
           elements: [{ type: 'mrkdwn', text: `${n.event} · ${n.severity} · ${os.hostname()} · ${time}` }],
@@ -38,9 +42,9 @@ function body(dest: NotificationConfig, key: string | undefined, n: NotifyInput)
       routing_key: key,
       event_action: succeeded ? 'resolve' : 'trigger',
       // A success resolves the alert its failure raised.
-      dedup_key: `lifeboat:${n.subject ?? n.event.split('.')[0]}`,
+      dedup_key: clip(`lifeboat:${n.subject ?? n.event.split('.')[0]}`, 255),
       payload: {
-        summary: n.summary.slice(0, 1024),
+        summary: clip(n.summary, 1024),
         source: os.hostname(),
         severity: n.severity,
         timestamp: time,
@@ -80,7 +84,7 @@ async function deliver(dest: NotificationConfig, n: NotifyInput, sleep: (ms: num
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(dest.kind === 'webhook' ? dest.headers : {}) },
         body: payload,
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(dest.timeoutMs),
       });
       await r.arrayBuffer().catch(() => undefined);
       if (r.ok) return;
@@ -150,7 +154,7 @@ export function createNotifyActivities(deps: {
         for (const source of sources)
           (r.outcome === 'success' ? metrics.backupSuccess : metrics.backupFailure).inc({ source });
       if (r.outcome === 'success') metrics.invalidate();
-      if (r.outcome === 'cancelled') return { delivered: [], failed: [], skipped: [] };
+      if (r.outcome === 'cancelled' || r.quiet) return { delivered: [], failed: [], skipped: [] };
       const failed = r.outcome === 'failure';
       return notify({
         event: `${r.operation}.${failed ? 'failed' : 'succeeded'}` as NotificationEvent,

@@ -146,6 +146,8 @@ export interface OperationReport {
   sources?: string[];
   summary: string;
   details?: Record<string, unknown>;
+  /** Metrics only, no notification: the operation runs inside another (a drill's restore) that reports. */
+  quiet?: boolean;
 }
 
 export interface NotifyActivities {

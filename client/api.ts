@@ -39,7 +39,7 @@ import { POINT_TAGS } from '../lib/domain';
 import { initConfiguredRepository, openConfiguredRepository } from '../runtime/configured-repository';
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
-import { setupTracing } from '../observability/tracing';
+import { setupTracing, type Tracing } from '../observability/tracing';
 import type {
   ActivityProgress,
   BackupOptions,
@@ -94,11 +94,13 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
   const queryTimeoutMs = opts.queryTimeoutMs ?? 3000;
   let temporal: Promise<TemporalHandle> | undefined;
   let repository: Promise<Repository> | undefined;
+  let tracing: Tracing | undefined;
 
   const getClient = async (): Promise<Client> => {
     if (opts.temporalClient) return opts.temporalClient;
+    tracing ??= setupTracing(config.observability.tracing);
     temporal ??= connectTemporal(tcfg, {
-      workflowInterceptors: setupTracing(config.observability.tracing)?.clientInterceptors,
+      workflowInterceptors: tracing?.clientInterceptors,
       ...opts,
     });
     // A failed connect is not cached: the next call tries again.
@@ -502,7 +504,12 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
       const r = repository;
       temporal = undefined;
       repository = undefined;
-      await Promise.allSettled([t?.then((h) => h.connection.close()), r?.then((repo) => repo.close())]);
+      // A CLI process exits right after: send the client's spans (StartWorkflow, ...) before it does.
+      await Promise.allSettled([
+        t?.then((h) => h.connection.close()),
+        r?.then((repo) => repo.close()),
+        tracing?.shutdown(),
+      ]);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { at, bool, type Checker, hostPort, isAbsent, list, mapping, secret, str, url } from './check';
+import { at, bool, type Checker, duration, hostPort, isAbsent, list, mapping, secret, str, url } from './check';
 import type { NotificationConfig, NotificationEvent, ObservabilityConfig } from './types';
 import { NOTIFICATION_EVENTS, NOTIFICATION_KINDS } from './types';
 
@@ -7,6 +7,10 @@ export const OBSERVABILITY_DEFAULTS: ObservabilityConfig = {
   metrics: { listen: '127.0.0.1:9464', temporalMetrics: true },
   notifications: [],
 };
+
+/** Per delivery attempt, unless a destination sets `timeout`. */
+export const NOTIFY_TIMEOUT_MS = 10_000;
+const NOTIFY_TIMEOUT_MAX_MS = 30_000;
 
 const NOTIFY_EXAMPLE =
   '{ kind: slack, url: { env: SLACK_WEBHOOK_URL } } or { kind: pagerduty, routingKey: { env: PAGERDUTY_ROUTING_KEY } }';
@@ -24,7 +28,7 @@ function parseEvents(c: Checker, raw: unknown, p: string): NotificationEvent[] |
 }
 
 function parseNotification(c: Checker, raw: unknown, p: string): NotificationConfig | undefined {
-  const o = mapping(c, raw, p, ['name', 'kind', 'url', 'routingKey', 'events', 'onSuccess', 'headers'], {
+  const o = mapping(c, raw, p, ['name', 'kind', 'url', 'routingKey', 'events', 'onSuccess', 'headers', 'timeout'], {
     example: NOTIFY_EXAMPLE,
   });
   if (!o) return undefined;
@@ -50,6 +54,13 @@ function parseNotification(c: Checker, raw: unknown, p: string): NotificationCon
   }
   const events = parseEvents(c, o.events, at(p, 'events'));
   const onSuccess = bool(c, o.onSuccess, at(p, 'onSuccess')) ?? false;
+  let timeoutMs = duration(c, o.timeout, at(p, 'timeout'), 100) ?? NOTIFY_TIMEOUT_MS;
+  // Three attempts must fit in the reporting activity's 2-minute timeout, or a retry of the whole
+  // activity would deliver twice.
+  if (timeoutMs > NOTIFY_TIMEOUT_MAX_MS) {
+    c.add(at(p, 'timeout'), `"${String(o.timeout)}" is too long; use at most 30s (each delivery is tried 3 times)`);
+    timeoutMs = NOTIFY_TIMEOUT_MAX_MS;
+  }
   const name = str(c, o.name, at(p, 'name'));
   let headers: Record<string, string> | undefined;
   if (!isAbsent(o.headers)) {
@@ -73,6 +84,7 @@ function parseNotification(c: Checker, raw: unknown, p: string): NotificationCon
     name: name ?? kind,
     events: events ?? [...NOTIFICATION_EVENTS],
     onSuccess,
+    timeoutMs,
   };
   if (kind === 'pagerduty') return { ...common, kind, routingKey: routingKey!, ...(urlRef ? { url: urlRef } : {}) };
   return { ...common, kind: kind as 'webhook' | 'slack', url: urlRef!, ...(headers ? { headers } : {}) };

@@ -347,6 +347,8 @@ interface NotificationCommon {
   readonly events: readonly NotificationEvent[];
   /** Also deliver `*.succeeded` events. @default false */
   readonly onSuccess: boolean;
+  /** Per attempt (3 attempts); a slow receiver is retried like a failing one. @default 10 s */
+  readonly timeoutMs: number;
 }
 
 export type NotificationConfig =

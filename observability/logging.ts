@@ -4,7 +4,7 @@
  * taskQueue, ...). Attributes that could hold a secret are redacted, and credentials are cut out
  * of URLs, whatever the format.
  */
-import type { LogEntry } from '@temporalio/worker';
+import type { LogEntry, LogLevel } from '@temporalio/worker';
 
 const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|routing[-_]?key|authorization|cookie|credential/i;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]*:[^/\s@]*@/gi;
@@ -35,3 +35,13 @@ export function jsonLogLine(entry: LogEntry): string {
 /** 'json' when LIFEBOAT_LOG_FORMAT=json, else 'text' (the SDK's default lines). */
 export const logFormat = (): 'json' | 'text' =>
   process.env.LIFEBOAT_LOG_FORMAT?.toLowerCase() === 'json' ? 'json' : 'text';
+
+/**
+ * One line of the worker's own output (start, signals, stop; not the SDK's lines): with
+ * LIFEBOAT_LOG_FORMAT=json a JSON object like the SDK's, so every line of a worker's log parses.
+ */
+export function workerLogLine(level: LogLevel, message: string, meta: Record<string, unknown> = {}): string {
+  if (logFormat() !== 'json') return message;
+  const fields = redactForLog(meta) as Record<string, unknown>;
+  return JSON.stringify({ time: new Date().toISOString(), level, message: redactForLog(message), ...fields });
+}

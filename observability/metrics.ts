@@ -221,6 +221,9 @@ export class LifeboatMetrics {
     }
     for (const operation of OPERATIONS)
       for (const outcome of OUTCOMES) this.workflowOutcomes.inc({ operation, outcome }, 0);
+    for (const d of config.observability.notifications)
+      for (const outcome of ['delivered', 'failed'])
+        this.notifications.inc({ destination: d.name, kind: d.kind, outcome }, 0);
   }
 
   sourceType(name: string): string {

@@ -4,6 +4,7 @@ import { createLifeboatWorker } from './worker';
 import { temporalConnectionOptions } from '../runtime/temporal-connection';
 import { RepositoryProvider } from '../activities/repository';
 import { startObservability } from '../observability';
+import { workerLogLine } from '../observability/logging';
 import { lifeboatDataConverter } from '../runtime/payload-codec';
 
 export interface RunWorkerOptions {
@@ -24,7 +25,10 @@ export async function runWorker(config: LifeboatConfig, opts: RunWorkerOptions =
   const dataConverter = await lifeboatDataConverter(config.temporal);
   const repositories = new RepositoryProvider(config);
   const obs = await startObservability(config, () => repositories.get());
-  if (obs.metricsUrl) process.stderr.write(`lifeboat worker: metrics on ${obs.metricsUrl}\n`);
+  if (obs.metricsUrl)
+    process.stderr.write(
+      `${workerLogLine('INFO', `lifeboat worker: metrics on ${obs.metricsUrl}`, { metricsUrl: obs.metricsUrl })}\n`,
+    );
   const activities = createActivities({ config, repositories });
   const { worker, connection } = await createLifeboatWorker({
     address: config.temporal.address,

@@ -17,6 +17,7 @@ import { SA } from './search-attributes';
 import { surfaceFailure } from './failures';
 import { ACTIVITY_PROFILES } from './activity-profiles';
 import { holdTargets } from './target-locks';
+import { reportedRestore } from './restore-report';
 
 const short = proxyActivities<LifeboatActivities>(ACTIVITY_PROFILES.short);
 const streaming = proxyActivities<LifeboatActivities>(ACTIVITY_PROFILES.streaming);
@@ -52,6 +53,10 @@ interface Compensation {
  * rollback failure, never swallowed and never called "rolled back".
  */
 export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResult> {
+  return reportedRestore(input, () => restore(input));
+}
+
+async function restore(input: RestoreInput): Promise<RestoreResult> {
   const t = trackProgress('pre-flight');
   upsertSearchAttributes([{ key: SA.kind, value: 'restore' }]);
   // The random tail of the run id (UUIDv7 starts with a timestamp): unique per run, stable across retries.

@@ -12,19 +12,28 @@ export async function workerCommand(ctx: CommandContext): Promise<CommandOutcome
   const config = await ctx.config();
   // Loaded here, not at start-up: the worker pulls in every adapter and the SDK's native runtime.
   const { runWorker } = require('../../workers/main') as typeof import('../../workers/main');
+  const { workerLogLine } = require('../../observability/logging') as typeof import('../../observability/logging');
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (stop.signal.aborted) {
-      ctx.log(`${sig} again: exiting now; interrupted activities are retried by the next worker`);
+      ctx.log(
+        workerLogLine('WARN', `${sig} again: exiting now; interrupted activities are retried by the next worker`),
+      );
       process.exit(130);
     }
-    ctx.log(`${sig}: finishing running activities, then stopping (${sig} again to exit at once)`);
+    ctx.log(
+      workerLogLine('INFO', `${sig}: finishing running activities, then stopping (${sig} again to exit at once)`),
+    );
     stop.abort();
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const { address, namespace, taskQueue } = config.temporal;
   ctx.log(
-    `lifeboat worker: task queue ${taskQueue}, namespace ${namespace}, Temporal ${address}, ${config.sources.length} source(s); Ctrl-C stops it`,
+    workerLogLine(
+      'INFO',
+      `lifeboat worker: task queue ${taskQueue}, namespace ${namespace}, Temporal ${address}, ${config.sources.length} source(s); Ctrl-C stops it`,
+      { taskQueue, namespace, temporalAddress: address, sources: config.sources.map((s) => s.name) },
+    ),
   );
   try {
     await runWorker(config, { signal: stop.signal });
@@ -35,7 +44,7 @@ export async function workerCommand(ctx: CommandContext): Promise<CommandOutcome
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
-  return { document: { ok: true, stopped: true }, text: 'worker stopped' };
+  return { document: { ok: true, stopped: true }, text: workerLogLine('INFO', 'worker stopped') };
 }
 
 export function registerWorker(program: Command, run: CommandRunner): void {
