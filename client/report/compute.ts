@@ -303,7 +303,8 @@ export function sourceReport(
         time: d.finishedAt,
         kind: 'drill' as const,
         id: d.drillId,
-        reasons: d.reasons.length ? d.reasons : [`drill ${d.verdict}`],
+        // Copies: the CLI's JSON writer prints a repeated reference as "[circular]".
+        reasons: d.reasons.length ? [...d.reasons] : [`drill ${d.verdict}`],
       })),
     ...verifyList
       .filter((v) => !v.ok)
@@ -311,7 +312,7 @@ export function sourceReport(
         time: v.time,
         kind: 'verify' as const,
         id: v.recoveryPointId,
-        reasons: v.problems.length ? v.problems : ['verification failed'],
+        reasons: v.problems.length ? [...v.problems] : ['verification failed'],
       })),
   ].sort((a, b) => ms(a.time) - ms(b.time));
 
