@@ -154,6 +154,7 @@ test('a drill cancelled in the middle of its restore removes every scratch targe
   const rec = (await storedDrillRecord(cfg.config, drillId)) as DrillRecord;
   assert.ok(rec, 'the cancelled drill is recorded');
   assert.equal(rec.verdict, 'cancelled');
+  assert.deepEqual((await h.describe()).searchAttributes.LifeboatPhase, ['cancelled']);
   assert.ok(rec.reasons.includes('drill was cancelled'), rec.reasons.join('; '));
   assert.equal(rec.recoveryPointId, pointId);
   assert.equal(rec.cleanup.ok, true, rec.cleanup.failures.join('; '));

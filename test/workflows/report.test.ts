@@ -18,6 +18,7 @@ import { POINT_TAGS } from '../../lib/domain';
 import { initRepository, type RecoveryPoint } from '../../repository';
 import { openConfiguredRepository } from '../../runtime/configured-repository';
 import type { ComplianceReport } from '../../client/report';
+import { createLifeboatClient } from '../../client/api';
 import { makeTestConfig, type TestConfig } from '../harness/config';
 import { scratchDir } from '../harness/env';
 import { projectRoot } from '../servers/tools';
@@ -45,6 +46,8 @@ before(async () => {
       { name: 'meta', type: 'redis', url: redis.url, db: 0, targets: { rpo: `${RPO_MS / 1000}s`, rto: '10m' } },
     ],
     extra: {
+      // Never due by itself (1 January, 04:00): the test triggers it.
+      schedules: { drill: { cron: '0 4 1 1 *' } },
       drill: {
         checks: [
           {
@@ -256,4 +259,43 @@ test('the report gives the figures computed from the points and records the test
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /--since "last month" is neither a duration/);
   assert.equal(existsSync(path.join(dir, 'never.html')), false);
+});
+
+test('the drill schedule starts drillWorkflow for real: the scheduled drill restores, validates, cleans up, records; the UI sees its summary and search attributes', async () => {
+  const prefix = `lbtest-${randomUUID().slice(0, 6)}-`;
+  const lb = createLifeboatClient(cfg.config, { scheduleIdPrefix: prefix, temporalClient: w.client });
+  const schedule = w.client.schedule.getHandle(`${prefix}drill`);
+  try {
+    const applied = await lb.schedules.apply();
+    assert.deepEqual(applied.created, [`${prefix}drill`]);
+    await schedule.trigger();
+    let workflowId: string | undefined;
+    for (let i = 0; i < 600 && !workflowId; i++) {
+      workflowId = (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      if (!workflowId) await sleep(100);
+    }
+    assert.ok(workflowId, 'the schedule started a workflow');
+    const h = w.client.workflow.getHandle(workflowId);
+    const r = (await h.result()) as DrillRecord;
+    assert.equal(r.verdict, 'passed', r.reasons.join('; '));
+    assert.equal(r.trigger, 'schedule');
+    assert.deepEqual(
+      r.sources.map((x) => [x.source, x.ok, x.restoreStatus]),
+      [['meta', true, 'verified']],
+    );
+    assert.ok(r.sources[0].rtoMs! > 0);
+    assert.equal(r.cleanup.ok, true, r.cleanup.failures.join('; '));
+    await assertNothingLeft(cfg.config, r.drillId, { ports: scratchRedisPorts(r) });
+    assert.deepEqual(await storedDrillRecord(cfg.config, r.drillId), r);
+    const d = await h.describe();
+    assert.equal(d.type, 'drillWorkflow');
+    assert.match((await d.staticSummary()) ?? '', /^Scheduled restore drill of meta/);
+    assert.deepEqual(d.searchAttributes.LifeboatKind, ['drill']);
+    assert.deepEqual(d.searchAttributes.LifeboatSource, ['meta']);
+    assert.deepEqual(d.searchAttributes.LifeboatRecoveryPoint, [r.recoveryPointId]);
+    assert.deepEqual(d.searchAttributes.LifeboatPhase, ['passed'], 'the verdict is filterable in the UI');
+  } finally {
+    await schedule.delete().catch(() => undefined);
+    await lb.close();
+  }
 });
