@@ -259,7 +259,8 @@ export function sourceReport(
         ...(d.recoveryPointId ? { recoveryPointId: d.recoveryPointId } : {}),
         sourceOk: x.ok,
         ...(x.rtoMs !== undefined ? { rtoMs: x.rtoMs } : {}),
-        reasons: d.reasons,
+        // Copies (here and below): several sources share a drill, and the CLI's JSON writer prints a repeated reference as "[circular]".
+        reasons: [...d.reasons],
       };
     });
   const count = (v: DrillRecord['verdict']) => drillList.filter((d) => d.verdict === v).length;
@@ -293,7 +294,7 @@ export function sourceReport(
       time: v.time,
       ok: v.ok,
       ...(v.readData !== undefined ? { readData: v.readData } : {}),
-      problems: v.problems ?? [],
+      problems: [...(v.problems ?? [])],
     }));
 
   const failures: Failure[] = [
@@ -303,7 +304,6 @@ export function sourceReport(
         time: d.finishedAt,
         kind: 'drill' as const,
         id: d.drillId,
-        // Copies: the CLI's JSON writer prints a repeated reference as "[circular]".
         reasons: d.reasons.length ? [...d.reasons] : [`drill ${d.verdict}`],
       })),
     ...verifyList

@@ -243,6 +243,15 @@ test('markdown: a summary row per source and the evidence; json is the report it
   assert.match(md, /- p1 since .*: audit <2026>/);
   assert.match(md, /recovery point p-damaged: manifest/);
   assert.deepEqual(JSON.parse(renderReport(r, 'json')), JSON.parse(JSON.stringify(r)));
+  // No object twice in the tree: the CLI's --json writer prints a repeated reference as "[circular]".
+  const seen = new Set<object>();
+  const walk = (v: unknown, at: string) => {
+    if (!v || typeof v !== 'object') return;
+    assert.ok(!seen.has(v), `${at} is shared with another part of the report`);
+    seen.add(v);
+    for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
+  };
+  walk(r, 'report');
 });
 
 test('html: inline SVG per source with the breaches shaded red, the target line, red bars over the RTO target; text escaped', () => {
