@@ -25,6 +25,7 @@ import { innermostApplicationFailure, operationError } from './workflow-failures
 import { ErrorCode } from '../lib/error-codes';
 import { DRILL_RECORD_KIND, VERIFICATION_RECORD_KIND, type DrillInput, type DrillRecord } from '../lib/drill';
 import { computeStatus, type VerificationRecordBody } from './status';
+import { computeReport, type VerificationRecordInput } from './report/compute';
 import {
   BackupAlreadyRunningError,
   NoRecoveryPointError,
@@ -444,6 +445,26 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
         drills.records.map((r) => r.body),
         verifications.records.map((r) => r.body),
         now ?? new Date(),
+      );
+    },
+
+    async report(period) {
+      const repo = await getRepository();
+      const [points, drills, verifications] = await Promise.all([
+        repo.listRecoveryPoints(),
+        repo.records.list<DrillRecord>(DRILL_RECORD_KIND),
+        repo.records.list<VerificationRecordInput>(VERIFICATION_RECORD_KIND),
+      ]);
+      return computeReport(
+        config.sources,
+        {
+          points,
+          drills: drills.records.map((r) => r.body),
+          verifications: verifications.records.map((r) => r.body),
+          damagedRecords: [...drills.damaged, ...verifications.damaged],
+        },
+        period,
+        new Date(),
       );
     },
 

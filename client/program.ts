@@ -15,6 +15,7 @@ import { registerRestore } from './commands/restore';
 import type { CommandRunner } from './commands/runner';
 import { registerSchedules } from './commands/schedules';
 import { registerStatus } from './commands/status';
+import { registerReport } from './commands/report';
 import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
 import { errorDocument, exitCodeFor } from './error-mapping';
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerWebhook(program, run);
   registerDrill(program, run);
   registerStatus(program, run);
+  registerReport(program, run);
   return program;
 }
 

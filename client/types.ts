@@ -6,6 +6,7 @@ import type { VerifyResult } from '../workflows/verify';
 import type { OperationKind } from './errors';
 import type { DrillRecord } from '../lib/drill';
 import type { StatusReport } from './status';
+import type { ComplianceReport, ReportPeriod } from './report/compute';
 import type { TemporalConnectOptions } from './connection';
 
 export type { OperationKind } from './errors';
@@ -166,6 +167,8 @@ export interface LifeboatClient {
   drill(opts?: DrillOptions): Promise<OperationHandle<DrillRecord>>;
   /** RPO/RTO state of every configured source, from the repository alone (no worker needed). */
   status(now?: Date): Promise<StatusReport>;
+  /** The compliance report of every configured source over a period (RPO, drills, RTO, verify, holds), from the repository alone. */
+  report(period: ReportPeriod): Promise<ComplianceReport>;
   /** Creates the configured repository, encrypted with the configured password. @throws the repository's RepositoryExistsError when one is there */
   init(): Promise<{ id: string; url: string }>;
   /** Recovery points, newest first. */

@@ -26,6 +26,7 @@ import {
 import { formatDuration } from '../lib/format';
 import { ACTIVITY_PROFILES } from './activity-profiles';
 import { trackProgress } from './progress';
+import { reportOutcome } from './report';
 import { restoreWorkflow } from './restore';
 import { SA } from './search-attributes';
 import type { RestoreResult } from './types';
@@ -73,8 +74,19 @@ const fmtMs = (ms: number | undefined) => (ms === undefined ? '—' : formatDura
 export async function drillWorkflow(input: DrillInput = {}): Promise<DrillResult> {
   const info = workflowInfo();
   const drillId = drillIdFor(info.startTime, info.runId);
-  const t = trackProgress('preparing');
-  upsertSearchAttributes([{ key: SA.kind, value: 'drill' }]);
+  const progress = trackProgress('preparing');
+  // The phase as a search attribute too: the UI lists drills by LifeboatPhase="failed" (the verdict, once known).
+  const t = {
+    ...progress,
+    phase(p: string) {
+      progress.phase(p);
+      upsertSearchAttributes([{ key: SA.phase, value: p }]);
+    },
+  };
+  upsertSearchAttributes([
+    { key: SA.kind, value: 'drill' },
+    { key: SA.phase, value: 'preparing' },
+  ]);
   const startedAt = new Date();
   const reasons: string[] = [];
   const sources: DrillSourceResult[] = [];
@@ -239,7 +251,24 @@ export async function drillWorkflow(input: DrillInput = {}): Promise<DrillResult
     const rto = rtoMs !== undefined ? `, RTO ${fmtMs(rtoMs)} (target ${fmtMs(record.rtoTargetMs)})` : '';
     const verdict = `${record.verdict.toUpperCase()}: drill ${drillId} of ${names} from ${plan?.recoveryPointId ?? '(no recovery point)'}${rto}`;
     t.phase(record.verdict);
-    setCurrentDetails(ok ? verdict : `${verdict}\n- ${reasons.join('\n- ')}`);
+    // What the UI shows for the finished drill: the verdict line, each source's RTO against its target, the reasons.
+    const perSource = sources.map(
+      (s) =>
+        `- ${s.source}: ${s.ok ? 'ok' : 'FAILED'}, RTO ${fmtMs(s.rtoMs)} (target ${fmtMs(s.rtoTargetMs)}${s.rtoMs !== undefined && s.rtoMs > s.rtoTargetMs ? ', OVER' : ''})`,
+    );
+    setCurrentDetails([verdict, ...perSource, ...reasons.map((r) => `- ${r}`)].join('\n'));
+    await reportOutcome({
+      operation: 'drill',
+      outcome: ok ? 'success' : cancelled ? 'cancelled' : 'failure',
+      sources: sources.map((s) => s.source),
+      summary: ok ? verdict : `${verdict}: ${reasons.join('; ')}`,
+      details: {
+        drillId,
+        ...(plan ? { recoveryPointId: plan.recoveryPointId } : {}),
+        ...(rtoMs !== undefined ? { rtoMs } : {}),
+        verdict: record.verdict,
+      },
+    });
     if (cancelled) throw cancelled;
     if (!ok)
       throw ApplicationFailure.create({

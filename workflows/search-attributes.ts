@@ -17,7 +17,7 @@ export const SEARCH_ATTRIBUTES = {
   LifeboatIncident: 'Keyword',
   /** Disaster recovery: sev1..sev4. */
   LifeboatSeverity: 'Keyword',
-  /** Disaster recovery: the current phase (assessing, awaiting-approval, recovering, ...). */
+  /** Disaster recovery: the current phase (assessing, awaiting-approval, recovering, ...); drills: their phase, then passed | failed | cancelled. */
   LifeboatPhase: 'Keyword',
 } as const;
 

@@ -6,23 +6,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { backupWorkflow, drillWorkflow } from '../../workflows';
-import { DRILL_RECORD_KIND, drillCollectionPrefix, type DrillRecord } from '../../lib/drill';
-import { openConfiguredRepository } from '../../runtime/configured-repository';
+import { drillCollectionPrefix, type DrillRecord } from '../../lib/drill';
 import { initRepository } from '../../repository';
 import { makeTestConfig, type TestConfig } from '../harness/config';
 import { scratchDir, testEnv } from '../harness/env';
@@ -37,6 +27,7 @@ import {
   startWorkerFor,
   writeFaissIndex,
 } from './helpers';
+import { assertNothingLeft as assertDrillLeftNothing, scratchRedisPorts, storedDrillRecord } from './drill-helpers';
 
 let redis: RedisServer;
 let cfg: TestConfig;
@@ -114,55 +105,11 @@ function assertSame(got: FullState, want: FullState, what: string) {
 const backup = () =>
   w.client.workflow.execute(backupWorkflow, { taskQueue: cfg.taskQueue, workflowId: id('backup'), args: [{}] });
 
-/** Every process whose command line mentions `needle` (the drill's scratch folder). */
-function processesMentioning(needle: string): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      // A redis-server runs in its --dir: its working directory tells too.
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      if (cmd.includes(needle) || cwd.includes(needle)) out.push(`${pid}: ${cmd} (in ${cwd})`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
 const scratchPorts = new Map<string, number[]>();
-const notePorts = (r: DrillRecord) =>
-  scratchPorts.set(
-    r.drillId,
-    r.sources
-      .filter((s) => s.type === 'redis')
-      .flatMap((s) => [...s.target.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]))),
-  );
-
-/** Nothing of drill `drillId` is left: no process, no folder, no collection. */
-async function assertNothingLeft(drillId: string) {
-  const drillDir = path.join(cfg.config.worker.scratchDir, 'drills', drillId);
-  assert.equal(existsSync(drillDir), false, `scratch folder ${drillDir} was removed`);
-  assert.deepEqual(processesMentioning(drillDir), [], 'no process of the drill is left running');
-  // redis-server retitles itself "redis-server 127.0.0.1:<port>": look for the scratch port too.
-  for (const port of scratchPorts.get(drillId) ?? [])
-    assert.deepEqual(processesMentioning(`127.0.0.1:${port}`), [], `no scratch redis-server on port ${port}`);
-  const { collections } = await qdrant.getCollections();
-  assert.deepEqual(
-    collections.map((c) => c.name).filter((n) => n.startsWith(drillCollectionPrefix(drillId))),
-    [],
-    'no temporary collection is left',
-  );
-}
-
-async function storedRecord(drillId: string): Promise<DrillRecord | undefined> {
-  const repo = await openConfiguredRepository(cfg.config);
-  try {
-    return (await repo.records.get<DrillRecord>(DRILL_RECORD_KIND, drillId))?.body;
-  } finally {
-    await repo.close();
-  }
-}
+const notePorts = (r: DrillRecord) => scratchPorts.set(r.drillId, scratchRedisPorts(r));
+const assertNothingLeft = (drillId: string) =>
+  assertDrillLeftNothing(cfg.config, drillId, { ports: scratchPorts.get(drillId) ?? [], qdrant });
+const storedRecord = (drillId: string) => storedDrillRecord(cfg.config, drillId);
 
 test('a drill of all three stores restores into scratch targets, validates, times, cleans up and records; production is untouched', async () => {
   const point = await backup();
@@ -285,6 +232,7 @@ test('a drill of a point damaged after backup fails, names the source and the ob
     assert.equal(cause.type, 'DRILL_FAILED', cause.message);
     const rec = cause.details?.[0] as DrillRecord;
     assert.equal(rec.verdict, 'failed');
+    assert.deepEqual((await handle.describe()).searchAttributes.LifeboatPhase, ['failed'], 'the verdict, for the UI');
     const reason = rec.reasons.join('; ');
     // A Qdrant snapshot and a FAISS file both change between the backups: the reason names whose chunk it was.
     assert.match(reason, /(meta|vectors|docs) artifact /, `names the source: ${reason}`);
