@@ -24,15 +24,21 @@ import { EXIT_CODES, type ExitCode } from './exit-codes';
 import { renderRestore } from './render';
 import type { LifeboatClient } from './types';
 
-/** JSON that survives odd values (bigints, cycles) rather than crashing the one document a script waits for. */
-function toJson(doc: unknown): string {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(doc, (_k, v: unknown) => {
+/**
+ * JSON that survives odd values (bigints, cycles) rather than crashing the one document a script waits for.
+ * Only a real cycle (an object inside itself) is cut: the same object reached twice by different paths
+ * (shared arrays between sources) is printed in full each time. `stack` holds the path from the root to
+ * the value's holder, which JSON.stringify passes as `this` while it walks depth first.
+ */
+export function toJson(doc: unknown): string {
+  const stack: object[] = [];
+  return JSON.stringify(doc, function (this: unknown, _k: string, v: unknown) {
     if (typeof v === 'bigint') return v.toString();
     if (v instanceof Error) return { name: v.name, message: v.message };
     if (v && typeof v === 'object') {
-      if (seen.has(v)) return '[circular]';
-      seen.add(v);
+      while (stack.length > 0 && stack[stack.length - 1] !== this) stack.pop();
+      if (stack.includes(v)) return '[circular]';
+      stack.push(v);
     }
     return v;
   });
