@@ -15,6 +15,8 @@ import { registerRestore } from './commands/restore';
 import type { CommandRunner } from './commands/runner';
 import { registerSchedules } from './commands/schedules';
 import { registerStatus } from './commands/status';
+import { registerPrune } from './commands/prune';
+import { registerStats } from './commands/stats';
 import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
 import { errorDocument, exitCodeFor } from './error-mapping';
@@ -65,6 +67,8 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerWebhook(program, run);
   registerDrill(program, run);
   registerStatus(program, run);
+  registerPrune(program, run);
+  registerStats(program, run);
   return program;
 }
 
