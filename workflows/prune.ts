@@ -19,7 +19,7 @@ const { pruneData } = proxyActivities<PruneActivities>({
   ...ACTIVITY_PROFILES.streaming,
   // A retry after a worker crash waits (heartbeating) for the dead attempt's lock to be proven
   // dead; attempts are not limited, the heartbeat timeout notices a dead worker.
-  retry: { ...ACTIVITY_PROFILES.streaming.retry, maximumAttempts: 0 },
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
