@@ -37,10 +37,16 @@ export async function pruneWorkflow(input: PruneInput = {}): Promise<PruneResult
   const startedAt = info.startTime.toISOString();
   const recordId = pruneRecordId(info.startTime, info.firstExecutionRunId);
   try {
-    const plan = await short.planRetentionStep({ overrides: input.overrides });
+    const plan = await short.planRetentionStep.executeWithOptions({ summary: 'Plan the retention policy' }, [
+      { overrides: input.overrides },
+    ]);
     t.source('retention', 'planned', `${plan.remove.length} of ${plan.total} points to remove (${plan.timezone})`);
     t.phase(`forgetting ${plan.remove.length} recovery points`);
-    const forget = plan.remove.length ? await short.forgetPoints({ ids: plan.remove }) : { forgotten: [], skipped: [] };
+    const forget = plan.remove.length
+      ? await short.forgetPoints.executeWithOptions({ summary: `Forget ${plan.remove.length} recovery points` }, [
+          { ids: plan.remove },
+        ])
+      : { forgotten: [], skipped: [] };
     t.source(
       'retention',
       'forgotten',
@@ -48,7 +54,10 @@ export async function pruneWorkflow(input: PruneInput = {}): Promise<PruneResult
     );
     t.phase('deleting unreferenced data');
     setCurrentDetails(`forgot ${forget.forgotten.length} points; deleting unreferenced data`);
-    const data = await pruneData({ graceMs: input.graceMs, waitMs: input.waitMs });
+    const data = await pruneData.executeWithOptions(
+      { summary: 'Delete unreferenced data, stale locks and temp files' },
+      [{ graceMs: input.graceMs, waitMs: input.waitMs }],
+    );
     t.source(
       'data',
       data.deferred ? 'deferred' : 'done',
@@ -69,7 +78,7 @@ export async function pruneWorkflow(input: PruneInput = {}): Promise<PruneResult
       ...data,
       durationMs: Date.now() - info.startTime.getTime(),
     };
-    await short.recordPrune({ recordId, body: result });
+    await short.recordPrune.executeWithOptions({ summary: `Record prune ${recordId}` }, [{ recordId, body: result }]);
     const summary = `prune: ${result.pointsRemoved} points removed, ${result.deletedObjects} objects and ${mib(result.freedBytes)} freed, ${result.deletedLocks} stale locks and ${result.deletedTempFiles} temp files cleared${data.deferred ? `; data deletion deferred: ${data.deferred.reason}` : ''}`;
     await reportOutcome({
       operation: 'prune',

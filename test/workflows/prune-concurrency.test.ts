@@ -227,6 +227,9 @@ test('SIGKILL of the worker mid-prune: the workflow completes, nothing reference
     for (const deadline = Date.now() + 180_000; !published && Date.now() < deadline; await sleep(2))
       published = (await fs.readdir(path.join(root, 'condemned')).catch(() => [] as string[])).length > 0;
     assert.ok(published, 'the prune never published its condemned list');
+    // A few ms into deleting (thousands of deletes take far longer), so the retry must take over a
+    // lock whose run had already deleted part of its list, and still count the freed bytes exactly.
+    await sleep(30);
     await w.kill('SIGKILL');
     const deletedBeforeKill = chunks0 - [...(await files('data')).keys()].length;
     step(`killed the worker mid-prune (${deletedBeforeKill} chunks deleted by then)`);
@@ -239,7 +242,8 @@ test('SIGKILL of the worker mid-prune: the workflow completes, nothing reference
     assert.equal(result.freedBytes, dataBytes(before) - dataBytes(after), 'freed bytes ≠ bytes that left the disk');
     assert.ok(result.freedBytes > 0);
     assert.deepEqual(
-      [...after.keys()].filter((k) => k.startsWith('locks/')),
+      // (A temp file the kill cut off mid-rewrite may stay: it is seconds old, not provably dead yet.)
+      [...after.keys()].filter((k) => k.startsWith('locks/') && !k.startsWith('locks/.tmp-')),
       [],
       'the dead attempt left its lock behind',
     );
