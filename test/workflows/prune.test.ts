@@ -21,6 +21,7 @@ import { makeTestConfig, type TestConfig } from '../harness/config';
 import { scratchDir, testEnv } from '../harness/env';
 import { startRedis, type RedisServer } from '../servers/redis';
 import { redisSnapshot, seedRedis, snapshotDiff, startWorkerFor } from './helpers';
+import { createLifeboatClient } from '../../client';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,11 +43,11 @@ interface Backend {
   age?(key: string, ms: number): Promise<void>;
 }
 
-function localBackend(): Backend {
+function localBackend(extra: Record<string, unknown> = {}): Backend {
   const cfg = makeTestConfig({
     sources: [{ name: 'meta', type: 'redis', url: redis.url, db: 0 }],
     password: 'pw',
-    extra: { retention: { keepLast: 1 } },
+    extra: { retention: { keepLast: 1 }, ...extra },
   });
   const root = (cfg.config.repository as { path: string }).path;
   return {
@@ -391,6 +392,52 @@ test('stale locks and .tmp files of killed writers: kept while they may be alive
       await repo.close();
     }
   } finally {
+    await w.stop();
+  }
+});
+
+test('the prune schedule starts pruneWorkflow for real: trigger "schedule", the policy applied, a record kept', async () => {
+  const prefix = `lbprune-${randomUUID().slice(0, 8)}-`;
+  const { cfg } = localBackend({ schedules: { prune: { every: '24h' } } });
+  const w = await startWorkerFor(cfg.config);
+  const lb = createLifeboatClient(cfg.config, { scheduleIdPrefix: prefix });
+  try {
+    assert.equal((await lifeboat(cfg, 'init')).code, 0);
+    for (const v of ['s1', 's2']) {
+      await seedRedis(redis.url, v, 0);
+      assert.equal((await lifeboat(cfg, 'backup', '--wait')).code, 0);
+    }
+    const [older, newer] = await ids(cfg);
+    assert.deepEqual((await lb.schedules.apply()).created, [`${prefix}prune`]);
+    const schedule = w.client.schedule.getHandle(`${prefix}prune`);
+    await schedule.trigger();
+    let run: { workflowId: string; firstExecutionRunId: string } | undefined;
+    for (let i = 0; i < 300 && !run; i++) {
+      run = (await schedule.describe()).info.recentActions[0]?.action.workflow;
+      if (!run) await sleep(100);
+    }
+    assert.ok(run, 'the triggered schedule started no workflow');
+    assert.match(run.workflowId, new RegExp(`^${prefix}prune`));
+    const h = w.client.workflow.getHandle(run.workflowId, run.firstExecutionRunId);
+    assert.equal((await h.describe()).type, 'pruneWorkflow');
+    const result = (await h.result()) as PruneResult;
+    assert.equal(result.ok, true);
+    assert.equal(result.trigger, 'schedule');
+    assert.deepEqual(result.forgotten, [older]);
+    assert.deepEqual(await ids(cfg), [newer]);
+    const repo = await openRepository({ url: cfg.config.repository.url }, 'pw');
+    try {
+      const rec = await repo.records.get<PruneResult>(PRUNE_RECORD_KIND, result.recordId);
+      assert.equal(rec?.body.trigger, 'schedule');
+    } finally {
+      await repo.close();
+    }
+  } finally {
+    await w.client.schedule
+      .getHandle(`${prefix}prune`)
+      .delete()
+      .catch(() => undefined);
+    await lb.close();
     await w.stop();
   }
 });
