@@ -20,6 +20,8 @@ import { createDrillActivities, recordVerification } from './drill';
 import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
 import { createDrActivities } from './dr';
 import { createNotifyActivities } from './notify';
+import { createPruneActivities } from './prune';
+import type { PruneActivities } from '../lib/prune';
 import { inSpan } from '../lib/spans';
 import { POINT_TAGS } from '../lib/domain';
 
@@ -55,7 +57,7 @@ export interface ActivityDeps {
  */
 export function createActivities(
   deps: ActivityDeps,
-): LifeboatActivities & DrActivities & { closeActivities(): Promise<void> } {
+): LifeboatActivities & DrActivities & PruneActivities & { closeActivities(): Promise<void> } {
   const { config } = deps;
   const repos = deps.repositories ?? new RepositoryProvider(config);
   const scratchDir = config.worker.scratchDir;
@@ -91,6 +93,7 @@ export function createActivities(
   return {
     ...createDrActivities({ config, repositories: repos, scratchDir }),
     ...createNotifyActivities({ config }),
+    ...createPruneActivities({ config, repositories: repos }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);

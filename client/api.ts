@@ -34,6 +34,7 @@ import {
   SourceNotInRecoveryPointError,
   TemporalUnreachableError,
   UsageError,
+  PruneAlreadyRunningError,
   type OperationKind,
 } from './errors';
 import { POINT_TAGS } from '../lib/domain';
@@ -53,6 +54,9 @@ import type {
   DrillOptions,
 } from './types';
 import { backupWorkflowId, drillWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
+import { planConfiguredRetention } from '../activities/retention';
+import { PRUNE_WORKFLOW_ID, type PruneInput, type PruneResult } from '../lib/prune';
+import { computeStats } from './stats';
 
 /** Recovery points Lifeboat takes of restore targets before overwriting them; never what "latest" means. */
 const SAFETY_TAG = POINT_TAGS.safety;
@@ -431,6 +435,53 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
         },
       };
     },
+
+    async prune(o = {}) {
+      const input: PruneInput = {
+        trigger: o.trigger ?? 'client',
+        ...(o.overrides && Object.keys(o.overrides).length ? { overrides: o.overrides } : {}),
+        ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+        ...(o.waitMs !== undefined ? { waitMs: o.waitMs } : {}),
+      };
+      try {
+        const { handle, startedAt } = await start(WORKFLOW_TYPES.prune, {
+          taskQueue: tcfg.taskQueue,
+          workflowId: PRUNE_WORKFLOW_ID,
+          args: [input],
+          // One prune at a time; the next may start once this one has closed.
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [{ key: SA.kind, value: 'prune' }],
+          staticSummary: 'Prune: apply the retention policy, then delete unreferenced data',
+          staticDetails: [
+            bullet('trigger', input.trigger ?? 'client'),
+            bullet('repository', config.repository.url),
+            ...(input.overrides ? [bullet('rules', JSON.stringify(input.overrides))] : []),
+          ].join('\n'),
+        });
+        return wrap<PruneResult>('prune', handle, startedAt, []);
+      } catch (e) {
+        if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+        const running = await (
+          await getClient()
+        ).workflow
+          .getHandle(PRUNE_WORKFLOW_ID)
+          .describe()
+          .catch(() => undefined);
+        throw new PruneAlreadyRunningError(PRUNE_WORKFLOW_ID, running?.startTime);
+      }
+    },
+
+    async prunePlan(o = {}) {
+      const repo = await getRepository();
+      const retention = await planConfiguredRetention(repo, config, o.overrides);
+      const data = await repo.prune({ dryRun: true, graceMs: o.graceMs, assumeForgotten: retention.remove });
+      return { retention, data };
+    },
+
+    retentionPlan: async (overrides) => planConfiguredRetention(await getRepository(), config, overrides),
+
+    stats: async () => computeStats(await getRepository()),
 
     async status(now?: Date) {
       const repo = await getRepository();

@@ -36,6 +36,7 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   RECOVERY_POINT_NOT_FOUND: EXIT_CODES.notFound,
   RECOVERY_POINT_AMBIGUOUS: EXIT_CODES.notFound,
 
+  PRUNE_ALREADY_RUNNING: EXIT_CODES.alreadyRunning,
   BACKUP_ALREADY_RUNNING: EXIT_CODES.alreadyRunning,
   TARGET_BUSY: EXIT_CODES.alreadyRunning,
   // A prune holds the repository exclusively: like a running backup, try again when it is done.

@@ -29,6 +29,19 @@ export class BackupAlreadyRunningError extends LifeboatError {
   }
 }
 
+/** A prune is running (one at a time, workflow lifeboat-prune). */
+export class PruneAlreadyRunningError extends LifeboatError {
+  constructor(
+    readonly workflowId: string,
+    readonly startedAt: Date | undefined,
+  ) {
+    super(
+      `a prune is already running: workflow ${workflowId}${startedAt ? ` started at ${startedAt.toISOString()}` : ''}; follow it with "lifeboat progress ${workflowId}" and wait for it, then try again`,
+      'PRUNE_ALREADY_RUNNING',
+    );
+  }
+}
+
 /** Temporal's frontend cannot be reached (or refused the connection). */
 export class TemporalUnreachableError extends LifeboatError {
   constructor(
@@ -114,7 +127,7 @@ export class OperationNotFoundError extends LifeboatError {
 }
 
 /** What kind of operation a workflow is. */
-export type OperationKind = 'backup' | 'restore' | 'verify' | 'drill';
+export type OperationKind = 'backup' | 'restore' | 'verify' | 'drill' | 'prune';
 
 /**
  * A backup or verify workflow failed. A failed backup commits nothing (the

@@ -16,6 +16,8 @@ import type { CommandRunner } from './commands/runner';
 import { registerSchedules } from './commands/schedules';
 import { registerStatus } from './commands/status';
 import { registerReport } from './commands/report';
+import { registerPrune } from './commands/prune';
+import { registerStats } from './commands/stats';
 import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
 import { errorDocument, exitCodeFor } from './error-mapping';
@@ -73,6 +75,8 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerDrill(program, run);
   registerStatus(program, run);
   registerReport(program, run);
+  registerPrune(program, run);
+  registerStats(program, run);
   return program;
 }
 

@@ -64,7 +64,9 @@ export function renderStarted(h: OperationHandle<unknown>): string {
       ? `restore of ${h.recoveryPointId} (${h.sources.join(', ')})`
       : h.kind === 'verify'
         ? `verification of ${h.recoveryPointId ?? 'the repository'}`
-        : `backup of ${h.sources.join(', ')}`;
+        : h.kind === 'prune'
+          ? 'prune of the repository'
+          : `backup of ${h.sources.join(', ')}`;
   return [
     `started ${what}`,
     `  workflow  ${h.workflowId}`,

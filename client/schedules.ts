@@ -96,7 +96,9 @@ export function desiredSchedules(
       summary =
         name === 'drill'
           ? `Scheduled restore drill of ${sources.join(', ')} (scratch targets, validated, cleaned up)`
-          : `Scheduled ${name}`;
+          : name === 'prune'
+            ? 'Scheduled prune: apply the retention policy, then delete unreferenced data'
+            : `Scheduled ${name}`;
     }
     const { spec, text } = specOf(cfg);
     const scheduleId = `${prefix}${name}`;

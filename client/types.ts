@@ -8,6 +8,9 @@ import type { DrillRecord } from '../lib/drill';
 import type { StatusReport } from './status';
 import type { ComplianceReport, ReportPeriod } from './report/compute';
 import type { TemporalConnectOptions } from './connection';
+import type { PruneReport } from '../repository';
+import type { ConfiguredRetentionPlan } from '../activities/retention';
+import type { PruneResult, RetentionOverrides } from '../lib/prune';
 
 export type { OperationKind } from './errors';
 
@@ -48,6 +51,49 @@ export interface DrillOptions {
   recoveryPointId?: string;
   /** @default 'client' */
   trigger?: string;
+}
+
+export interface PruneOptions {
+  /** Rules over the config's retention policy. @default the config's */
+  overrides?: RetentionOverrides;
+  /** Unreferenced data younger than this is kept (artifacts written but not committed yet). @default 24 h */
+  graceMs?: number;
+  /** How long to wait for running writers to acknowledge the prune. @default 5 minutes */
+  waitMs?: number;
+  /** @default 'client' */
+  trigger?: string;
+}
+
+/** What `prune --dry-run` finds: the retention plan, and what the data prune would then delete. */
+export interface PrunePlan {
+  retention: ConfiguredRetentionPlan;
+  /** Counted as if the planned points were forgotten; nothing is deleted. */
+  data: PruneReport;
+}
+
+/** `lifeboat stats`: what the repository holds. */
+export interface RepositoryStatsReport {
+  repository: string;
+  /** Stored objects and bytes (everything: chunks, indexes, manifests, records, locks). */
+  objects: number;
+  bytes: number;
+  chunks: number;
+  chunkBytes: number;
+  recoveryPoints: number;
+  /** Restore safety points among them. */
+  safetyPoints: number;
+  /** Plain bytes the recovery points hold (each point counted whole). */
+  logicalBytes: number;
+  /** logicalBytes / chunkBytes: how many times over deduplication and compression store the data. */
+  dedupRatio: number;
+  /** Per source (restore safety points left out). */
+  sources: {
+    source: string;
+    recoveryPoints: number;
+    logicalBytes: number;
+    oldest?: { id: string; time: string };
+    newest?: { id: string; time: string };
+  }[];
 }
 
 export interface VerifyOptions {
@@ -165,6 +211,14 @@ export interface LifeboatClient {
    * not run to its verdict (cancelled, terminated, a failure without a record).
    */
   drill(opts?: DrillOptions): Promise<OperationHandle<DrillRecord>>;
+  /** Starts pruneWorkflow (id lifeboat-prune, one at a time): retention policy, then unreferenced data. @throws PruneAlreadyRunningError */
+  prune(opts?: PruneOptions): Promise<OperationHandle<PruneResult>>;
+  /** What a prune would remove, computed from the repository alone; removes nothing. */
+  prunePlan(opts?: Pick<PruneOptions, 'overrides' | 'graceMs'>): Promise<PrunePlan>;
+  /** The retention plan of every point (keep/remove and why), from the repository alone. */
+  retentionPlan(overrides?: RetentionOverrides): Promise<ConfiguredRetentionPlan>;
+  /** Repository size, objects, logical bytes per source, dedup ratio, oldest/newest point per source. */
+  stats(): Promise<RepositoryStatsReport>;
   /** RPO/RTO state of every configured source, from the repository alone (no worker needed). */
   status(now?: Date): Promise<StatusReport>;
   /** The compliance report of every configured source over a period (RPO, drills, RTO, verify, holds), from the repository alone. */

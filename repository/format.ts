@@ -127,6 +127,8 @@ export interface LockDoc {
   seenPrunes: string[];
   /** Prune locks only: the condemned list object, once written. */
   condemned?: { object: string; count: number };
+  /** Prune locks only: who runs the prune across retries (e.g. workflow and activity id); a retry takes over its own dead lock. */
+  owner?: string;
 }
 
 export const LOCK_KINDS = { write: 'write', commit: 'commit', prune: 'prune' } as const;
@@ -138,6 +140,8 @@ export interface CondemnedDoc {
   type: 'condemned';
   prune: string;
   objects: string[];
+  /** Stored size of each object (same order), so a run that takes over a crashed one can count what it freed. */
+  sizes?: number[];
 }
 
 /** A recovery point manifest's JSON (encrypted). */

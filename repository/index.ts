@@ -10,6 +10,7 @@ export type {
   InitOptions,
   OpenOptions,
   PruneOptions,
+  PruneProgress,
   PruneReport,
   ReadOptions,
   RecoveryPoint,

@@ -70,6 +70,17 @@ export class LockManager {
     return out;
   }
 
+  /** A condemned list as written (not cached). */
+  async readCondemned(object: string): Promise<CondemnedDoc> {
+    return openJson<CondemnedDoc>(
+      this.keys,
+      OBJECT_TYPES.condemned,
+      object,
+      await this.backend.get(object),
+      'condemned',
+    );
+  }
+
   /** Objects a prune condemned (immutable once written, so cached). */
   async condemnedObjects(object: string): Promise<string[]> {
     let list = this.condemnedCache.get(object);
@@ -94,16 +105,55 @@ export class LockManager {
     return lock;
   }
 
-  /** The prune lock; fails with RepositoryLockedError if another prune is alive. */
-  async startPrune(): Promise<PruneLock> {
-    const lock = new PruneLock(this);
+  /**
+   * The prune lock; fails with RepositoryLockedError if another prune is alive. A live prune lock
+   * with the same `owner` is an interrupted earlier run of this prune (a retried activity whose
+   * worker died): it is waited for until provably dead (stale, or its process gone on this host)
+   * and then taken over (see PruneLock.takenOver) instead of failing.
+   */
+  async startPrune(opts: { owner?: string; signal?: AbortSignal } = {}): Promise<PruneLock> {
+    const lock = new PruneLock(this, opts.owner);
     await lock.start();
-    const other = (await this.readLocks()).find((l) => l.live && l.id !== lock.id && l.doc?.kind === LOCK_KINDS.prune);
-    if (other) {
+    const giveUpAt = Date.now() + 2 * this.timing.staleMs;
+    try {
+      for (;;) {
+        const other = (await this.readLocks()).find(
+          (l) => l.live && l.id !== lock.id && l.doc?.kind === LOCK_KINDS.prune,
+        );
+        if (!other) return lock;
+        const holder = `a prune on ${other.doc?.host ?? 'an unknown host'} (pid ${other.doc?.pid ?? '?'})`;
+        // Still refreshed long after it should have gone stale: its holder is alive after all.
+        const ours = opts.owner !== undefined && other.doc?.owner === opts.owner;
+        if (!ours || Date.now() > giveUpAt) throw new RepositoryLockedError(other.object, holder, 'prune');
+        if (this.processIsGone(other.doc!)) {
+          lock.takenOver.push(other);
+          await this.backend.delete(other.object);
+          continue;
+        }
+        opts.signal?.throwIfAborted();
+        lock.check();
+        await sleep(Math.min(this.timing.refreshMs, 1000));
+      }
+    } catch (e) {
       await lock.release();
-      throw new RepositoryLockedError(other.object, `a prune on ${other.doc!.host} (pid ${other.doc!.pid})`, 'prune');
+      throw e;
     }
-    return lock;
+  }
+
+  /**
+   * True only when the lock's holder provably no longer runs: written on this host by another
+   * process that does not exist any more. Anything else (another host, or a pid that exists,
+   * perhaps reused) is not proof; such a lock is dead only once stale.
+   */
+  processIsGone(doc: LockDoc): boolean {
+    if (doc.host !== this.timing.host || doc.pid === process.pid || !Number.isInteger(doc.pid) || doc.pid <= 0)
+      return false;
+    try {
+      process.kill(doc.pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
   }
 
   /** @internal */
@@ -133,6 +183,7 @@ export class LockHandle {
   constructor(
     protected readonly mgr: LockManager,
     readonly kind: LockKind,
+    readonly owner?: string,
   ) {}
 
   async start(): Promise<void> {
@@ -155,6 +206,7 @@ export class LockHandle {
       storageCreated: this.storageCreated,
       seenPrunes: [...this.seenPrunes],
       condemned: this.condemned,
+      ...(this.owner !== undefined ? { owner: this.owner } : {}),
     };
     const before = Date.now();
     await this.mgr.backend.put(this.object, await sealJson(this.mgr.keys, OBJECT_TYPES.lock, this.object, doc));
@@ -263,13 +315,16 @@ export class WriterLock extends LockHandle {
 
 /** The lock of a running prune; carries its condemned list once computed. */
 export class PruneLock extends LockHandle {
-  constructor(mgr: LockManager) {
-    super(mgr, LOCK_KINDS.prune);
+  /** Dead locks of earlier runs of this prune (same owner) that this one replaced. */
+  readonly takenOver: LockInfo[] = [];
+
+  constructor(mgr: LockManager, owner?: string) {
+    super(mgr, LOCK_KINDS.prune, owner);
   }
 
-  /** Publishes the list of objects this prune is about to delete. */
-  async publishCondemned(object: string, objects: string[]): Promise<void> {
-    const doc: CondemnedDoc = { v: 1, type: 'condemned', prune: this.id, objects };
+  /** Publishes the list of objects this prune is about to delete (with their sizes). */
+  async publishCondemned(object: string, objects: string[], sizes?: number[]): Promise<void> {
+    const doc: CondemnedDoc = { v: 1, type: 'condemned', prune: this.id, objects, ...(sizes ? { sizes } : {}) };
     await this.mgr.backend.put(object, await sealJson(this.mgr.keys, OBJECT_TYPES.condemned, object, doc));
     this.condemned = { object, count: objects.length };
     await this.write();

@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadArtifactIndex } from './artifact-index';
 import { collect, forEachLimit } from '../lib/async';
 import type { RepoContext } from './context';
-import { InvalidArgumentError, OperationAbortedError } from './errors';
+import { InvalidArgumentError, MissingObjectError, OperationAbortedError } from './errors';
 import { LOCK_KINDS, PATHS, RANDOM_ID_RE, chunkIdOf, condemnedObject, type ArtifactIndexDoc } from './format';
 import type { LockInfo } from './locks';
 import type { Points } from './points';
-import type { PruneOptions, PruneReport } from './types';
+import type { PruneOptions, PruneProgress, PruneReport } from './types';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -33,10 +33,14 @@ class Reachability {
   ) {}
 
   /** Root index ids, the unreferenced old ones, and the chunk ids reachable from the roots. */
-  async compute(cutoff: number): Promise<{ roots: Set<string>; garbage: Map<string, number>; reachable: Set<string> }> {
+  async compute(
+    cutoff: number,
+    forgotten?: ReadonlySet<string>,
+  ): Promise<{ roots: Set<string>; garbage: Map<string, number>; reachable: Set<string> }> {
     const referenced = new Set<string>();
+    const ids = (await this.points.ids()).filter((id) => !forgotten?.has(id));
     // A manifest that cannot be read stops the prune: what it references is unknown.
-    await forEachLimit(await this.points.ids(), 8, async (id) => {
+    await forEachLimit(ids, 8, async (id) => {
       for (const a of (await this.points.manifest(id)).artifacts) referenced.add(a.indexId);
     });
     const roots = new Set<string>();
@@ -90,6 +94,17 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
   if (typeof waitMs !== 'number' || !(waitMs >= 0))
     throw new InvalidArgumentError('waitMs', `must be a number >= 0, got ${JSON.stringify(opts.waitMs)}`);
   const { signal } = opts;
+  const progress: PruneProgress = {
+    phase: 'planning',
+    plannedObjects: 0,
+    plannedBytes: 0,
+    deletedObjects: 0,
+    deletedBytes: 0,
+  };
+  const tell = (p: Partial<PruneProgress> = {}) => {
+    Object.assign(progress, p);
+    opts.onProgress?.({ ...progress });
+  };
   const abortIfNeeded = () => {
     if (signal?.aborted) throw new OperationAbortedError('prune', signal.reason);
   };
@@ -98,8 +113,9 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
   const res = ctx.backend.timeResolutionMs;
   const cutoffFor = (T: number, locks: LockInfo[], self?: string) =>
     Math.min(T - graceMs, ...writersOf(locks, self).map((l) => l.doc?.storageCreated ?? l.mtime)) - res;
+  const forgotten = dryRun && opts.assumeForgotten?.length ? new Set(opts.assumeForgotten) : undefined;
   const plan = async (cutoff: number): Promise<Plan> => {
-    const { garbage, reachable } = await reach.compute(cutoff);
+    const { garbage, reachable } = await reach.compute(cutoff, forgotten);
     const chunks = new Map<string, number>();
     let keptChunks = 0;
     for await (const o of ctx.backend.list(PATHS.data)) {
@@ -117,28 +133,47 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
     deletedIndexes: deleted ? p.indexes.size : 0,
     deletedBytes: deleted ? [...p.chunks.values(), ...p.indexes.values()].reduce((a, b) => a + b, 0) : 0,
     deletedLocks: 0,
+    deletedPartials: 0,
     durationMs: Date.now() - started,
     ...extra,
   });
+  // Temp files of interrupted writes are dead once older than any write can take (a put lasts seconds).
+  const partialsBefore = () => ctx.locks.storageNow() - Math.max(graceMs, ctx.opts.lockStaleMs);
 
   if (dryRun) {
+    tell();
     const locks = await ctx.locks.readLocks();
     const p = await plan(cutoffFor(ctx.locks.storageNow(), locks));
-    return { ...report(p, true), dryRun: true };
+    return {
+      ...report(p, true),
+      dryRun: true,
+      deletedLocks: await cleanupLocks(ctx, true),
+      deletedPartials: await ctx.backend.cleanupPartial(partialsBefore(), { dryRun: true }),
+    };
   }
 
-  const lock = await ctx.locks.startPrune();
+  const lock = await ctx.locks.startPrune({ owner: opts.owner, signal });
   const condemned = condemnedObject(lock.id);
   let result: PruneReport;
+  tell({ lockId: lock.id });
   try {
+    const takenOver = await countTakenOver(ctx, lock.takenOver);
+    if (takenOver) tell({ deletedObjects: takenOver.deletedObjects, deletedBytes: takenOver.deletedBytes });
     const T = lock.storageCreated ?? ctx.locks.storageNow();
     const cutoff = cutoffFor(T, await ctx.locks.readLocks(), lock.id);
     const p = await plan(cutoff);
     abortIfNeeded();
+    const sizeOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+    tell({ plannedObjects: p.chunks.size + p.indexes.size, plannedBytes: sizeOf(p.chunks) + sizeOf(p.indexes) });
     if (p.chunks.size === 0 && p.indexes.size === 0) {
       result = report(p, false);
     } else {
-      await lock.publishCondemned(condemned, [...p.indexes.keys(), ...p.chunks.keys()]);
+      await lock.publishCondemned(
+        condemned,
+        [...p.indexes.keys(), ...p.chunks.keys()],
+        [...p.indexes.values(), ...p.chunks.values()],
+      );
+      tell({ phase: 'waiting for writers' });
       const deadline = Date.now() + waitMs;
       let unsafe: LockInfo[] = [];
       for (;;) {
@@ -163,42 +198,89 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
         for (const key of [...p.indexes.keys()])
           if (again.roots.has(key.slice(PATHS.artifacts.length))) p.indexes.delete(key);
         for (const key of [...p.chunks.keys()]) if (again.reachable.has(chunkIdOf(key)!)) p.chunks.delete(key);
+        tell({ phase: 'deleting' });
+        const deleted = (size: number) => {
+          progress.deletedObjects++;
+          progress.deletedBytes += size;
+          tell();
+        };
         // Indexes before chunks: an index that survives a crash here never points at deleted chunks.
-        await forEachLimit(p.indexes.keys(), 8, async (key) => {
+        await forEachLimit(p.indexes, 8, async ([key, size]) => {
           lock.check();
           await ctx.backend.delete(key);
+          deleted(size);
         });
-        await forEachLimit(p.chunks.keys(), 8, async (key) => {
+        await forEachLimit(p.chunks, 8, async ([key, size]) => {
           lock.check();
           abortIfNeeded();
           await ctx.backend.delete(key);
+          deleted(size);
         });
         result = report(p, true);
       }
       await ctx.backend.delete(condemned);
     }
+    if (takenOver) {
+      result.takenOver = takenOver;
+      result.deletedBytes += takenOver.deletedBytes;
+    }
   } finally {
     await lock.release();
   }
+  tell({ phase: 'cleaning up' });
   result.deletedLocks = await cleanupLocks(ctx);
-  await ctx.backend.cleanupPartial(ctx.locks.storageNow() - Math.max(graceMs, ctx.opts.lockStaleMs));
+  result.deletedPartials = await ctx.backend.cleanupPartial(partialsBefore());
   result.durationMs = Date.now() - started;
   return result;
 }
 
-/** Removes dead locks and the condemned lists of prunes that are gone. */
-async function cleanupLocks(ctx: RepoContext): Promise<number> {
+/**
+ * What crashed earlier runs of this prune (locks taken over) had already deleted: the objects of
+ * their condemned lists that are gone now (only a prune deletes data, and only one runs at a time).
+ */
+async function countTakenOver(ctx: RepoContext, locks: LockInfo[]): Promise<PruneReport['takenOver']> {
+  if (!locks.length) return undefined;
+  const out = { locks: locks.length, deletedObjects: 0, deletedBytes: 0 };
+  for (const l of locks) {
+    const object = l.doc?.condemned?.object;
+    if (!object) continue;
+    let doc;
+    try {
+      doc = await ctx.locks.readCondemned(object);
+    } catch (e) {
+      if (e instanceof MissingObjectError) continue;
+      throw e;
+    }
+    await forEachLimit(
+      doc.objects.map((o, i) => [o, doc.sizes?.[i] ?? 0] as const),
+      8,
+      async ([o, size]) => {
+        if (await ctx.backend.stat(o)) return;
+        out.deletedObjects++;
+        out.deletedBytes += size;
+      },
+    );
+  }
+  return out;
+}
+
+/**
+ * Removes dead locks (not refreshed for lockStaleMs: their holder crashed, since a live one
+ * rewrites its lock every lockRefreshMs) and the condemned lists of prunes that are gone.
+ * With dryRun, counts them only.
+ */
+async function cleanupLocks(ctx: RepoContext, dryRun = false): Promise<number> {
   const locks = await ctx.locks.readLocks();
   const livePrunes = new Set(locks.filter((l) => l.live && l.doc?.kind === LOCK_KINDS.prune).map((l) => l.id));
   let n = 0;
   for (const l of locks) {
     if (l.live) continue;
-    await ctx.backend.delete(l.object);
+    if (!dryRun) await ctx.backend.delete(l.object);
     n++;
   }
   for (const key of await collect(ctx.backend.listKeys(PATHS.condemned))) {
     if (!livePrunes.has(key.slice(PATHS.condemned.length))) {
-      await ctx.backend.delete(key);
+      if (!dryRun) await ctx.backend.delete(key);
       n++;
     }
   }

@@ -228,6 +228,29 @@ export interface PruneOptions {
   /** How long to wait for running writers to acknowledge this prune before giving up (deleting nothing). @default 300000 */
   waitMs?: number;
   signal?: AbortSignal;
+  /** Called as the prune goes: its lock id once taken, what it plans to delete and what it has deleted. */
+  onProgress?: (p: PruneProgress) => void;
+  /**
+   * Who runs this prune, stable across retries (e.g. workflow and activity id), stored in its
+   * lock. A live prune lock with the same owner is an interrupted earlier run (a retried activity
+   * whose worker died): instead of failing as locked, the prune waits until that lock is provably
+   * dead (stale, or its process gone on this host), takes it over and counts what it had freed.
+   * @default none
+   */
+  owner?: string;
+  /** Dry run only: recovery points to count as forgotten (what a retention plan would remove). @default none */
+  assumeForgotten?: readonly string[];
+}
+
+export interface PruneProgress {
+  phase: 'planning' | 'waiting for writers' | 'deleting' | 'cleaning up';
+  /** This prune's lock, once taken. */
+  lockId?: string;
+  plannedObjects: number;
+  plannedBytes: number;
+  deletedObjects: number;
+  /** Stored bytes deleted so far. */
+  deletedBytes: number;
 }
 
 export interface PruneReport {
@@ -238,8 +261,12 @@ export interface PruneReport {
   deletedIndexes: number;
   /** Stored bytes freed (or that would be freed). */
   deletedBytes: number;
-  /** Dead locks and leftovers of crashed prunes removed. */
+  /** Dead locks and leftovers of crashed prunes removed (or, dry run, that would be). */
   deletedLocks: number;
+  /** Temp files of interrupted writes (`.tmp-*`) removed (or, dry run, that would be). */
+  deletedPartials: number;
+  /** Crashed earlier runs of this prune (same owner) taken over, and what they had deleted (included in deletedBytes). */
+  takenOver?: { locks: number; deletedObjects: number; deletedBytes: number };
   /** Set when running writers kept this prune from deleting anything. */
   deferred?: { reason: string; locks: string[] };
   durationMs: number;

@@ -16,6 +16,7 @@ export const WORKFLOW_TYPES = {
   restore: 'restoreWorkflow',
   verify: 'verifyWorkflow',
   drill: 'drillWorkflow',
+  prune: 'pruneWorkflow',
 } as const;
 
 export interface BackupInput {

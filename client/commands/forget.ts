@@ -1,8 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDuration } from '../../config/duration';
-import { RETENTION_SETTINGS_DEFAULTS } from '../../config/parse-retention';
-import type { LifeboatConfig, Retention } from '../../config/types';
-import { planRetention, type KeepRules, type PointDecision } from '../../retention/policy';
+import type { RetentionDecision } from '../../activities/retention';
+import type { RetentionOverrides } from '../../lib/prune';
 import type { CommandContext, CommandOutcome } from '../cli-context';
 import { UsageError } from '../errors';
 import { jsonOption, parseNonNegativeInt } from './options';
@@ -21,8 +20,6 @@ export interface ForgetPolicyOptions {
   keepTag?: string[];
 }
 
-type Decision = Pick<PointDecision, 'id' | 'time' | 'keep' | 'reasons'>;
-
 const RULE_FLAGS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 
 export async function forgetCommand(ctx: CommandContext, id: string): Promise<CommandOutcome> {
@@ -33,65 +30,37 @@ export async function forgetCommand(ctx: CommandContext, id: string): Promise<Co
   };
 }
 
-/** The config's effective policy of a source (its own `retention`, else the global one), then the flags. */
-function policyFor(config: LifeboatConfig, o: ForgetPolicyOptions): (source: string) => KeepRules {
-  return (source) => {
-    const base: Retention = config.sources.find((s) => s.name === source)?.retention ?? config.retention;
-    const p: { -readonly [K in keyof KeepRules]: KeepRules[K] } = { ...base };
-    for (const k of RULE_FLAGS) if (o[k] !== undefined) p[k] = o[k];
-    if (o.keepWithin !== undefined) p.keepWithin = o.keepWithin;
-    if (o.keepTag?.length) p.keepTags = o.keepTag;
-    return p;
-  };
+/** The command line's rules, over the config's. */
+export function overridesOf(o: ForgetPolicyOptions): RetentionOverrides {
+  const out: RetentionOverrides = {};
+  for (const k of RULE_FLAGS) if (o[k] !== undefined) out[k] = o[k];
+  if (o.keepWithin !== undefined) out.keepWithin = o.keepWithin;
+  if (o.keepTag?.length) out.keepTags = o.keepTag;
+  return out;
 }
 
-function table(plan: Decision[]): string {
+export function planTable(plan: readonly Pick<RetentionDecision, 'id' | 'keep' | 'reasons'>[]): string {
   const lines = plan.map((d) => `${d.keep ? 'keep  ' : 'remove'}  ${d.id}  ${d.reasons.join('; ')}`);
   return ['action  recovery point                     reasons', ...lines].join('\n');
 }
 
 export async function forgetPolicyCommand(ctx: CommandContext, o: ForgetPolicyOptions): Promise<CommandOutcome> {
-  const config = await ctx.config();
   const client = await ctx.client();
-  const points = await client.list();
-  const settings = config.retentionSettings ?? RETENTION_SETTINGS_DEFAULTS;
-  const timezone = settings.timezone;
-  // A damaged point (its manifest does not open) holds no known source: kept for inspection.
-  const planned = planRetention({
-    points: points
-      .filter((p) => !p.damaged)
-      .map((p) => ({
-        id: p.id,
-        time: p.time,
-        tags: p.tags,
-        hold: p.hold,
-        sources: [...new Set(p.artifacts.map((a) => a.source))],
-      })),
-    rulesFor: policyFor(config, o),
-    timezone,
-    safety: settings.safety,
-    now: Date.now(),
-  });
-  const plan: Decision[] = [
-    ...planned.points.map((d) => ({ id: d.id, time: d.time, keep: d.keep, reasons: d.reasons })),
-    ...points
-      .filter((p) => p.damaged)
-      .map((p) => ({ id: p.id, time: p.time, keep: true, reasons: [`damaged, kept for inspection: ${p.damaged}`] })),
-  ].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
-  const remove = plan.filter((d) => !d.keep);
+  const planned = await client.retentionPlan(overridesOf(o));
+  const plan = planned.points.map(({ id, time, keep, reasons }) => ({ id, time, keep, reasons }));
   const forgotten: string[] = [];
   if (o.confirm) {
-    for (const d of remove) {
-      await client.forget(d.id);
-      forgotten.push(d.id);
+    for (const id of planned.remove) {
+      await client.forget(id);
+      forgotten.push(id);
     }
   }
   const summary = o.confirm
     ? `forgot ${forgotten.length} of ${plan.length} recovery points; prune frees their data`
-    : `would forget ${remove.length} of ${plan.length} recovery points; nothing removed (add --confirm to remove them)`;
+    : `would forget ${planned.remove.length} of ${plan.length} recovery points; nothing removed (add --confirm to remove them)`;
   return {
-    document: { ok: true, confirmed: Boolean(o.confirm), timezone, plan, forgotten },
-    text: `${table(plan)}\n${summary}`,
+    document: { ok: true, confirmed: Boolean(o.confirm), timezone: planned.timezone, plan, forgotten },
+    text: `${planTable(plan)}\n${summary}`,
   };
 }
 

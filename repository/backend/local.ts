@@ -281,11 +281,11 @@ export class LocalBackend implements Backend {
     });
   }
 
-  async cleanupPartial(before: number): Promise<number> {
+  async cleanupPartial(before: number, opts: { dryRun?: boolean } = {}): Promise<number> {
     let n = 0;
     for await (const o of this.withStats(this.walk('', true))) {
       if (o.mtime < before) {
-        await this.delete(o.key);
+        if (!opts.dryRun) await this.delete(o.key);
         n++;
       }
     }

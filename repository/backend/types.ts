@@ -46,7 +46,7 @@ export interface Backend {
   delete(key: string): Promise<void>;
   /** Makes every object written so far durable (waits for putLater objects; their failures go to their `done`). */
   flush(): Promise<void>;
-  /** Removes leftovers of interrupted writes older than `before` (storage time); returns how many. */
-  cleanupPartial(before: number): Promise<number>;
+  /** Removes leftovers of interrupted writes older than `before` (storage time); returns how many (with dryRun: counts only). */
+  cleanupPartial(before: number, opts?: { dryRun?: boolean }): Promise<number>;
   close(): Promise<void>;
 }

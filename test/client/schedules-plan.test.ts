@@ -4,7 +4,7 @@ import { desiredSchedules } from '../../client/schedules';
 import { SA } from '../../workflows/search-attributes';
 import { testConfig } from './helpers';
 
-test('schedules from the config: workflow types, SKIP overlap, explicit catch-up window, paused, args; no workflow yet for drill/prune → skipped with a reason', () => {
+test('schedules from the config: workflow types, SKIP overlap, explicit catch-up window, paused, args; the prune schedule starts pruneWorkflow', () => {
   const config = testConfig({
     taskQueue: 'lq',
     schedules: {
@@ -18,15 +18,17 @@ test('schedules from the config: workflow types, SKIP overlap, explicit catch-up
   const { desired, skipped } = desiredSchedules(config, 'lb-');
   assert.deepEqual(
     desired.map((d) => d.scheduleId),
-    ['lb-backup', 'lb-verify', 'lb-drill'],
+    ['lb-backup', 'lb-verify', 'lb-drill', 'lb-prune'],
   );
-  assert.deepEqual(
-    skipped.map((s) => s.name),
-    ['prune'],
-  );
-  assert.match(skipped[0].reason, /no prune workflow/);
+  assert.deepEqual(skipped, []);
 
-  const [backup, verify, drill] = desired;
+  const [backup, verify, drill, prune] = desired;
+  // The prune schedule starts the real prune workflow (issue 9), kind "prune", no sources.
+  assert.equal(prune.options.action.workflowType, 'pruneWorkflow');
+  assert.deepEqual(prune.options.action.args, [{ trigger: 'schedule' }]);
+  assert.equal(prune.options.action.workflowId, 'lb-prune');
+  assert.deepEqual(prune.options.action.typedSearchAttributes, [{ key: SA.kind, value: 'prune' }]);
+  assert.deepEqual(prune.options.spec, { cronExpressions: ['0 5 * * *'], timezone: 'UTC' });
   // The drill schedule starts the real drill workflow (issue 10).
   assert.equal(drill.options.action.workflowType, 'drillWorkflow');
   assert.deepEqual(drill.options.action.args, [{ trigger: 'schedule' }]);
