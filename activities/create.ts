@@ -20,6 +20,7 @@ import { createDrillActivities, recordVerification } from './drill';
 import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
 import { createDrActivities } from './dr';
 import { createNotifyActivities } from './notify';
+import { createConsistencyActivities } from './consistency';
 import { inSpan } from '../lib/spans';
 import { POINT_TAGS } from '../lib/domain';
 
@@ -91,6 +92,7 @@ export function createActivities(
   return {
     ...createDrActivities({ config, repositories: repos, scratchDir }),
     ...createNotifyActivities({ config }),
+    ...createConsistencyActivities({ config, repositories: repos }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);

@@ -114,7 +114,7 @@ export class OperationNotFoundError extends LifeboatError {
 }
 
 /** What kind of operation a workflow is. */
-export type OperationKind = 'backup' | 'restore' | 'verify' | 'drill';
+export type OperationKind = 'backup' | 'restore' | 'verify' | 'drill' | 'check';
 
 /**
  * A backup or verify workflow failed. A failed backup commits nothing (the

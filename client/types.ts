@@ -5,6 +5,7 @@ import type { BackupResult, RestoreResult, RestoreTargetOverride, WorkflowProgre
 import type { VerifyResult } from '../workflows/verify';
 import type { OperationKind } from './errors';
 import type { DrillRecord } from '../lib/drill';
+import type { ConsistencyReport } from '../lib/consistency';
 import type { StatusReport } from './status';
 import type { TemporalConnectOptions } from './connection';
 
@@ -36,6 +37,17 @@ export interface RestoreOptions {
   targets?: Readonly<Record<string, RestoreTargetOverride>>;
   /** Back up each target's current state first, so a failed restore can roll back. @default true */
   safetyBackup?: boolean;
+  /** @default 'client' */
+  trigger?: string;
+  /** After verifying, check the consistency links touching the restored sources; a disagreement rolls back. @default false */
+  checkConsistency?: boolean;
+}
+
+export interface CheckOptions {
+  /** Consistency link names. @default every configured link */
+  links?: readonly string[];
+  /** Check these targets instead of the configured locations (per source name). */
+  targets?: Readonly<Record<string, RestoreTargetOverride>>;
   /** @default 'client' */
   trigger?: string;
 }
@@ -164,6 +176,8 @@ export interface LifeboatClient {
    * not run to its verdict (cancelled, terminated, a failure without a record).
    */
   drill(opts?: DrillOptions): Promise<OperationHandle<DrillRecord>>;
+  /** Starts a cross-store consistency check (consistencyCheckWorkflow); its result is the report (`ok: false` names each disagreement). */
+  check(opts?: CheckOptions): Promise<OperationHandle<ConsistencyReport>>;
   /** RPO/RTO state of every configured source, from the repository alone (no worker needed). */
   status(now?: Date): Promise<StatusReport>;
   /** Creates the configured repository, encrypted with the configured password. @throws the repository's RepositoryExistsError when one is there */

@@ -16,6 +16,7 @@ export const WORKFLOW_TYPES = {
   restore: 'restoreWorkflow',
   verify: 'verifyWorkflow',
   drill: 'drillWorkflow',
+  consistencyCheck: 'consistencyCheckWorkflow',
 } as const;
 
 export interface BackupInput {
@@ -65,6 +66,8 @@ export interface RestoreInput {
    * Kept here, optional, so existing callers stay compatible.
    */
   injectVerifyFailure?: string;
+  /** After verifying, check the consistency links touching the restored sources; disagreement rolls the restore back. @default false */
+  checkConsistency?: boolean;
 }
 
 export type SourceRestoreStatus =
