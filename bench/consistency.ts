@@ -8,7 +8,7 @@
  *
  * The ids are synthetic streams, not read from live servers: each store yields its ids in a
  * scrambled order (i × a prime mod n, as SCAN and scroll give no useful order) in batches, through
- * exactly the code a real check runs after its readers — IdSorter (sorted runs of 1M ids spilled to
+ * exactly the code a real check runs after its readers — IdSorter (sorted runs of 250 000 ids spilled to
  * the scratch dir, k-way merged) and joinIds (the merge join counting each direction's missing ids
  * and duplicates). Store B lacks every 100 000th id, store C has 10 extra ids and one duplicate, so
  * the join has findings to report. Each size runs in a child process of its own, so its peak RSS

@@ -24,7 +24,7 @@ const READ_CHUNK = 256 * 1024;
 export interface IdSorterOptions {
   /** Where run files go (a folder of its own is made inside and removed by close()). */
   scratchDir: string;
-  /** Ids held in memory before a sorted run is written out. @default 1_000_000 */
+  /** Ids held in memory before a sorted run is written out. @default 250_000 */
   runSize?: number;
   /** Examples kept for duplicates. @default 10 */
   examples?: number;
@@ -48,7 +48,7 @@ export class IdSorter {
   private readonly runSize: number;
 
   constructor(private readonly opts: IdSorterOptions) {
-    this.runSize = opts.runSize ?? 1_000_000;
+    this.runSize = opts.runSize ?? 250_000;
     this.duplicates = new FindingBuilder(opts.examples ?? 10);
   }
 

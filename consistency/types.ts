@@ -36,6 +36,6 @@ export interface CheckOptions {
   scratchDir: string;
   signal?: AbortSignal;
   onProgress?: (p: { bytes: number; items?: number }) => void;
-  /** Ids per in-memory sorted run before spilling. @default 1_000_000 */
+  /** Ids per in-memory sorted run before spilling. @default 250_000 */
   runSize?: number;
 }
