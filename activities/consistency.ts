@@ -25,7 +25,6 @@ export class ConsistencyLinkError extends LifeboatError {
   }
 }
 
-
 const RECORD_ID = /[^A-Za-z0-9._-]+/g;
 
 async function redisConn(s: RedisSourceConfig, o?: RestoreTargetOverride): Promise<RedisConnectionOptions> {

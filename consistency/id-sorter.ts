@@ -19,7 +19,7 @@ export function unescapeId(s: string): string {
 /** Sorted ids leave a sorter in batches of this many. */
 const BATCH = 16_384;
 /** Bytes read per run file at a time while merging (many runs are open at once). */
-const READ_CHUNK = 256 * 1024;
+const READ_CHUNK = 64 * 1024;
 
 export interface IdSorterOptions {
   /** Where run files go (a folder of its own is made inside and removed by close()). */
