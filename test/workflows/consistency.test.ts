@@ -84,6 +84,11 @@ before(async () => {
           qdrant: { source: 'docs' },
           compare: { sample: 1000, tolerance: 1e-5 },
         },
+        {
+          name: 'by-field',
+          redis: { source: 'meta', pattern: 'chimera-vectors:*', id: { hashField: 'doc_id' } },
+          qdrant: { source: 'docs', id: { payloadField: 'doc_id' } },
+        },
       ],
     },
   });
@@ -101,6 +106,10 @@ test('consistent stores pass: every id in all three, vectors checked and compare
   const r = await check();
   assert.deepEqual(r.problems, []);
   assert.equal(r.ok, true);
+  assert.deepEqual(
+    r.links.map((l) => l.link),
+    ['chimera', 'by-field'],
+  );
   const [link] = r.links;
   assert.deepEqual(
     link.stores.map((s) => [s.store, s.source, s.count, s.unique]),
@@ -136,6 +145,28 @@ test('a Redis record without vectors is found and named', async () => {
     await check(),
     /^chimera: 1 records of meta \(redis\) have no FAISS vector in vectors \(faiss\), e\.g\. 777$/,
     /^chimera: 1 records of meta \(redis\) have no Qdrant point in docs \(qdrant\), e\.g\. 777$/,
+  );
+});
+
+test('ids read from a hash field and a payload field: a duplicate and a record without the field are named', async () => {
+  await seedConsistent();
+  const r = new Redis(stores.redis.url);
+  await r.hset('chimera-vectors:copy', { doc_id: '7' });
+  await r.hset('chimera-vectors:nofield', { title: 'x' });
+  r.disconnect();
+  const report = await check();
+  assertFound(
+    report,
+    /^by-field: meta \(redis\): 1 ids occur more than once, e\.g\. 7$/,
+    /^by-field: meta \(redis\): 1 records have no readable id, e\.g\. chimera-vectors:nofield$/,
+  );
+  const link = report.links.find((l) => l.link === 'by-field')!;
+  assert.deepEqual(
+    link.stores.map((s) => [s.store, s.count, s.unique]),
+    [
+      ['redis', N + 1, N],
+      ['qdrant', N, N],
+    ],
   );
 });
 
