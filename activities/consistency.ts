@@ -117,7 +117,11 @@ export function selectLinks(config: LifeboatConfig, input: CheckConsistencyInput
   }
   if (input.sources?.length) {
     const touched = new Set(input.sources);
-    links = links.filter((l) => [l.redis, l.faiss, l.qdrant].some((side) => side && touched.has(side.source)));
+    const sides = (l: ConsistencyLinkConfig) => [l.redis, l.faiss, l.qdrant].filter((x) => x !== undefined);
+    links =
+      input.sourcesMatch === 'all'
+        ? links.filter((l) => sides(l).every((side) => touched.has(side.source)))
+        : links.filter((l) => sides(l).some((side) => touched.has(side.source)));
   }
   return links;
 }

@@ -101,6 +101,12 @@ export interface CheckConsistencyInput {
   links?: string[];
   /** Only links touching one of these sources (a restore checks the links of what it restored). */
   sources?: string[];
+  /**
+   * With `sources`: `any` keeps links touching one of them (a restore: restored stores against the
+   * live others); `all` keeps links whose every side is among them (a drill: scratch targets only).
+   * @default 'any'
+   */
+  sourcesMatch?: 'any' | 'all';
   /** Per source name: check this target instead of the configured location (drill scratch targets, restored copies). */
   targets?: Record<string, RestoreTargetOverride>;
   /** The operation the report belongs to; also names the record (`<kind>-<id>`). */
