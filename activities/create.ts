@@ -22,6 +22,7 @@ import { createDrActivities } from './dr';
 import { createNotifyActivities } from './notify';
 import { createPruneActivities } from './prune';
 import type { PruneActivities } from '../lib/prune';
+import { createConsistencyActivities } from './consistency';
 import { inSpan } from '../lib/spans';
 import { POINT_TAGS } from '../lib/domain';
 
@@ -94,6 +95,7 @@ export function createActivities(
     ...createDrActivities({ config, repositories: repos, scratchDir }),
     ...createNotifyActivities({ config }),
     ...createPruneActivities({ config, repositories: repos }),
+    ...createConsistencyActivities({ config, repositories: repos }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);

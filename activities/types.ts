@@ -8,6 +8,7 @@ import type { RestoreTargetOverride, SourceBackupResult, SourceType, VerifyLevel
 import type { DrillCheckResult, DrillCleanupResult, DrillPlan, DrillRecord, DrillTarget } from '../lib/drill';
 import type { DrPlan, DrReport, DrSettings, SourceAssessment, SourceValidation } from '../lib/dr';
 import type { NotificationEvent } from '../config/types';
+import type { CheckConsistencyInput, ConsistencyReport } from '../lib/consistency';
 
 export type { SourceType };
 
@@ -157,7 +158,18 @@ export interface NotifyActivities {
   reportOperation(input: OperationReport): Promise<NotifyResult>;
 }
 
-export interface LifeboatActivities extends DrillActivities, NotifyActivities {
+/** Cross-store consistency (activities/consistency.ts, docs/consistency.md). */
+export interface ConsistencyActivities {
+  /**
+   * Checks the configured links (or those named, or those touching `sources`) against the live
+   * stores — or against `targets` where given (drill scratch targets, restored copies) — and stores
+   * the report as records/consistency/<id>. Disagreements are in the report (`ok: false`), not a
+   * failure; an unknown link name fails, non-retryable.
+   */
+  checkConsistency(input: CheckConsistencyInput): Promise<ConsistencyReport>;
+}
+
+export interface LifeboatActivities extends DrillActivities, NotifyActivities, ConsistencyActivities {
   /** Resolves source names against the config; unknown names fail, non-retryable. */
   planBackup(input: { sources?: string[] }): Promise<BackupPlan>;
   /** Pre-flight: the recovery point exists and its structure verifies, targets are reachable, dimensions compatible. All problems in one non-retryable error. */

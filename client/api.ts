@@ -52,11 +52,19 @@ import type {
   RestoreOptions,
   VerifyOptions,
   DrillOptions,
+  CheckOptions,
 } from './types';
-import { backupWorkflowId, drillWorkflowId, restoreWorkflowId, verifyWorkflowId } from './workflow-ids';
 import { planConfiguredRetention } from '../activities/retention';
 import { PRUNE_WORKFLOW_ID, type PruneInput, type PruneResult } from '../lib/prune';
 import { computeStats } from './stats';
+import {
+  backupWorkflowId,
+  checkWorkflowId,
+  drillWorkflowId,
+  restoreWorkflowId,
+  verifyWorkflowId,
+} from './workflow-ids';
+import type { ConsistencyCheckInput, ConsistencyReport } from '../lib/consistency';
 
 /** Recovery points Lifeboat takes of restore targets before overwriting them; never what "latest" means. */
 const SAFETY_TAG = POINT_TAGS.safety;
@@ -309,6 +317,11 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
             ` (recovery point ${rp.id} holds it but the config no longer declares it; restore the others with --source)`,
           );
       }
+      if (o.checkConsistency && !config.consistency?.links.length)
+        throw new UsageError(
+          '--check-consistency needs consistency links in the config (consistency.links, docs/consistency.md)',
+          '--check-consistency',
+        );
       const targets = resolveRestoreTargets(config, selected, o);
       const input: RestoreInput = {
         recoveryPointId: rp.id,
@@ -316,6 +329,7 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
         ...(Object.keys(targets).length ? { targets } : {}),
         ...(o.safetyBackup === false ? { skipSafetyBackup: true } : {}),
         trigger: o.trigger ?? 'client',
+        ...(o.checkConsistency ? { checkConsistency: true } : {}),
       };
       const where = selected.map((n) => {
         const t = targets[n];
@@ -341,6 +355,7 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
           bullet('recovery point', `${rp.id} (${rp.time}, ${rp.host})`),
           bullet('targets', where.join('; ')),
           bullet('safety backup', o.safetyBackup === false ? 'no (no rollback data)' : 'yes'),
+          ...(o.checkConsistency ? [bullet('consistency gate', 'yes (a disagreement rolls back)')] : []),
           bullet('trigger', input.trigger ?? 'client'),
         ].join('\n'),
       });
@@ -482,6 +497,49 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     retentionPlan: async (overrides) => planConfiguredRetention(await getRepository(), config, overrides),
 
     stats: async () => computeStats(await getRepository()),
+
+    async check(o: CheckOptions = {}) {
+      const known = (config.consistency?.links ?? []).map((l) => l.name);
+      if (!known.length)
+        throw new UsageError(
+          'the config declares no consistency links; add consistency.links (docs/consistency.md)',
+          '--link',
+        );
+      const links = o.links?.length ? unique(o.links) : undefined;
+      const unknown = (links ?? []).filter((n) => !known.includes(n));
+      if (unknown.length)
+        throw new UsageError(
+          `unknown consistency link ${unknown.map((n) => `"${n}"`).join(', ')}; configured links: ${known.join(', ')}`,
+          '--link',
+        );
+      const input: ConsistencyCheckInput = {
+        ...(links ? { links } : {}),
+        ...(o.targets && Object.keys(o.targets).length ? { targets: { ...o.targets } } : {}),
+        trigger: o.trigger ?? 'client',
+      };
+      const sources = unique(
+        (config.consistency?.links ?? [])
+          .filter((l) => !links || links.includes(l.name))
+          .flatMap((l) => [l.redis?.source, l.faiss?.source, l.qdrant?.source].filter((x): x is string => !!x)),
+      );
+      const { handle, startedAt } = await start(WORKFLOW_TYPES.consistencyCheck, {
+        taskQueue: tcfg.taskQueue,
+        workflowId: checkWorkflowId(links),
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: SA.kind, value: 'consistency' },
+          { key: SA.source, value: sources },
+        ],
+        staticSummary: `Consistency check of ${links ? links.join(', ') : 'every link'}`,
+        staticDetails: [
+          bullet('links', (links ?? known).join(', ')),
+          bullet('sources', sources.join(', ')),
+          bullet('trigger', input.trigger ?? 'client'),
+        ].join('\n'),
+      });
+      return wrap<ConsistencyReport>('check', handle, startedAt, sources);
+    },
 
     async status(now?: Date) {
       const repo = await getRepository();

@@ -127,7 +127,7 @@ export class OperationNotFoundError extends LifeboatError {
 }
 
 /** What kind of operation a workflow is. */
-export type OperationKind = 'backup' | 'restore' | 'verify' | 'drill' | 'prune';
+export type OperationKind = 'backup' | 'restore' | 'verify' | 'drill' | 'prune' | 'check';
 
 /**
  * A backup or verify workflow failed. A failed backup commits nothing (the

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { LifeboatConfig } from '../config/types';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
 import { registerBackup } from './commands/backup';
+import { registerCheck } from './commands/check';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDr, registerWebhook } from './commands/dr';
 import { registerDrill } from './commands/drill';
@@ -77,6 +78,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerReport(program, run);
   registerPrune(program, run);
   registerStats(program, run);
+  registerCheck(program, run);
   return program;
 }
 

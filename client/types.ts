@@ -5,6 +5,7 @@ import type { BackupResult, RestoreResult, RestoreTargetOverride, WorkflowProgre
 import type { VerifyResult } from '../workflows/verify';
 import type { OperationKind } from './errors';
 import type { DrillRecord } from '../lib/drill';
+import type { ConsistencyReport } from '../lib/consistency';
 import type { StatusReport } from './status';
 import type { ComplianceReport, ReportPeriod } from './report/compute';
 import type { TemporalConnectOptions } from './connection';
@@ -40,6 +41,17 @@ export interface RestoreOptions {
   targets?: Readonly<Record<string, RestoreTargetOverride>>;
   /** Back up each target's current state first, so a failed restore can roll back. @default true */
   safetyBackup?: boolean;
+  /** @default 'client' */
+  trigger?: string;
+  /** After verifying, check the consistency links touching the restored sources; a disagreement rolls back. @default false */
+  checkConsistency?: boolean;
+}
+
+export interface CheckOptions {
+  /** Consistency link names. @default every configured link */
+  links?: readonly string[];
+  /** Check these targets instead of the configured locations (per source name). */
+  targets?: Readonly<Record<string, RestoreTargetOverride>>;
   /** @default 'client' */
   trigger?: string;
 }
@@ -219,6 +231,8 @@ export interface LifeboatClient {
   retentionPlan(overrides?: RetentionOverrides): Promise<ConfiguredRetentionPlan>;
   /** Repository size, objects, logical bytes per source, dedup ratio, oldest/newest point per source. */
   stats(): Promise<RepositoryStatsReport>;
+  /** Starts a cross-store consistency check (consistencyCheckWorkflow); its result is the report (`ok: false` names each disagreement). */
+  check(opts?: CheckOptions): Promise<OperationHandle<ConsistencyReport>>;
   /** RPO/RTO state of every configured source, from the repository alone (no worker needed). */
   status(now?: Date): Promise<StatusReport>;
   /** The compliance report of every configured source over a period (RPO, drills, RTO, verify, holds), from the repository alone. */

@@ -20,6 +20,12 @@ export function verifyWorkflowId(recoveryPointId?: string): string {
   return `lifeboat-verify-${recoveryPointId ? shortRecoveryPointId(recoveryPointId) : 'repository'}-${suffix()}`;
 }
 
+/** `lifeboat-check-<links | all>-<random>`. */
+export function checkWorkflowId(links?: readonly string[]): string {
+  const what = links?.length ? [...links].sort().join('-') : 'all';
+  return `lifeboat-check-${what.length <= 64 ? what : what.slice(0, 64)}-${suffix()}`;
+}
+
 /** `lifeboat-drill-<time>-<random>`, e.g. `lifeboat-drill-20261201T234500Z-a1b2c3`. */
 export function drillWorkflowId(now: Date = new Date()): string {
   const t = now

@@ -25,6 +25,7 @@ import { parseSchedules } from './parse-schedules';
 import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
 import { parsePayloadEncryption } from './parse-payload-encryption';
+import { parseConsistency } from './parse-consistency';
 import { PRESETS } from './presets';
 import {
   PROFILES,
@@ -52,6 +53,7 @@ const TOP_KEYS = [
   'drill',
   'dr',
   'observability',
+  'consistency',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -332,6 +334,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const drill = parseDrill(c, o.drill, sources);
   const dr = parseDr(c, o.dr);
   const observability = parseObservability(c, o.observability);
+  const consistency = parseConsistency(c, o.consistency, sources, declaredSourceNames(o.sources));
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -349,6 +352,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     drill,
     dr,
     observability,
+    consistency,
     warnings: c.warnings,
   });
 }

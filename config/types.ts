@@ -406,6 +406,8 @@ export interface LifeboatConfig {
   readonly dr: DrConfig;
   /** Metrics, traces and notifications (docs/observability.md). */
   readonly observability: ObservabilityConfig;
+  /** Cross-store consistency links (docs/consistency.md). @default { links: [] } */
+  readonly consistency?: ConsistencyConfig;
   /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
   readonly warnings: readonly string[];
 }
@@ -418,4 +420,58 @@ export interface ConfigProblem {
   readonly value?: unknown;
   /** 1-based line in the YAML file, when loaded from a file. */
   readonly line?: number;
+}
+
+/** How a Redis record's id is read (docs/consistency.md). */
+export type ConsistencyRedisId =
+  | { readonly from: 'key-suffix' }
+  | { readonly from: 'hash-field'; readonly field: string }
+  | { readonly from: 'json-field'; readonly field: string };
+
+export interface ConsistencyRedisSide {
+  /** A redis source's name. */
+  readonly source: string;
+  /** SCAN MATCH glob of the link's records, e.g. "chimera-vectors:*". */
+  readonly pattern: string;
+  /** The literal start of `pattern` (up to its first glob character): what key-suffix strips. */
+  readonly prefix: string;
+  readonly id: ConsistencyRedisId;
+  /** @default the source's db when it names one, else 0 */
+  readonly db: number;
+}
+
+export interface ConsistencyFaissSide {
+  readonly source: string;
+  /** For a directory source: the index file, relative to it. */
+  readonly file?: string;
+  /** `positions`: the n-th vector has id n. `idmap`: the ids an IndexIDMap (or IVF lists) stores. */
+  readonly ids: 'positions' | 'idmap';
+}
+
+export interface ConsistencyQdrantSide {
+  readonly source: string;
+  /** @default the source's only collection */
+  readonly collection: string;
+  /** Point ids, or a payload field holding the id. */
+  readonly id: { readonly from: 'point-id' } | { readonly from: 'payload-field'; readonly field: string };
+  /** Named vector to check. @default the unnamed vector (or the only named one) */
+  readonly vector?: string;
+}
+
+/** One named link: the stores that describe the same things, with their ids. */
+export interface ConsistencyLinkConfig {
+  readonly name: string;
+  readonly redis?: ConsistencyRedisSide;
+  readonly faiss?: ConsistencyFaissSide;
+  readonly qdrant?: ConsistencyQdrantSide;
+  /** Expected vector dimension of FAISS and Qdrant. @default not checked against a number (only FAISS vs Qdrant) */
+  readonly dimension?: number;
+  /** Sampled FAISS-vs-Qdrant vector comparison (needs both). @default off */
+  readonly compare?: { readonly sample: number; readonly tolerance: number };
+  /** Examples kept per finding. @default 10 */
+  readonly examples: number;
+}
+
+export interface ConsistencyConfig {
+  readonly links: readonly ConsistencyLinkConfig[];
 }

@@ -55,6 +55,10 @@ export const ErrorCode = {
   DR_REQUEST_REJECTED: 'DR_REQUEST_REJECTED',
   /** Disaster recovery: the incident's workflow already closed; a resend starts nothing. */
   DR_INCIDENT_CLOSED: 'DR_INCIDENT_CLOSED',
+  /** Cross-store consistency: the stores disagree (ids missing, bad vectors); docs/consistency.md. */
+  CONSISTENCY_FAILED: 'CONSISTENCY_FAILED',
+  /** A consistency link was asked for that the config does not declare (or cannot be resolved). */
+  CONSISTENCY_LINK_UNKNOWN: 'CONSISTENCY_LINK_UNKNOWN',
 
   // --- the repository --------------------------------------------------------------------------
   REPOSITORY_LOCATION_INVALID: 'REPOSITORY_LOCATION_INVALID',

@@ -9,3 +9,4 @@ export * from './disaster-recovery';
 export { targetLockWorkflow } from './target-locks';
 export { drillWorkflow } from './drill';
 export { pruneWorkflow } from './prune';
+export { consistencyCheckWorkflow } from './consistency';

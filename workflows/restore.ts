@@ -190,6 +190,26 @@ async function restore(input: RestoreInput): Promise<RestoreResult> {
         results[i].detail = v.detail;
         mark(i, 'verified');
       }
+      // ---- consistency gate (optional): restored stores must agree with the others, or the restore is undone.
+      if (input.checkConsistency) {
+        t.phase('checking consistency');
+        const sources = plan.sources.map((s) => s.name);
+        const c = await streaming.checkConsistency.executeWithOptions(
+          { summary: 'Check consistency of the restored stores' },
+          [
+            {
+              sources,
+              ...(input.targets ? { targets: input.targets } : {}),
+              operation: { kind: 'restore', id: restoreId },
+            },
+          ],
+        );
+        if (!c.ok)
+          throw ApplicationFailure.nonRetryable(
+            `consistency check failed (report ${c.id}): ${c.problems.slice(0, 5).join('; ')}`,
+            ErrorCode.CONSISTENCY_FAILED,
+          );
+      }
       // ---- confirming
       t.phase('confirming');
       for (const s of plan.sources)

@@ -17,6 +17,7 @@ export const WORKFLOW_TYPES = {
   verify: 'verifyWorkflow',
   drill: 'drillWorkflow',
   prune: 'pruneWorkflow',
+  consistencyCheck: 'consistencyCheckWorkflow',
 } as const;
 
 export interface BackupInput {
@@ -66,6 +67,8 @@ export interface RestoreInput {
    * Kept here, optional, so existing callers stay compatible.
    */
   injectVerifyFailure?: string;
+  /** After verifying, check the consistency links touching the restored sources; disagreement rolls the restore back. @default false */
+  checkConsistency?: boolean;
 }
 
 export type SourceRestoreStatus =

@@ -15,6 +15,7 @@ export interface RestoreCommandOptions {
   toPath?: string;
   /** From --no-safety-backup. @default true */
   safetyBackup?: boolean;
+  checkConsistency?: boolean;
   wait?: boolean;
 }
 
@@ -31,6 +32,7 @@ export async function restoreCommand(
     toPath: o.toPath,
     safetyBackup: o.safetyBackup !== false,
     trigger: 'cli',
+    ...(o.checkConsistency ? { checkConsistency: true } : {}),
   };
   // Bad flags are reported before the config, the repository or Temporal are touched.
   checkTargetFlags(opts);
@@ -57,6 +59,10 @@ export function registerRestore(program: Command, run: CommandRunner): void {
     .option('--to-collection <name>', 'restore the selected Qdrant source into this collection')
     .option('--to-path <path>', 'restore the selected FAISS source to this absolute path')
     .option('--no-safety-backup', 'skip the safety backup of the targets (faster; a failure cannot be rolled back)')
+    .option(
+      '--check-consistency',
+      'after verifying, check the consistency links of the restored sources; a disagreement rolls the restore back',
+    )
     .addOption(waitOption())
     .addOption(jsonOption())
     .action((id: string, _o, cmd: Command) =>
