@@ -8,6 +8,7 @@ import { registerDrill } from './commands/drill';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
+import { registerKey } from './commands/key';
 import { registerList } from './commands/list';
 import { allOptions } from './commands/options';
 import { registerProgress } from './commands/progress';
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerWebhook(program, run);
   registerDrill(program, run);
   registerStatus(program, run);
+  registerKey(program, run);
   return program;
 }
 

@@ -29,5 +29,6 @@ export type {
 } from './types';
 export { VERIFY_PROBLEM_KINDS } from './types';
 export { Records, RECORD_NAME_RE, type RecordEnvelope } from './records';
+export { KeyManager, type KeyInfo, type AddKeyOptions } from './key-manager';
 export * from './errors';
 export { FORMAT_VERSION } from './format';

@@ -26,6 +26,7 @@ import {
   validateScrypt,
   type KeyFileDoc,
 } from './keys';
+import { KeyManager } from './key-manager';
 import { LockManager } from './locks';
 import { Points } from './points';
 import { Records } from './records';
@@ -97,6 +98,7 @@ class RepositoryImpl implements Repository {
   private readonly ctx: RepoContext;
   private readonly points: Points;
   private readonly recordStore: Records;
+  private readonly keyManager: KeyManager;
   private closed = false;
 
   constructor(
@@ -123,6 +125,21 @@ class RepositoryImpl implements Repository {
     };
     this.points = new Points(this.ctx);
     this.recordStore = new Records(this.ctx);
+    this.keyManager = new KeyManager(
+      this.ctx,
+      this.id,
+      () => this.keyFile,
+      (k) => (this.keyFile = k),
+    );
+  }
+
+  get keyring(): KeyManager {
+    this.live();
+    return this.keyManager;
+  }
+
+  get keyId(): string {
+    return this.keyFile.id;
   }
 
   get records(): Records {

@@ -1,4 +1,5 @@
 import type { Records } from './records';
+import type { KeyManager } from './key-manager';
 /**
  * Public types of the repository module. The on-storage format these map to
  * is specified in docs/repository-format.md.
@@ -292,5 +293,9 @@ export interface Repository {
   stats(): Promise<RepositoryStats>;
   /** Small encrypted JSON documents beside the points: drill results, incident reports, audit entries (repository/records.ts). */
   readonly records: Records;
+  /** Several passwords per repository: list, add, remove, passwd (repository/key-manager.ts). */
+  readonly keyring: KeyManager;
+  /** Id of the key file this repository was opened with. */
+  readonly keyId: string;
   close(): Promise<void>;
 }
