@@ -20,6 +20,7 @@ import { createDrillActivities, recordVerification } from './drill';
 import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
 import { createDrActivities } from './dr';
 import { createNotifyActivities } from './notify';
+import { appendOperationAudit } from './audit';
 import { inSpan } from '../lib/spans';
 import { POINT_TAGS } from '../lib/domain';
 
@@ -90,7 +91,7 @@ export function createActivities(
 
   return {
     ...createDrActivities({ config, repositories: repos, scratchDir }),
-    ...createNotifyActivities({ config }),
+    ...createNotifyActivities({ config, audit: (r) => appendOperationAudit(repos, r) }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);

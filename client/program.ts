@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { LifeboatConfig } from '../config/types';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
+import { registerAudit } from './commands/audit';
 import { registerBackup } from './commands/backup';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDr, registerWebhook } from './commands/dr';
@@ -67,6 +68,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerDrill(program, run);
   registerStatus(program, run);
   registerKey(program, run);
+  registerAudit(program, run);
   return program;
 }
 

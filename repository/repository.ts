@@ -26,6 +26,7 @@ import {
   validateScrypt,
   type KeyFileDoc,
 } from './keys';
+import { AuditLog } from './audit';
 import { KeyManager } from './key-manager';
 import { LockManager } from './locks';
 import { Points } from './points';
@@ -99,6 +100,7 @@ class RepositoryImpl implements Repository {
   private readonly points: Points;
   private readonly recordStore: Records;
   private readonly keyManager: KeyManager;
+  private readonly auditLog: AuditLog;
   private closed = false;
 
   constructor(
@@ -125,12 +127,18 @@ class RepositoryImpl implements Repository {
     };
     this.points = new Points(this.ctx);
     this.recordStore = new Records(this.ctx);
+    this.auditLog = new AuditLog(this.ctx);
     this.keyManager = new KeyManager(
       this.ctx,
       this.id,
       () => this.keyFile,
       (k) => (this.keyFile = k),
     );
+  }
+
+  get audit(): AuditLog {
+    this.live();
+    return this.auditLog;
   }
 
   get keyring(): KeyManager {

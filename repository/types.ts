@@ -1,4 +1,5 @@
 import type { Records } from './records';
+import type { AuditLog } from './audit';
 import type { KeyManager } from './key-manager';
 /**
  * Public types of the repository module. The on-storage format these map to
@@ -295,6 +296,8 @@ export interface Repository {
   readonly records: Records;
   /** Several passwords per repository: list, add, remove, passwd (repository/key-manager.ts). */
   readonly keyring: KeyManager;
+  /** The hash-chained, encrypted audit trail under records/audit/ (repository/audit.ts). */
+  readonly audit: AuditLog;
   /** Id of the key file this repository was opened with. */
   readonly keyId: string;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import type { SecretRef } from '../../config/types';
 import type { KeyInfo, Repository, ScryptParams } from '../../repository';
 import { openConfiguredRepository } from '../../runtime/configured-repository';
 import type { CommandContext, CommandOutcome } from '../cli-context';
+import { audited } from '../audit-trail';
 import { UsageError } from '../errors';
 import { jsonOption } from './options';
 import type { CommandRunner } from './runner';
@@ -66,7 +67,13 @@ export const keyCommands = {
     }),
   add: (ctx: CommandContext, o: NewPasswordOptions): Promise<CommandOutcome> =>
     withRepository(ctx, async (repo) => {
-      const key = await repo.keyring.add(await newPassword(o), { scrypt: scryptOf(o) });
+      const pw = await newPassword(o);
+      const key = await audited(
+        async () => repo,
+        { operation: 'key.add' },
+        () => repo.keyring.add(pw, { scrypt: scryptOf(o) }),
+        (k) => ({ summary: `added key ${k.id}`, details: { key: k.id, kdf: k.kdf } }),
+      );
       return {
         document: { ok: true, repository: repo.id, added: key },
         text: `added key ${key.id}: that password now opens repository ${repo.id} too`,
@@ -74,7 +81,12 @@ export const keyCommands = {
     }),
   remove: (ctx: CommandContext, id: string): Promise<CommandOutcome> =>
     withRepository(ctx, async (repo) => {
-      const key = await repo.keyring.remove(id);
+      const key = await audited(
+        async () => repo,
+        { operation: 'key.remove', details: { key: id } },
+        () => repo.keyring.remove(id),
+        (k) => ({ summary: `removed key ${k.id}`, details: { key: k.id } }),
+      );
       return {
         document: { ok: true, repository: repo.id, removed: key },
         text: `removed key ${key.id}: its password no longer opens repository ${repo.id}`,
@@ -82,7 +94,16 @@ export const keyCommands = {
     }),
   passwd: (ctx: CommandContext, o: NewPasswordOptions): Promise<CommandOutcome> =>
     withRepository(ctx, async (repo) => {
-      const r = await repo.keyring.passwd(await newPassword(o), { scrypt: scryptOf(o) });
+      const pw = await newPassword(o);
+      const r = await audited(
+        async () => repo,
+        { operation: 'key.passwd', details: { key: repo.keyId } },
+        () => repo.keyring.passwd(pw, { scrypt: scryptOf(o) }),
+        (x) => ({
+          summary: `replaced key ${x.removed} with ${x.added.id}`,
+          details: { removed: x.removed, added: x.added.id, kdf: x.added.kdf },
+        }),
+      );
       return {
         document: { ok: true, repository: repo.id, ...r },
         text: `replaced key ${r.removed} with ${r.added.id}; now point repository.password in the config at the new password`,
