@@ -23,6 +23,7 @@ import { createNotifyActivities } from './notify';
 import { createPruneActivities } from './prune';
 import type { PruneActivities } from '../lib/prune';
 import { createConsistencyActivities } from './consistency';
+import { appendOperationAudit } from './audit';
 import { inSpan } from '../lib/spans';
 import { POINT_TAGS } from '../lib/domain';
 
@@ -93,9 +94,9 @@ export function createActivities(
 
   return {
     ...createDrActivities({ config, repositories: repos, scratchDir }),
-    ...createNotifyActivities({ config }),
     ...createPruneActivities({ config, repositories: repos }),
     ...createConsistencyActivities({ config, repositories: repos }),
+    ...createNotifyActivities({ config, audit: (r) => appendOperationAudit(repos, r) }),
     planBackup: (input) =>
       asActivity(async () => {
         const names = input.sources?.length ? input.sources : config.sources.map((s) => s.name);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { resolveSecret, type LifeboatConfig, type NotificationConfig, type NotificationEvent } from '../config';
 import { lifeboatMetrics, type LifeboatMetrics } from '../observability/metrics';
-import type { NotifyActivities, NotifyInput, NotifyResult } from './types';
+import type { NotifyActivities, NotifyInput, NotifyResult, OperationReport } from './types';
 
 const PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
 const ATTEMPTS = 3;
@@ -106,6 +106,8 @@ export function createNotifyActivities(deps: {
   metrics?: LifeboatMetrics;
   /** Waits between attempts. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** Appends the report to the repository's audit trail (activities/audit.ts). */
+  audit?: (r: OperationReport) => Promise<void>;
 }): NotifyActivities {
   const metrics = deps.metrics ?? lifeboatMetrics();
   const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -145,6 +147,12 @@ export function createNotifyActivities(deps: {
         skipped: [],
       })),
     reportOperation: async (r) => {
+      // Audit first: it is the record that must survive; a failure is logged, never thrown (see above).
+      await deps
+        .audit?.(r)
+        .catch((e: unknown) =>
+          log()?.warn('audit entry not written', { operation: r.operation, error: (e as Error)?.message }),
+        );
       const seconds = Math.max(0, r.durationMs) / 1000;
       metrics.workflowOutcomes.inc({ operation: r.operation, outcome: r.outcome });
       metrics.workflowDuration.observe({ operation: r.operation, outcome: r.outcome }, seconds);

@@ -42,6 +42,7 @@ import { initConfiguredRepository, openConfiguredRepository } from '../runtime/c
 import { checkTargetFlags, resolveRestoreTargets } from './restore-targets';
 import { scheduleOperations } from './schedules';
 import { setupTracing, type Tracing } from '../observability/tracing';
+import { audited } from './audit-trail';
 import type {
   ActivityProgress,
   BackupOptions,
@@ -50,6 +51,7 @@ import type {
   OperationHandle,
   OperationProgress,
   RestoreOptions,
+  ScheduleOperations,
   VerifyOptions,
   DrillOptions,
   CheckOptions,
@@ -152,6 +154,70 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     }
     return repo.getRecoveryPoint(id);
   };
+
+  // The direct operations, audited below (client/audit-trail.ts).
+  const forgetPoint = async (id: string): Promise<RecoveryPoint> => {
+    // A point whose manifest is damaged cannot be opened, but it can be forgotten (by its listed id).
+    const rp = await resolvePoint(id).catch(async (e: unknown) => {
+      if (!(e instanceof LifeboatError && e.code === 'REPOSITORY_OBJECT_CORRUPT')) throw e;
+      const listed = (await (await getRepository()).listRecoveryPoints()).filter(
+        (p) => p.damaged && p.id.startsWith(id),
+      );
+      if (listed.length !== 1) throw e;
+      return listed[0];
+    });
+    await (await getRepository()).forget(rp.id);
+    return rp;
+  };
+  const holdPoint = async (id: string, reason: string): Promise<RecoveryPoint> => {
+    if (!reason?.trim())
+      throw new UsageError(
+        'a legal hold needs a reason (--reason TEXT), kept with the recovery point for the audit trail',
+        '--reason',
+      );
+    const rp = await resolvePoint(id);
+    const repo = await getRepository();
+    await repo.hold(rp.id, reason.trim());
+    return repo.getRecoveryPoint(rp.id);
+  };
+  const unholdPoint = async (id: string): Promise<RecoveryPoint> => {
+    const rp = await resolvePoint(id);
+    const repo = await getRepository();
+    await repo.unhold(rp.id);
+    return repo.getRecoveryPoint(rp.id);
+  };
+  /** Schedule changes are audited; listing is not. */
+  const auditedSchedules = (ops: ScheduleOperations): ScheduleOperations => ({
+    ...ops,
+    apply: () =>
+      audited(
+        getRepository,
+        { operation: 'schedules.apply' },
+        () => ops.apply(),
+        (r) => ({
+          summary: `schedules applied: ${r.created.length} created, ${r.updated.length} updated, ${r.deleted.length} deleted`,
+          details: { created: r.created, updated: r.updated, deleted: r.deleted },
+        }),
+      ),
+    pause: (name, note) =>
+      audited(
+        getRepository,
+        { operation: 'schedules.pause', details: { name, note } },
+        () => ops.pause(name, note),
+        (ids) => ({
+          summary: `paused ${ids.join(', ') || 'nothing'}`,
+        }),
+      ),
+    unpause: (name, note) =>
+      audited(
+        getRepository,
+        { operation: 'schedules.unpause', details: { name, note } },
+        () => ops.unpause(name, note),
+        (ids) => ({
+          summary: `unpaused ${ids.join(', ') || 'nothing'}`,
+        }),
+      ),
+  });
 
   const progressOf = async (workflowId: string, runId?: string): Promise<OperationProgress> => {
     const client = await getClient();
@@ -586,47 +652,50 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
     },
     list: async () => (await getRepository()).listRecoveryPoints(),
     show: (id) => resolvePoint(id),
-    async forget(id) {
-      // A point whose manifest is damaged cannot be opened, but it can be forgotten (by its listed id).
-      const rp = await resolvePoint(id).catch(async (e: unknown) => {
-        if (!(e instanceof LifeboatError && e.code === 'REPOSITORY_OBJECT_CORRUPT')) throw e;
-        const listed = (await (await getRepository()).listRecoveryPoints()).filter(
-          (p) => p.damaged && p.id.startsWith(id),
-        );
-        if (listed.length !== 1) throw e;
-        return listed[0];
-      });
-      await (await getRepository()).forget(rp.id);
-      return rp;
-    },
-    async hold(id, reason) {
-      if (!reason?.trim())
-        throw new UsageError(
-          'a legal hold needs a reason (--reason TEXT), kept with the recovery point for the audit trail',
-          '--reason',
-        );
-      const rp = await resolvePoint(id);
-      const repo = await getRepository();
-      await repo.hold(rp.id, reason.trim());
-      return repo.getRecoveryPoint(rp.id);
-    },
-    async unhold(id) {
-      const rp = await resolvePoint(id);
-      const repo = await getRepository();
-      await repo.unhold(rp.id);
-      return repo.getRecoveryPoint(rp.id);
-    },
+    forget: (id) =>
+      audited(
+        getRepository,
+        { operation: 'forget', points: [id], summary: `forget ${id}` },
+        () => forgetPoint(id),
+        (rp) => ({
+          points: [rp.id],
+          sources: sourcesOf(rp),
+          summary: `forgot recovery point ${rp.id}`,
+        }),
+      ),
+    hold: (id, reason) =>
+      audited(
+        getRepository,
+        { operation: 'hold', points: [id], summary: `hold ${id}: ${reason}` },
+        () => holdPoint(id, reason),
+        (rp) => ({
+          points: [rp.id],
+          summary: `recovery point ${rp.id} held: ${reason}`,
+        }),
+      ),
+    unhold: (id) =>
+      audited(
+        getRepository,
+        { operation: 'unhold', points: [id], summary: `unhold ${id}` },
+        () => unholdPoint(id),
+        (rp) => ({
+          points: [rp.id],
+          summary: `recovery point ${rp.id} released from hold`,
+        }),
+      ),
     progress: (workflowId) => progressOf(workflowId),
-    schedules: scheduleOperations(
-      config,
-      async () => {
-        try {
-          return await getClient();
-        } catch (e) {
-          throw translate(e);
-        }
-      },
-      opts.scheduleIdPrefix,
+    schedules: auditedSchedules(
+      scheduleOperations(
+        config,
+        async () => {
+          try {
+            return await getClient();
+          } catch (e) {
+            throw translate(e);
+          }
+        },
+        opts.scheduleIdPrefix,
+      ),
     ),
 
     async close() {

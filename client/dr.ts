@@ -9,6 +9,8 @@ import { UnknownSourceError } from '../config/errors';
 import type { LifeboatConfig } from '../config/types';
 import { LifeboatError } from '../lib/errors';
 import { openConfiguredRepository } from '../runtime/configured-repository';
+import type { Repository } from '../repository';
+import { audited } from './audit-trail';
 import { SA } from '../workflows/search-attributes';
 import {
   DR_WORKFLOW_TYPE,
@@ -205,13 +207,34 @@ export function createDrClient(config: LifeboatConfig, opts: { temporalClient?: 
       throw e;
     }
   };
+  // DR requests are audited from the requesting process, with the approver they name (client/audit-trail.ts).
+  const drAudited = <T>(
+    operation: string,
+    incidentId: string,
+    approver: string | undefined,
+    details: Record<string, unknown>,
+    op: () => Promise<T>,
+  ): Promise<T> => {
+    let repo: Promise<Repository> | undefined;
+    const get = () => (repo ??= openConfiguredRepository(config));
+    return audited(
+      get,
+      {
+        operation,
+        summary: `${operation} of incident ${incidentId}`,
+        who: { workflowId: drWorkflowId(incidentId), ...(approver?.trim() ? { approver: approver.trim() } : {}) },
+        details: { incidentId, ...details },
+      },
+      op,
+    ).finally(() => repo?.then((r) => r.close()).catch(() => undefined));
+  };
   const status: DrClient['status'] = async (incidentId) => {
     const { h, desc } = await describe(incidentId);
     const s = await h.query<DrStatus>('drStatus');
     return { ...s, workflowStatus: desc.status.name, workflowId: h.workflowId, uiUrl: uiUrl(h.workflowId) };
   };
 
-  return {
+  const dr: DrClient = {
     async declare(o) {
       const input = normalizeDeclaration(config, o);
       const { injectVerifyFailure: _hook, holdAfterGroup: _hold, ...declaration } = input;
@@ -315,5 +338,12 @@ export function createDrClient(config: LifeboatConfig, opts: { temporalClient?: 
       temporal = undefined;
       await t?.then((h) => h.connection.close()).catch(() => undefined);
     },
+  };
+  return {
+    ...dr,
+    approve: (id, o) =>
+      drAudited('dr.approve', id, o.as, { planVersion: o.planVersion, comment: o.comment }, () => dr.approve(id, o)),
+    reject: (id, o) => drAudited('dr.reject', id, o.as, { reason: o.reason }, () => dr.reject(id, o)),
+    abort: (id, o) => drAudited('dr.abort', id, o.as, { reason: o.reason }, () => dr.abort(id, o)),
   };
 }

@@ -71,6 +71,8 @@ export const EXIT_CODE_BY_ERROR_CODE = {
 
   // Damaged or inconsistent data found by a check: the operation stopped before changing anything.
   REPOSITORY_OBJECT_CORRUPT: EXIT_CODES.failedNothingChanged,
+  REPOSITORY_KEY_REFUSED: EXIT_CODES.usage,
+  AUDIT_CHAIN_BROKEN: EXIT_CODES.failedNothingChanged,
   REPOSITORY_OBJECT_MISSING: EXIT_CODES.failedNothingChanged,
   REPOSITORY_VERSION_UNSUPPORTED: EXIT_CODES.failedNothingChanged,
   ARTIFACT_NOT_FOUND: EXIT_CODES.failedNothingChanged,

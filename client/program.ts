@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { LifeboatConfig } from '../config/types';
 import type { CliIo, CommandContext, CommandOutcome, RunCliOptions } from './cli-context';
+import { registerAudit } from './commands/audit';
 import { registerBackup } from './commands/backup';
 import { registerCheck } from './commands/check';
 import { registerCodecServer } from './commands/codec-server';
@@ -9,6 +10,7 @@ import { registerDrill } from './commands/drill';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
+import { registerKey } from './commands/key';
 import { registerList } from './commands/list';
 import { allOptions } from './commands/options';
 import { registerProgress } from './commands/progress';
@@ -79,6 +81,8 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerPrune(program, run);
   registerStats(program, run);
   registerCheck(program, run);
+  registerKey(program, run);
+  registerAudit(program, run);
   return program;
 }
 

@@ -216,8 +216,16 @@ export function secret(c: Checker, v: unknown, p: string, suggestedEnv: string):
     );
     return undefined;
   }
-  const o = mapping(c, v, p, ['env', 'file']);
+  const o = mapping(c, v, p, ['env', 'file', 'allowInsecurePermissions']);
   if (!o) return undefined;
+  const allowInsecure = o.allowInsecurePermissions;
+  if (!isAbsent(allowInsecure) && (typeof allowInsecure !== 'boolean' || !isAbsent(o.env))) {
+    c.add(
+      at(p, 'allowInsecurePermissions'),
+      typeof allowInsecure !== 'boolean' ? 'must be true or false' : 'applies to { file: ... } references only',
+    );
+    return undefined;
+  }
   const hasEnv = !isAbsent(o.env);
   const hasFile = !isAbsent(o.file);
   if (hasEnv === hasFile) {
@@ -239,7 +247,9 @@ export function secret(c: Checker, v: unknown, p: string, suggestedEnv: string):
     return { env: o.env };
   }
   const file = absPath(c, o.file, at(p, 'file'), secretFileExample(suggestedEnv));
-  return file === undefined ? undefined : { file };
+  return file === undefined
+    ? undefined
+    : { file, ...(allowInsecure === true ? { allowInsecurePermissions: true } : {}) };
 }
 
 /** Redacts the password of a URL for messages: `redis://:***@host`. */

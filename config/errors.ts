@@ -35,6 +35,8 @@ export const SECRET_FAILURES = {
   unreadable: 'unreadable',
   notAFile: 'not-a-file',
   tooLarge: 'too-large',
+  /** Readable by the file's group or by everyone, and the reference does not allow it (issue 14). */
+  insecurePermissions: 'insecure-permissions',
 } as const;
 export type SecretFailure = (typeof SECRET_FAILURES)[keyof typeof SECRET_FAILURES];
 

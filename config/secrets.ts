@@ -18,7 +18,8 @@ export interface ResolvedSecret {
  * their trailing newlines (editors and `echo` add one); nothing else is
  * trimmed, since spaces can be part of a password.
  * @throws SecretError naming the reference (never the value) when the variable
- * is unset or empty, or the file is missing, unreadable, empty or too large.
+ * is unset or empty, or the file is missing, unreadable, empty, too large, or readable by its
+ * group or others (unless the reference says `allowInsecurePermissions: true`, then a warning).
  */
 export async function readSecret(ref: SecretRef): Promise<ResolvedSecret> {
   if (ref.env !== undefined) {
@@ -78,6 +79,13 @@ export async function readSecret(ref: SecretRef): Promise<ResolvedSecret> {
     // Windows has no POSIX mode bits worth checking.
     const insecurePermissions = process.platform !== 'win32' && (st.mode & 0o044) !== 0;
     const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    // Refused, not only warned about: another account on the host could read the secret.
+    if (insecurePermissions && ref.allowInsecurePermissions !== true)
+      throw new SecretError(
+        ref,
+        SECRET_FAILURES.insecurePermissions,
+        `is readable by its group or by everyone (mode ${mode}); run chmod 600 ${file}, or, if that group is trusted (e.g. a Kubernetes secret volume), add allowInsecurePermissions: true to this reference`,
+      );
     return {
       value,
       insecurePermissions,

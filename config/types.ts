@@ -27,7 +27,13 @@ export type SseMode = (typeof SSE_MODES)[number];
  * can carry it safely.
  */
 export type SecretRef =
-  { readonly env: string; readonly file?: undefined } | { readonly file: string; readonly env?: undefined };
+  | { readonly env: string; readonly file?: undefined; readonly allowInsecurePermissions?: undefined }
+  | {
+      readonly file: string;
+      readonly env?: undefined;
+      /** Accept a file its group or everyone may read (refused otherwise; issue 14). @default false */
+      readonly allowInsecurePermissions?: boolean;
+    };
 
 /** Recovery objectives, in milliseconds. */
 export interface Targets {
@@ -126,6 +132,8 @@ export interface S3Options {
   readonly accessKeyId?: SecretRef;
   /** Static secret key; needs `accessKeyId`. */
   readonly secretAccessKey?: SecretRef;
+  /** S3 Object Lock retention set on every immutable object at upload (docs/security.md). The bucket must have Object Lock. */
+  readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly retentionDays: number };
 }
 
 interface RepositoryCommon {

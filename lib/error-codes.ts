@@ -74,6 +74,10 @@ export const ErrorCode = {
   /** The storage answered but refused the credentials or permission (wrong S3 secret, bucket policy). */
   BACKEND_ACCESS_DENIED: 'BACKEND_ACCESS_DENIED',
   WRONG_PASSWORD: 'WRONG_PASSWORD',
+  /** `lifeboat key remove` refused: the last key, the key in use, or no key with that id (issue 14). */
+  REPOSITORY_KEY_REFUSED: 'REPOSITORY_KEY_REFUSED',
+  /** `lifeboat audit --verify`: an audit entry was edited, removed or reordered (issue 14). */
+  AUDIT_CHAIN_BROKEN: 'AUDIT_CHAIN_BROKEN',
   RECOVERY_POINT_NOT_FOUND: 'RECOVERY_POINT_NOT_FOUND',
   RECOVERY_POINT_AMBIGUOUS: 'RECOVERY_POINT_AMBIGUOUS',
   /** A chunk, index or manifest of the point failed authentication at pre-flight: nothing was changed. */

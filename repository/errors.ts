@@ -23,6 +23,8 @@ export const REPOSITORY_ERROR_CODES = {
   lockLost: 'REPOSITORY_LOCK_LOST',
   aborted: 'OPERATION_CANCELLED',
   closed: 'REPOSITORY_CLOSED',
+  keyRefused: 'REPOSITORY_KEY_REFUSED',
+  auditChainBroken: 'AUDIT_CHAIN_BROKEN',
 } as const;
 
 const C = REPOSITORY_ERROR_CODES;
@@ -270,5 +272,25 @@ export class OperationAbortedError extends LifeboatError {
 export class RepositoryClosedError extends LifeboatError {
   constructor(readonly location: string) {
     super(`the repository at ${location} was closed: open it again`, C.closed);
+  }
+}
+
+/** A key change was refused (the last key, the key in use, an unknown id); nothing was changed. */
+export class KeyRefusedError extends LifeboatError {
+  constructor(message: string) {
+    super(message, C.keyRefused);
+  }
+}
+
+/** The audit trail's hash chain is broken: an entry was edited, removed, reordered or replaced. */
+export class AuditChainBrokenError extends LifeboatError {
+  constructor(
+    readonly entry: string,
+    readonly problem: string,
+  ) {
+    super(
+      `audit trail broken at ${entry}: ${problem}; entries from there on cannot be trusted (restore the audit records from a copy, or investigate who had write access to the repository)`,
+      C.auditChainBroken,
+    );
   }
 }

@@ -30,5 +30,17 @@ export type {
 } from './types';
 export { VERIFY_PROBLEM_KINDS } from './types';
 export { Records, RECORD_NAME_RE, type RecordEnvelope } from './records';
+export {
+  AuditLog,
+  AUDIT_RECORD_KIND,
+  AUDIT_GENESIS,
+  auditEntryId,
+  type AuditActor,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditOutcome,
+  type AuditVerifyReport,
+} from './audit';
+export { KeyManager, type KeyInfo, type AddKeyOptions } from './key-manager';
 export * from './errors';
 export { FORMAT_VERSION } from './format';

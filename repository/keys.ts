@@ -21,9 +21,23 @@ export interface KeyFileDoc {
   repository: string;
   created: string;
   host: string;
+  /**
+   * OS user that created the key (issue 14). Optional: key files written before it have none, and
+   * stay valid (a compatible addition, still `v: 1`).
+   */
+  user?: string;
   kdf: { algorithm: 'scrypt'; N: number; r: number; p: number; salt: string };
   /** AES-256-GCM of dataKey || idKey under the scrypt-derived key; data = ciphertext || tag. */
   wrapped: { algorithm: 'aes-256-gcm'; nonce: string; data: string };
+}
+
+/** The OS user running this process ('' when the platform cannot say, e.g. no passwd entry in a container). */
+export function osUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? '';
+  }
 }
 
 /** AAD of the wrapped master key: binds it to its repository and key file. */
@@ -72,6 +86,7 @@ export async function createKeyFile(
     repository,
     created: new Date().toISOString(),
     host: os.hostname(),
+    user: osUser(),
     kdf,
     wrapped: { algorithm: 'aes-256-gcm', nonce: nonce.toString('base64'), data: data.toString('base64') },
   };

@@ -26,6 +26,8 @@ import {
   validateScrypt,
   type KeyFileDoc,
 } from './keys';
+import { AuditLog } from './audit';
+import { KeyManager } from './key-manager';
 import { LockManager } from './locks';
 import { Points } from './points';
 import { Records } from './records';
@@ -97,6 +99,8 @@ class RepositoryImpl implements Repository {
   private readonly ctx: RepoContext;
   private readonly points: Points;
   private readonly recordStore: Records;
+  private readonly keyManager: KeyManager;
+  private readonly auditLog: AuditLog;
   private closed = false;
 
   constructor(
@@ -123,6 +127,27 @@ class RepositoryImpl implements Repository {
     };
     this.points = new Points(this.ctx);
     this.recordStore = new Records(this.ctx);
+    this.auditLog = new AuditLog(this.ctx);
+    this.keyManager = new KeyManager(
+      this.ctx,
+      this.id,
+      () => this.keyFile,
+      (k) => (this.keyFile = k),
+    );
+  }
+
+  get audit(): AuditLog {
+    this.live();
+    return this.auditLog;
+  }
+
+  get keyring(): KeyManager {
+    this.live();
+    return this.keyManager;
+  }
+
+  get keyId(): string {
+    return this.keyFile.id;
   }
 
   get records(): Records {

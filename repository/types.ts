@@ -1,4 +1,6 @@
 import type { Records } from './records';
+import type { AuditLog } from './audit';
+import type { KeyManager } from './key-manager';
 /**
  * Public types of the repository module. The on-storage format these map to
  * is specified in docs/repository-format.md.
@@ -16,6 +18,12 @@ export interface S3Options {
   sse?: 'AES256' | 'aws:kms';
   /** KMS key id or ARN, with `sse: 'aws:kms'`. @default the bucket's default KMS key */
   kmsKeyId?: string;
+  /**
+   * S3 Object Lock (issue 14): every immutable object (config, chunks, artifact indexes, recovery
+   * points, records) is put with this retention, so no credential can delete or overwrite its
+   * version before it expires. The bucket must have Object Lock enabled (refused otherwise).
+   */
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retentionDays: number };
   /** @default the standard AWS credential chain (env, shared files, instance/container roles) */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Objects larger than this are sent as multipart uploads. @default 16 MiB (minimum 5 MiB) */
@@ -319,5 +327,11 @@ export interface Repository {
   stats(): Promise<RepositoryStats>;
   /** Small encrypted JSON documents beside the points: drill results, incident reports, audit entries (repository/records.ts). */
   readonly records: Records;
+  /** Several passwords per repository: list, add, remove, passwd (repository/key-manager.ts). */
+  readonly keyring: KeyManager;
+  /** The hash-chained, encrypted audit trail under records/audit/ (repository/audit.ts). */
+  readonly audit: AuditLog;
+  /** Id of the key file this repository was opened with. */
+  readonly keyId: string;
   close(): Promise<void>;
 }

@@ -61,9 +61,22 @@ describe('resolveSecret', () => {
     });
   });
 
-  test('a group- or world-readable file works but is flagged, with the chmod to run', async () => {
+  test('a group- or world-readable file is refused, naming the file, its mode and the fix', async () => {
     const file = secretFile('loose', 'topsecret\n', 0o644);
-    const r = await readSecret({ file });
+    const e = await secretError({ file });
+    assert.equal(e.reason, 'insecure-permissions');
+    assert.match(
+      e.message,
+      new RegExp(`^file ${file}: is readable by its group or by everyone \\(mode 0644\\); run chmod 600 ${file}`),
+    );
+    assert.match(e.message, /allowInsecurePermissions: true/);
+    assert.ok(!e.message.includes('topsecret'));
+    assert.equal((await secretError({ file: secretFile('group', 'x', 0o640) })).reason, 'insecure-permissions');
+  });
+
+  test('allowInsecurePermissions: true on the reference accepts it, flagged, with the chmod to run', async () => {
+    const file = secretFile('loose-ok', 'topsecret\n', 0o644);
+    const r = await readSecret({ file, allowInsecurePermissions: true });
     assert.equal(r.value, 'topsecret');
     assert.equal(r.insecurePermissions, true);
     assert.equal(
@@ -71,10 +84,12 @@ describe('resolveSecret', () => {
       `secret file ${file} is readable by its group or by everyone (mode 0644); run chmod 600 ${file}`,
     );
     const warnings: string[] = [];
-    assert.equal(await resolveSecret({ file }, { onWarning: (m) => warnings.push(m) }), 'topsecret');
+    assert.equal(
+      await resolveSecret({ file, allowInsecurePermissions: true }, { onWarning: (m) => warnings.push(m) }),
+      'topsecret',
+    );
     assert.equal(warnings.length, 1);
     assert.ok(!warnings[0].includes('topsecret'));
-    assert.equal((await readSecret({ file: secretFile('group', 'x', 0o640) })).insecurePermissions, true);
   });
 
   test('missing, empty, directory and oversized files are errors naming the file, never the content', async () => {
