@@ -159,7 +159,7 @@ export interface DrReport {
   plan?: DrPlan;
   groups: GroupOutcome[];
   validation: SourceValidation[];
-  /** Cross-store consistency: not run until a checker is installed (see docs/disaster-recovery.md). */
+  /** Cross-store consistency over the links touching the recovered sources (docs/consistency.md); `not-run` when none does. */
   consistency: { status: 'passed' | 'failed' | 'not-run'; detail: string };
   dataLoss: {
     source: string;

@@ -121,6 +121,8 @@ export interface DrillRecord {
   rtoTargetMs?: number;
   restoreWorkflowId?: string;
   safetyRecoveryPointId?: string;
+  /** The cross-store consistency check of the scratch targets (links whose every store was drilled). */
+  consistency?: { ok: boolean; reportId: string; links: string[]; problems: string[]; note?: string };
   cleanup: DrillCleanupResult;
   durationMs: number;
 }

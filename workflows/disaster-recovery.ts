@@ -467,7 +467,7 @@ export async function disasterRecoveryWorkflow(input: DrInput): Promise<DrReport
     if (bad.length) failure = `validation failed: ${bad.map((v) => `${v.source}: ${v.detail}`).join('; ')}`;
     // HOOK (workflows/dr-consistency.ts): the cross-store consistency check, once every store matched its point.
     if (!failure) {
-      consistency = await runConsistencyCheck(approved.recoveries);
+      consistency = await runConsistencyCheck(input.incidentId, approved.recoveries);
       if (consistency.status === 'failed') failure = `cross-store consistency check failed: ${consistency.detail}`;
     }
     if (!failure) validatedAt = new Date().toISOString();

@@ -91,6 +91,7 @@ export async function drillWorkflow(input: DrillInput = {}): Promise<DrillResult
   const reasons: string[] = [];
   const sources: DrillSourceResult[] = [];
   let checks: DrillCheckResult[] = [];
+  let consistency: DrillRecord['consistency'];
   let plan: DrillPlan | undefined;
   let cancelled: unknown;
   let rtoMs: number | undefined;
@@ -190,6 +191,27 @@ export async function drillWorkflow(input: DrillInput = {}): Promise<DrillResult
         s.rtoMs = (s.restoreMs ?? restoreMs) + s.validationMs;
         t.source(x.source, s.ok ? 'validated' : 'failed', s.ok ? `RTO ${fmtMs(s.rtoMs)}` : s.error);
       }
+      // Cross-store consistency of the scratch targets: only links whose every store was drilled, so a
+      // scratch copy is never compared with a live store (docs/consistency.md).
+      const c = await streaming.checkConsistency.executeWithOptions(
+        { summary: `Check consistency of the scratch targets of ${drillId}` },
+        [
+          {
+            sources: p.targets.map((x) => x.source),
+            sourcesMatch: 'all',
+            targets: Object.fromEntries(p.targets.map((x) => [x.source, x.override])),
+            operation: { kind: 'drill', id: drillId },
+          },
+        ],
+      );
+      consistency = {
+        ok: c.ok,
+        reportId: c.id,
+        links: c.links.map((l) => l.link),
+        problems: c.problems,
+        ...(c.note ? { note: c.note } : {}),
+      };
+      if (!c.ok) reasons.push(`cross-store consistency failed (report ${c.id}): ${c.problems.slice(0, 5).join('; ')}`);
       checks = await streaming.runDrillChecks.executeWithOptions({ summary: `Drill checks for ${drillId}` }, [
         { drillId, recoveryPointId: p.recoveryPointId, targets: p.targets },
       ]);
@@ -241,6 +263,7 @@ export async function drillWorkflow(input: DrillInput = {}): Promise<DrillResult
       ...(rtoTargets.length ? { rtoTargetMs: Math.min(...rtoTargets) } : {}),
       ...(restoreWorkflowId ? { restoreWorkflowId } : {}),
       ...(safetyRecoveryPointId ? { safetyRecoveryPointId } : {}),
+      ...(consistency ? { consistency } : {}),
       cleanup,
       durationMs: Date.now() - startedAt.getTime(),
     };
