@@ -16,6 +16,7 @@ import { artifactsOf, bindStore, type BoundStore, type StoreContext } from './st
 import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
+import { filesHandler } from './files';
 import { createDrillActivities, recordVerification } from './drill';
 import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
 import { createDrActivities } from './dr';
@@ -32,6 +33,8 @@ function storeFor(s: SourceConfig): BoundStore {
       return bindStore(faissHandler, s);
     case 'qdrant':
       return bindStore(qdrantHandler, s);
+    case 'files':
+      return bindStore(filesHandler, s);
   }
 }
 

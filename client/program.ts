@@ -5,6 +5,7 @@ import { registerBackup } from './commands/backup';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDr, registerWebhook } from './commands/dr';
 import { registerDrill } from './commands/drill';
+import { registerDiff } from './commands/diff';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerWebhook(program, run);
   registerDrill(program, run);
   registerStatus(program, run);
+  registerDiff(program, run);
   return program;
 }
 

@@ -217,7 +217,21 @@ export interface QdrantSourceConfig extends SourceCommon {
   readonly alias?: string;
 }
 
-export type SourceConfig = RedisSourceConfig | FaissSourceConfig | QdrantSourceConfig;
+/**
+ * Configuration files (`.env`, compose files, redis.conf...): paths and globs below `root`, kept with
+ * mode, owner, mtime and symlinks (docs/operations.md).
+ */
+export interface FilesSourceConfig extends SourceCommon {
+  readonly type: 'files';
+  /** Absolute folder the selection is relative to; a restore elsewhere (`--to-dir`) puts it below that folder. @default '/' */
+  readonly root: string;
+  /** Globs relative to `root` (from `paths`); a folder includes everything below it. */
+  readonly include: readonly string[];
+  /** Globs relative to `root` never backed up (a folder excludes everything below it). */
+  readonly exclude: readonly string[];
+}
+
+export type SourceConfig = RedisSourceConfig | FaissSourceConfig | QdrantSourceConfig | FilesSourceConfig;
 
 export interface BackupConfig {
   /** Sources backed up at once. @default 2 */
