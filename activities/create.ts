@@ -18,9 +18,10 @@ import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
 import { filesHandler } from './files';
 import { createDrillActivities, recordVerification } from './drill';
-import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
+import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource, ReindexActivities } from './types';
 import { createDrActivities } from './dr';
 import { createNotifyActivities } from './notify';
+import { createReindexActivities } from './reindex';
 import { inSpan } from '../lib/spans';
 import { POINT_TAGS } from '../lib/domain';
 
@@ -58,7 +59,7 @@ export interface ActivityDeps {
  */
 export function createActivities(
   deps: ActivityDeps,
-): LifeboatActivities & DrActivities & { closeActivities(): Promise<void> } {
+): LifeboatActivities & DrActivities & ReindexActivities & { closeActivities(): Promise<void> } {
   const { config } = deps;
   const repos = deps.repositories ?? new RepositoryProvider(config);
   const scratchDir = config.worker.scratchDir;
@@ -331,6 +332,7 @@ export function createActivities(
       ),
 
     ...createDrillActivities({ config, repositories: repos }),
+    ...createReindexActivities({ config }),
 
     closeActivities: () => repos.close(),
   };

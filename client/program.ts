@@ -6,6 +6,7 @@ import { registerCodecServer } from './commands/codec-server';
 import { registerDr, registerWebhook } from './commands/dr';
 import { registerDrill } from './commands/drill';
 import { registerDiff } from './commands/diff';
+import { registerReindex } from './commands/reindex';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
@@ -67,6 +68,7 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerDrill(program, run);
   registerStatus(program, run);
   registerDiff(program, run);
+  registerReindex(program, run);
   return program;
 }
 

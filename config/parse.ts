@@ -19,6 +19,7 @@ import {
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
 import { parseDr } from './parse-dr';
+import { parseReindex } from './parse-reindex';
 import { parseObservability } from './parse-observability';
 import { parseRetentionSettings } from './parse-retention';
 import { parseSchedules } from './parse-schedules';
@@ -52,6 +53,7 @@ const TOP_KEYS = [
   'drill',
   'dr',
   'observability',
+  'reindex',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -332,6 +334,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const drill = parseDrill(c, o.drill, sources);
   const dr = parseDr(c, o.dr);
   const observability = parseObservability(c, o.observability);
+  const reindex = parseReindex(c, o.reindex);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -349,6 +352,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     drill,
     dr,
     observability,
+    ...(reindex ? { reindex } : {}),
     warnings: c.warnings,
   });
 }

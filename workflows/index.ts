@@ -8,3 +8,4 @@ export * from './verify';
 export * from './disaster-recovery';
 export { targetLockWorkflow } from './target-locks';
 export { drillWorkflow } from './drill';
+export { reindexWorkflow, reindexProgressQuery } from './reindex';
