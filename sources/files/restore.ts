@@ -131,12 +131,14 @@ export async function restoreFiles(
     });
   };
 
-  /** Notes the path, keeps what is there, then renames `tmp` over it. */
+  /** Noted before its temp file is made: a rollback then removes the temp file of a failed entry too. */
+  const note = async (dest: string): Promise<void> => {
+    if (j.files[dest]) return;
+    j.files[dest] = { existed: (await lstatOrNull(dest)) !== null };
+    await save();
+  };
+  /** Keeps what is at `dest`, then renames `tmp` over it. */
   const swapIn = async (tmp: string, dest: string): Promise<void> => {
-    if (!j.files[dest]) {
-      j.files[dest] = { existed: (await lstatOrNull(dest)) !== null };
-      await save();
-    }
     if (j.files[dest].existed && !(await lstatOrNull(prevPath(dest, opts.restoreId)))) {
       // link() precedes the rename: once the new file is in place, the old one is surely kept.
       await link(dest, prevPath(dest, opts.restoreId));
@@ -154,6 +156,7 @@ export async function restoreFiles(
     if (e.type === 'dir') {
       await prepareDir(dest);
     } else if (e.type === 'symlink') {
+      await note(dest);
       const tmp = tmpPath(dest, opts.restoreId);
       await rm(tmp, { force: true });
       await symlink(e.target!, tmp);
@@ -161,6 +164,7 @@ export async function restoreFiles(
       await lutimes(tmp, secs(e.mtimeNs), secs(e.mtimeNs));
       await swapIn(tmp, dest);
     } else {
+      await note(dest);
       const tmp = tmpPath(dest, opts.restoreId);
       await rm(tmp, { force: true });
       const fh = await open(tmp, 'wx', 0o600);
