@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -22,7 +23,7 @@ import {
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { backupWorkflow, restoreWorkflow } from '../../workflows';
+import { backupWorkflow, drillWorkflow, restoreWorkflow } from '../../workflows';
 import type { RestoreResult } from '../../workflows/types';
 import { makeTestConfig, type TestConfig } from '../harness/config';
 import { scratchDir } from '../harness/env';
@@ -235,4 +236,21 @@ test('files: restore elsewhere (--to-dir) writes the selection below another fol
   const bad = await cli(['restore', rp, '--source', 'appconf', '--to-dir', 'relative/dir']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--to-dir "relative\/dir" must be an absolute folder path/);
+});
+
+test('files: a restore drill restores into a scratch folder, validates it against the backup and removes it', async () => {
+  seed();
+  const rp = await backup();
+  const before = tree(app, true);
+  const r = await w.client.workflow.execute(drillWorkflow, {
+    taskQueue: cfg.taskQueue,
+    workflowId: id('drill-files'),
+    args: [{ recoveryPointId: rp, sources: ['appconf'], trigger: 'test' }],
+  });
+  assert.equal(r.verdict, 'passed', r.reasons.join('; '));
+  const s = r.sources.find((x) => x.source === 'appconf')!;
+  assert.ok(s.ok, JSON.stringify(s));
+  assert.ok(s.target.startsWith(path.join(cfg.config.worker.scratchDir, 'drills', r.drillId)), s.target);
+  assert.equal(existsSync(s.target), false, 'the scratch folder was removed');
+  assert.deepEqual(tree(app, true), before, 'production files untouched by the drill');
 });
