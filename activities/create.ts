@@ -16,14 +16,16 @@ import { artifactsOf, bindStore, type BoundStore, type StoreContext } from './st
 import { redisHandler } from './redis';
 import { faissHandler } from './faiss';
 import { qdrantHandler } from './qdrant';
+import { filesHandler } from './files';
 import { createDrillActivities, recordVerification } from './drill';
-import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource } from './types';
+import type { ArtifactHandle, DrActivities, LifeboatActivities, PlannedSource, ReindexActivities } from './types';
 import { createDrActivities } from './dr';
 import { createNotifyActivities } from './notify';
 import { createPruneActivities } from './prune';
 import type { PruneActivities } from '../lib/prune';
 import { createConsistencyActivities } from './consistency';
 import { appendOperationAudit } from './audit';
+import { createReindexActivities } from './reindex';
 import { inSpan } from '../lib/spans';
 import { POINT_TAGS } from '../lib/domain';
 
@@ -36,6 +38,8 @@ function storeFor(s: SourceConfig): BoundStore {
       return bindStore(faissHandler, s);
     case 'qdrant':
       return bindStore(qdrantHandler, s);
+    case 'files':
+      return bindStore(filesHandler, s);
   }
 }
 
@@ -59,7 +63,7 @@ export interface ActivityDeps {
  */
 export function createActivities(
   deps: ActivityDeps,
-): LifeboatActivities & DrActivities & PruneActivities & { closeActivities(): Promise<void> } {
+): LifeboatActivities & DrActivities & PruneActivities & ReindexActivities & { closeActivities(): Promise<void> } {
   const { config } = deps;
   const repos = deps.repositories ?? new RepositoryProvider(config);
   const scratchDir = config.worker.scratchDir;
@@ -334,6 +338,7 @@ export function createActivities(
       ),
 
     ...createDrillActivities({ config, repositories: repos }),
+    ...createReindexActivities({ config }),
 
     closeActivities: () => repos.close(),
   };

@@ -14,6 +14,7 @@ import type { DrActivities } from './types';
 import { asActivity } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { faissHandler } from './faiss';
+import { filesHandler, filesRecordedFingerprint, liveFilesFingerprint } from './files';
 import { qdrantHandler } from './qdrant';
 import { redisHandler } from './redis';
 import type { RepositoryProvider } from './repository';
@@ -32,9 +33,10 @@ export class DrPlanError extends LifeboatError {
 function storeFor(s: SourceConfig): BoundStore {
   if (s.type === 'redis') return bindStore(redisHandler, s);
   if (s.type === 'faiss') return bindStore(faissHandler, s);
+  if (s.type === 'files') return bindStore(filesHandler, s);
   return bindStore(qdrantHandler, s);
 }
-const DEFAULT_ORDER: Record<string, number> = { redis: 10, qdrant: 20, faiss: 20 };
+const DEFAULT_ORDER: Record<string, number> = { redis: 10, qdrant: 20, faiss: 20, files: 5 };
 
 async function redisConnection(s: RedisSourceConfig): Promise<RedisConnectionOptions> {
   const password = s.password ? await resolveSecret(s.password) : undefined;
@@ -53,6 +55,7 @@ function recordedFingerprint(s: SourceConfig, artifacts: ArtifactHandle[]): Sour
     const info = artifacts[0]?.metadata?.redis as RedisBackupInfo | undefined;
     return info?.fingerprint ?? { counts: {}, digests: {} };
   }
+  if (s.type === 'files') return filesRecordedFingerprint(artifacts);
   if (s.type === 'faiss') {
     const entries = artifacts.map((a) => ({
       relativePath: String(a.metadata?.relativePath ?? SINGLE_FILE_KEY),
@@ -74,6 +77,7 @@ function recordedFingerprint(s: SourceConfig, artifacts: ArtifactHandle[]): Sour
 /** Live fingerprint of a source's configured location, keyed as the backup keys it. */
 async function liveFingerprint(s: SourceConfig, signal: AbortSignal): Promise<SourceFingerprint> {
   if (s.type === 'redis') return fingerprintRedis(await redisConnection(s), { signal });
+  if (s.type === 'files') return liveFilesFingerprint(s, undefined, signal);
   if (s.type === 'faiss') {
     const fp = await fingerprintFaiss(s.path, { signal });
     return { counts: fp.counts, digests: fp.digests };

@@ -52,6 +52,7 @@ import { withHeartbeat } from './heartbeat';
 import { type RepositoryProvider } from './repository';
 import { findRedisServer, startScratchRedis, stopScratchRedis } from './scratch-redis';
 import { artifactsOf } from './store';
+import { filesRecordedFingerprint, liveFilesFingerprint } from './files';
 import type { ArtifactHandle, DrillActivities } from './types';
 
 /** A drill target would write a production source: refused before anything is restored. */
@@ -174,6 +175,11 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       const target = single ? path.join(dir, path.basename(s.path)) : dir;
       return { override: { path: target }, description: target, address: target, scratch: 'directory' as const };
     }
+    if (s.type === 'files') {
+      const dir = path.join(drillsDir(drillId), `files-${s.name}`);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      return { override: { path: dir }, description: dir, address: dir, scratch: 'directory' as const };
+    }
     if (artifacts.length !== 1)
       throw new DrillPlanError(
         `${s.name}: the recovery point holds ${artifacts.length} Qdrant collections (${artifacts.map((a) => a.name).join(', ')}); a drill restores one collection per source: configure one source per collection`,
@@ -267,6 +273,22 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
             ok: true,
             detail: `${artifacts.length} index file(s), ${vectors} vectors: sha256 and header equal the backup's; ${probes} probe queries give the recorded neighbours`,
             items: vectors,
+          };
+    }
+    if (s.type === 'files') {
+      const want = filesRecordedFingerprint(artifacts);
+      const got = await liveFilesFingerprint(s, target.override, signal);
+      const ok = got.digests.files === want.digests.files && got.counts.files === want.counts.files;
+      return ok
+        ? {
+            ok,
+            detail: `${got.counts.files} entries: paths, modes, contents and links equal the backup's`,
+            items: got.counts.files,
+          }
+        : {
+            ok,
+            detail: `${got.counts.files} entries, backup ${want.counts.files}: contents differ`,
+            items: got.counts.files,
           };
     }
     const conn = { url: s.url, apiKey: s.apiKey ? await resolveSecret(s.apiKey) : undefined };
@@ -420,6 +442,11 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
               return r.stoppedPid ? `redis-server pid ${r.stoppedPid} (${e.slice(6)}) stopped` : undefined;
             });
           for (const s of sources) {
+            if (s.type === 'files')
+              await step(`scratch folder files-${s.name}`, async () => {
+                await rm(path.join(dir, `files-${s.name}`), { recursive: true, force: true });
+                return undefined;
+              });
             if (s.type === 'faiss') {
               const d = faissDir(input.drillId, s);
               await step(`scratch folder ${d}`, async () => {

@@ -236,3 +236,48 @@ export interface DrActivities {
   /** Stores the report as records/incidents/<incident id> (replacing a draft). */
   storeIncidentReport(report: DrReport): Promise<{ recordId: string }>;
 }
+
+/** Where a reindex builds (activities/reindex.ts): plain names, no credentials. */
+export type ReindexTarget =
+  | { kind: 'qdrant'; alias: string; live: string | null; build: string; distance: string }
+  | { kind: 'faiss'; path: string; live: boolean; metric: 'L2' | 'IP' };
+
+export interface ReindexPlan {
+  /** Of the embedding model, checked against the live store's. */
+  dimension: number;
+  /** Records matching the key pattern when the reindex started (for the ETA). */
+  total: number;
+  target: ReindexTarget;
+  batchesPerRun: number;
+  recordsPerBatch: number;
+}
+
+export interface ReindexBatchOutput {
+  /** The SCAN cursor to continue from ("0": done). */
+  cursor: string;
+  records: number;
+  /** Keys without the text or id field. */
+  skipped: number;
+}
+
+export interface ReindexRef {
+  reindexId: string;
+  from: string;
+  to: string;
+}
+
+export interface ReindexActivities {
+  /** Checks sources and dimension (nothing changed on a mismatch), creates the build target, counts records. */
+  prepareReindex(input: ReindexRef): Promise<ReindexPlan>;
+  /** Embeds one SCAN page of records (cached on the worker's disk) and writes them to the build target. */
+  reindexBatch(
+    input: ReindexRef & { cursor: string; batchNo: number; dimension: number; target: ReindexTarget },
+  ): Promise<ReindexBatchOutput>;
+  /** Validates the new index (count, dimension, probes), then switches it in atomically. */
+  finishReindex(
+    input: ReindexRef & { dimension: number; target: ReindexTarget },
+  ): Promise<{ records: number; target: string; previous: string | null; probes: number }>;
+  /** Removes the build target and cached batches; puts a replaced FAISS file back. Never touches what the alias serves. */
+  abortReindex(input: ReindexRef & { target?: ReindexTarget }): Promise<void>;
+  cleanupReindex(input: ReindexRef): Promise<void>;
+}

@@ -125,6 +125,14 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   QDRANT_DIMENSION_MISMATCH: EXIT_CODES.failedNothingChanged,
   QDRANT_VECTOR_CONFIG_MISMATCH: EXIT_CODES.failedNothingChanged,
   QDRANT_VERIFY_FAILED: EXIT_CODES.failedNothingChanged,
+  FILES_BAD_BACKUP: EXIT_CODES.failedNothingChanged,
+  FILES_TARGET_CONFLICT: EXIT_CODES.failedNothingChanged,
+  FILES_CONTENT_MISMATCH: EXIT_CODES.failedNothingChanged,
+  EMBEDDING_REQUEST_REJECTED: EXIT_CODES.failedNothingChanged,
+  EMBEDDING_BAD_RESPONSE: EXIT_CODES.failedNothingChanged,
+  REINDEX_DIMENSION_MISMATCH: EXIT_CODES.failedNothingChanged,
+  REINDEX_VALIDATION_FAILED: EXIT_CODES.failedNothingChanged,
+  REINDEX_RECORD_INVALID: EXIT_CODES.failedNothingChanged,
 } as const satisfies Record<ErrorCode, ExitCode>;
 
 /** The exit code of a code, or undefined for a string that is not one of Lifeboat's codes. */

@@ -7,6 +7,8 @@ import { registerCheck } from './commands/check';
 import { registerCodecServer } from './commands/codec-server';
 import { registerDr, registerWebhook } from './commands/dr';
 import { registerDrill } from './commands/drill';
+import { registerDiff } from './commands/diff';
+import { registerReindex } from './commands/reindex';
 import { registerForget } from './commands/forget';
 import { registerHold } from './commands/hold';
 import { registerInit } from './commands/init';
@@ -83,6 +85,8 @@ export function buildProgram(io: CliIo, run: CommandRunner): Command {
   registerCheck(program, run);
   registerKey(program, run);
   registerAudit(program, run);
+  registerDiff(program, run);
+  registerReindex(program, run);
   return program;
 }
 

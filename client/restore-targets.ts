@@ -52,6 +52,12 @@ export function checkTargetFlags(opts: RestoreOptions): void {
       '--to-path',
     );
   }
+  if (opts.toDir !== undefined && !path.isAbsolute(opts.toDir)) {
+    throw new UsageError(
+      `--to-dir "${opts.toDir}" must be an absolute folder path (it is used on the worker's machine)`,
+      '--to-dir',
+    );
+  }
   for (const [name, t] of Object.entries(opts.targets ?? {})) {
     if (t.redisUrl !== undefined) checkRedisTargetUrl(t.redisUrl);
     if (t.path !== undefined && !path.isAbsolute(t.path))
@@ -81,6 +87,7 @@ const FLAG_TYPES: {
     apply: (o) => (o.toCollection === undefined ? undefined : { collection: o.toCollection }),
   },
   { flag: '--to-path', type: 'faiss', apply: (o) => (o.toPath === undefined ? undefined : { path: o.toPath }) },
+  { flag: '--to-dir', type: 'files', apply: (o) => (o.toDir === undefined ? undefined : { path: o.toDir }) },
 ];
 
 /**

@@ -37,6 +37,8 @@ export interface RestoreOptions {
   toCollection?: string;
   /** Restore the one selected FAISS source to this absolute path. */
   toPath?: string;
+  /** Restore the one selected files source below this absolute folder. */
+  toDir?: string;
   /** Per-source overrides for several sources at once; merged under the to* shortcuts. @default {} */
   targets?: Readonly<Record<string, RestoreTargetOverride>>;
   /** Back up each target's current state first, so a failed restore can roll back. @default true */

@@ -17,6 +17,7 @@ import {
   str,
   url,
 } from './check';
+import { FILES_KEYS, parseFiles } from './parse-files';
 import { parsePartialRetention, parsePartialTargets, checkRetentionKeepsSomething } from './parse-objectives';
 import {
   QDRANT_MODES,
@@ -37,6 +38,7 @@ const TYPE_KEYS: Record<SourceType, readonly string[]> = {
   redis: ['url', 'cluster', 'username', 'password', 'db', 'pattern', 'tls'],
   faiss: ['path', 'probe', 'include', 'exclude'],
   qdrant: ['url', 'apiKey', 'collection', 'collections', 'mode', 'alias'],
+  files: FILES_KEYS,
 };
 const ALL_KEYS = [...new Set([...COMMON_KEYS, ...Object.values(TYPE_KEYS).flat()])];
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -115,7 +117,9 @@ export function parseSources(c: Checker, raw: unknown, defaults: SourceDefaults)
         ? parseRedis(c, o, sp, common)
         : type === 'faiss'
           ? parseFaiss(c, o, sp, common)
-          : parseQdrant(c, o, sp, common);
+          : type === 'files'
+            ? parseFiles(c, o, sp, common)
+            : parseQdrant(c, o, sp, common);
     if (parsed && name !== undefined) out.push(parsed);
   });
   return out;

@@ -19,6 +19,7 @@ import {
 import { ConfigError } from './errors';
 import { checkRetentionKeepsSomething, parsePartialRetention, parsePartialTargets } from './parse-objectives';
 import { parseDr } from './parse-dr';
+import { parseReindex } from './parse-reindex';
 import { parseObservability } from './parse-observability';
 import { parseRetentionSettings } from './parse-retention';
 import { parseSchedules } from './parse-schedules';
@@ -54,6 +55,7 @@ const TOP_KEYS = [
   'dr',
   'observability',
   'consistency',
+  'reindex',
 ] as const;
 
 /** Default Temporal connection: the local dev server. */
@@ -362,6 +364,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
   const dr = parseDr(c, o.dr);
   const observability = parseObservability(c, o.observability);
   const consistency = parseConsistency(c, o.consistency, sources, declaredSourceNames(o.sources));
+  const reindex = parseReindex(c, o.reindex);
 
   if (c.problems.length || !repository || !sources) throw new ConfigError(c.problems, origin);
   return deepFreeze({
@@ -380,6 +383,7 @@ export function parseConfig(raw: unknown, origin = '<inline>'): LifeboatConfig {
     dr,
     observability,
     consistency,
+    ...(reindex ? { reindex } : {}),
     warnings: c.warnings,
   });
 }

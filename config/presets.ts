@@ -34,4 +34,4 @@ export const PRESETS = {
 } as const satisfies Record<Profile, Preset>;
 
 /** Default restore order per source type: Redis metadata before the vector stores that it describes. */
-export const DEFAULT_RESTORE_ORDER = { redis: 10, qdrant: 20, faiss: 20 } as const;
+export const DEFAULT_RESTORE_ORDER = { redis: 10, qdrant: 20, faiss: 20, files: 5 } as const;

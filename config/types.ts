@@ -225,7 +225,21 @@ export interface QdrantSourceConfig extends SourceCommon {
   readonly alias?: string;
 }
 
-export type SourceConfig = RedisSourceConfig | FaissSourceConfig | QdrantSourceConfig;
+/**
+ * Configuration files (`.env`, compose files, redis.conf...): paths and globs below `root`, kept with
+ * mode, owner, mtime and symlinks (docs/operations.md).
+ */
+export interface FilesSourceConfig extends SourceCommon {
+  readonly type: 'files';
+  /** Absolute folder the selection is relative to; a restore elsewhere (`--to-dir`) puts it below that folder. @default '/' */
+  readonly root: string;
+  /** Globs relative to `root` (from `paths`); a folder includes everything below it. */
+  readonly include: readonly string[];
+  /** Globs relative to `root` never backed up (a folder excludes everything below it). */
+  readonly exclude: readonly string[];
+}
+
+export type SourceConfig = RedisSourceConfig | FaissSourceConfig | QdrantSourceConfig | FilesSourceConfig;
 
 export interface BackupConfig {
   /** Sources backed up at once. @default 2 */
@@ -392,6 +406,36 @@ export interface ObservabilityConfig {
   readonly notifications: readonly NotificationConfig[];
 }
 
+/** `reindex:` — rebuilding a Qdrant collection or FAISS index from Redis records (docs/operations.md). */
+export interface ReindexConfig {
+  /** SCAN pattern of the record hashes. @default '*' */
+  readonly keys: string;
+  /** Hash field with the text to embed. */
+  readonly textField: string;
+  /** Hash field with the record id: a whole number (FAISS: the label order) or a UUID (Qdrant). */
+  readonly idField: string;
+  /** Hash fields copied into the Qdrant payload. @default [] */
+  readonly payloadFields: readonly string[];
+  /** An OpenAI-compatible embedding API: POST {url}/embeddings (…/v1 added when the URL has no path). */
+  readonly embedding: {
+    readonly url: string;
+    readonly model: string;
+    readonly apiKey?: SecretRef;
+    /** Per request. @default 60 s */
+    readonly timeoutMs: number;
+  };
+  /** Records per embedding request. @default 64 */
+  readonly batchSize: number;
+  /** Embedding requests in flight at once. @default 2 */
+  readonly concurrency: number;
+  /** Embedding requests per second at most; 0 = no limit. @default 0 */
+  readonly requestsPerSecond: number;
+  /** Batches (of batchSize × concurrency records) per workflow run before continue-as-new. @default 50 */
+  readonly batchesPerRun: number;
+  /** Records searched in the new index before it goes live (each must find itself first). @default 5 */
+  readonly probes: number;
+}
+
 export interface LifeboatConfig {
   /** Where the config came from (file path or '<inline>'), for messages. */
   readonly origin: string;
@@ -416,6 +460,8 @@ export interface LifeboatConfig {
   readonly observability: ObservabilityConfig;
   /** Cross-store consistency links (docs/consistency.md). @default { links: [] } */
   readonly consistency?: ConsistencyConfig;
+  /** Rebuilding a vector store from Redis (`lifeboat reindex`); absent when not configured. */
+  readonly reindex?: ReindexConfig;
   /** Things that are valid but probably not what you want (e.g. a backup interval longer than the RPO). */
   readonly warnings: readonly string[];
 }

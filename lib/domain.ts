@@ -4,7 +4,7 @@
  * type, a verify level, the safety tag, a restore target override, a per-source backup summary.
  */
 
-export const SOURCE_TYPES = ['redis', 'faiss', 'qdrant'] as const;
+export const SOURCE_TYPES = ['redis', 'faiss', 'qdrant', 'files'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 export const VERIFY_LEVELS = ['none', 'structure', 'read-data'] as const;
@@ -24,7 +24,7 @@ export interface RestoreTargetOverride {
   redisDb?: number;
   /** Qdrant collection name. */
   collection?: string;
-  /** FAISS file or directory path. */
+  /** FAISS file or directory path; for a files source, the folder its selection is restored below. */
   path?: string;
 }
 

@@ -10,3 +10,4 @@ export { targetLockWorkflow } from './target-locks';
 export { drillWorkflow } from './drill';
 export { pruneWorkflow } from './prune';
 export { consistencyCheckWorkflow } from './consistency';
+export { reindexWorkflow, reindexProgressQuery } from './reindex';

@@ -13,6 +13,7 @@ export interface RestoreCommandOptions {
   toRedisDb?: number;
   toCollection?: string;
   toPath?: string;
+  toDir?: string;
   /** From --no-safety-backup. @default true */
   safetyBackup?: boolean;
   checkConsistency?: boolean;
@@ -30,6 +31,7 @@ export async function restoreCommand(
     toRedisDb: o.toRedisDb,
     toCollection: o.toCollection,
     toPath: o.toPath,
+    toDir: o.toDir,
     safetyBackup: o.safetyBackup !== false,
     trigger: 'cli',
     ...(o.checkConsistency ? { checkConsistency: true } : {}),
@@ -58,6 +60,7 @@ export function registerRestore(program: Command, run: CommandRunner): void {
     .option('--to-redis-db <n>', 'restore the selected Redis source into this db', parseNonNegativeInt)
     .option('--to-collection <name>', 'restore the selected Qdrant source into this collection')
     .option('--to-path <path>', 'restore the selected FAISS source to this absolute path')
+    .option('--to-dir <dir>', 'restore the selected files source below this absolute folder')
     .option('--no-safety-backup', 'skip the safety backup of the targets (faster; a failure cannot be rolled back)')
     .option(
       '--check-consistency',

@@ -108,7 +108,9 @@ describe('loadConfig', () => {
       ],
     );
     assert.ok(
-      e.message.includes('- sources[1].type: "mysql" is not a source type; use one of redis, faiss, qdrant (line 12)'),
+      e.message.includes(
+        '- sources[1].type: "mysql" is not a source type; use one of redis, faiss, qdrant, files (line 12)',
+      ),
       e.message,
     );
     assert.ok(!e.message.includes('hunter2'));
