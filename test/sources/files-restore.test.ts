@@ -25,7 +25,10 @@ function tree(dir: string): Record<string, string> {
       else if (st.isDirectory()) {
         out[r] = `dir ${st.mode & 0o7777} ${Math.round(st.mtimeMs / 10)}`;
         walk(r);
-      } else out[r] = `file ${st.mode & 0o7777} ${st.mtimeMs} ${readFileSync(path.join(dir, r), 'hex')}`;
+      }
+      // Milliseconds: Node sets times through a double of seconds, so a file whose time the rollback
+      // had to set again (not renamed back) can differ below a microsecond from the original.
+      else out[r] = `file ${st.mode & 0o7777} ${Math.floor(st.mtimeMs)} ${readFileSync(path.join(dir, r), 'hex')}`;
     }
   };
   walk('');
