@@ -183,16 +183,7 @@ function parseRepositoryUrl(c: Checker, v: unknown, p: string): { url: string; l
 function parseS3(c: Checker, raw: unknown, p: string): S3Options | undefined {
   const out: { -readonly [K in keyof S3Options]: S3Options[K] } = { region: 'us-east-1', forcePathStyle: false };
   if (isAbsent(raw)) return out;
-  const keys = [
-    'endpoint',
-    'region',
-    'forcePathStyle',
-    'sse',
-    'kmsKeyId',
-    'accessKeyId',
-    'secretAccessKey',
-    'objectLock',
-  ];
+  const keys = ['endpoint', 'region', 'forcePathStyle', 'sse', 'kmsKeyId', 'accessKeyId', 'secretAccessKey'];
   const o = mapping(c, raw, p, keys, { example: '{ endpoint: "http://127.0.0.1:9000", forcePathStyle: true }' });
   if (!o) return undefined;
   const before = c.problems.length;
@@ -231,24 +222,6 @@ function parseS3(c: Checker, raw: unknown, p: string): S3Options | undefined {
     );
   if (accessKeyId) out.accessKeyId = accessKeyId;
   if (secretAccessKey) out.secretAccessKey = secretAccessKey;
-  const lock = isAbsent(o.objectLock)
-    ? undefined
-    : mapping(c, o.objectLock, at(p, 'objectLock'), ['mode', 'retentionDays'], {
-        example: '{ mode: GOVERNANCE, retentionDays: 30 }',
-      });
-  if (lock) {
-    const mode = choice(
-      c,
-      lock.mode,
-      at(p, 'objectLock.mode'),
-      ['GOVERNANCE', 'COMPLIANCE'] as const,
-      'an Object Lock mode',
-    );
-    const retentionDays = int(c, lock.retentionDays, at(p, 'objectLock.retentionDays'), 1, 36500);
-    if (mode && retentionDays !== undefined) out.objectLock = { mode, retentionDays };
-    else if (isAbsent(lock.mode) || isAbsent(lock.retentionDays))
-      c.add(at(p, 'objectLock'), 'needs both mode (GOVERNANCE or COMPLIANCE) and retentionDays');
-  }
   return c.problems.length > before ? undefined : out;
 }
 

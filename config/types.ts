@@ -132,8 +132,6 @@ export interface S3Options {
   readonly accessKeyId?: SecretRef;
   /** Static secret key; needs `accessKeyId`. */
   readonly secretAccessKey?: SecretRef;
-  /** S3 Object Lock retention set on every immutable object at upload (docs/security.md). The bucket must have Object Lock. */
-  readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly retentionDays: number };
 }
 
 interface RepositoryCommon {

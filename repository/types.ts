@@ -18,12 +18,6 @@ export interface S3Options {
   sse?: 'AES256' | 'aws:kms';
   /** KMS key id or ARN, with `sse: 'aws:kms'`. @default the bucket's default KMS key */
   kmsKeyId?: string;
-  /**
-   * S3 Object Lock (issue 14): every immutable object (config, chunks, artifact indexes, recovery
-   * points, records) is put with this retention, so no credential can delete or overwrite its
-   * version before it expires. The bucket must have Object Lock enabled (refused otherwise).
-   */
-  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retentionDays: number };
   /** @default the standard AWS credential chain (env, shared files, instance/container roles) */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Objects larger than this are sent as multipart uploads. @default 16 MiB (minimum 5 MiB) */

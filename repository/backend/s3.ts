@@ -5,7 +5,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   CreateBucketCommand,
-  GetObjectLockConfigurationCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -40,9 +39,6 @@ function crc32Base64(parts: Buffer[]): string {
  * atomically too). Each PUT carries a CRC32 the server checks, so a body
  * damaged in transit is refused rather than stored.
  */
-/** Objects never rewritten or deleted by normal operation (Object Lock applies to these). */
-const IMMUTABLE_KEY_RE = /^(config$|data\/|artifacts\/|points\/|records\/)/;
-
 export class S3Backend implements Backend {
   readonly kind = 's3' as const;
   readonly timeResolutionMs = 1000;
@@ -63,19 +59,6 @@ export class S3Backend implements Backend {
       throw new InvalidArgumentError('s3.sse', `must be "AES256" or "aws:kms", got ${JSON.stringify(opts.sse)}`);
     if (opts.kmsKeyId && opts.sse !== 'aws:kms')
       throw new InvalidArgumentError('s3.kmsKeyId', 'is only used with sse: "aws:kms"');
-    const ol = opts.objectLock;
-    if (ol !== undefined) {
-      if (ol.mode !== 'GOVERNANCE' && ol.mode !== 'COMPLIANCE')
-        throw new InvalidArgumentError(
-          's3.objectLock.mode',
-          `must be "GOVERNANCE" or "COMPLIANCE", got ${JSON.stringify(ol.mode)}`,
-        );
-      if (!Number.isInteger(ol.retentionDays) || ol.retentionDays < 1 || ol.retentionDays > 36500)
-        throw new InvalidArgumentError(
-          's3.objectLock.retentionDays',
-          `must be a whole number of days 1-36500, got ${JSON.stringify(ol.retentionDays)}`,
-        );
-    }
     this.threshold = Math.max(MIN_PART, opts.multipartThreshold ?? 16 * 1024 * 1024);
     this.retry = { attempts: opts.maxAttempts ?? 5, baseMs: 200, maxMs: 5000 };
     this.client = new S3Client({
@@ -109,42 +92,6 @@ export class S3Backend implements Backend {
     return { ServerSideEncryption: this.opts.sse, SSEKMSKeyId: this.opts.kmsKeyId };
   }
 
-  /** Object Lock retention for objects that are never rewritten or deleted by normal operation. */
-  private lockParams(key: string): Pick<PutObjectCommandInput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate'> {
-    const ol = this.opts.objectLock;
-    // Locks, condemned lists, holds and key files are rewritten or deleted as part of normal work.
-    if (!ol || !IMMUTABLE_KEY_RE.test(key)) return {};
-    return { ObjectLockMode: ol.mode, ObjectLockRetainUntilDate: new Date(Date.now() + ol.retentionDays * 86_400_000) };
-  }
-
-  private lockCheck?: Promise<void>;
-
-  /** With objectLock configured, the bucket must have Object Lock on: checked once, before the first write. */
-  private checkObjectLock(): Promise<void> {
-    if (!this.opts.objectLock) return Promise.resolve();
-    this.lockCheck ??= this.op('check Object Lock of', '', async () => {
-      let enabled = false;
-      try {
-        const r = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }));
-        enabled = r.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
-      } catch (e) {
-        if (
-          !/ObjectLockConfigurationNotFound|NoSuchObjectLockConfiguration/i.test(
-            `${(e as Error)?.name} ${(e as Error)?.message}`,
-          )
-        )
-          throw e;
-      }
-      if (!enabled)
-        throw new InvalidArgumentError(
-          's3.objectLock',
-          `bucket ${this.bucket} does not have S3 Object Lock enabled, so retention cannot be set and a stolen credential could still delete recovery points; Object Lock can only be turned on when a bucket is created (aws s3api create-bucket --object-lock-enabled-for-bucket, mc mb --with-lock): create such a bucket for the repository, or remove objectLock from the config`,
-        );
-    });
-    this.lockCheck.catch(() => (this.lockCheck = undefined));
-    return this.lockCheck;
-  }
-
   async prepare(): Promise<void> {
     // Like restic: a missing bucket is created (init); otherwise fail early (and clearly) if it is unreachable.
     await this.op('list', '', async () => {
@@ -152,15 +99,9 @@ export class S3Backend implements Backend {
         await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(''), MaxKeys: 1 }));
       } catch (e) {
         if (!isNoSuchBucket(e)) throw e;
-        await this.client.send(
-          new CreateBucketCommand({
-            Bucket: this.bucket,
-            ...(this.opts.objectLock ? { ObjectLockEnabledForBucket: true } : {}),
-          }),
-        );
+        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
       }
     });
-    await this.checkObjectLock();
   }
 
   async get(key: string): Promise<Buffer> {
@@ -179,7 +120,6 @@ export class S3Backend implements Backend {
   async put(key: string, data: Buffer | Buffer[], opts: PutOptions = {}): Promise<boolean> {
     const parts = Array.isArray(data) ? data : [data];
     const size = parts.reduce((a, b) => a + b.length, 0);
-    await this.checkObjectLock();
     return this.op('write', key, async () => {
       try {
         if (size > this.threshold && !opts.ifAbsent) {
@@ -190,7 +130,6 @@ export class S3Backend implements Backend {
               Key: this.full(key),
               Body: parts.length === 1 ? parts[0] : Buffer.concat(parts),
               ...this.sseParams(),
-              ...this.lockParams(key),
             },
             partSize: Math.max(MIN_PART, Math.ceil(this.threshold / 2)),
             queueSize: 4,
@@ -208,7 +147,6 @@ export class S3Backend implements Backend {
               ChecksumCRC32: crc32Base64(parts),
               IfNoneMatch: opts.ifAbsent ? '*' : undefined,
               ...this.sseParams(),
-              ...this.lockParams(key),
             }),
           );
         }
