@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadArtifactIndex } from './artifact-index';
 import { collect, forEachLimit } from '../lib/async';
 import type { RepoContext } from './context';
-import { InvalidArgumentError, OperationAbortedError } from './errors';
+import { InvalidArgumentError, ObjectLockedError, OperationAbortedError } from './errors';
 import { LOCK_KINDS, PATHS, RANDOM_ID_RE, chunkIdOf, condemnedObject, type ArtifactIndexDoc } from './format';
 import type { LockInfo } from './locks';
 import type { Points } from './points';
@@ -164,16 +164,17 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
           if (again.roots.has(key.slice(PATHS.artifacts.length))) p.indexes.delete(key);
         for (const key of [...p.chunks.keys()]) if (again.reachable.has(chunkIdOf(key)!)) p.chunks.delete(key);
         // Indexes before chunks: an index that survives a crash here never points at deleted chunks.
-        await forEachLimit(p.indexes.keys(), 8, async (key) => {
+        const locked = new LockedObjects();
+        await forEachLimit([...p.indexes.keys()], 8, async (key) => {
           lock.check();
-          await ctx.backend.delete(key);
+          await locked.delete(ctx, key, p.indexes);
         });
-        await forEachLimit(p.chunks.keys(), 8, async (key) => {
+        await forEachLimit([...p.chunks.keys()], 8, async (key) => {
           lock.check();
           abortIfNeeded();
-          await ctx.backend.delete(key);
+          await locked.delete(ctx, key, p.chunks);
         });
-        result = report(p, true);
+        result = report(p, true, locked.summary());
       }
       await ctx.backend.delete(condemned);
     }
@@ -184,6 +185,41 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
   await ctx.backend.cleanupPartial(ctx.locks.storageNow() - Math.max(graceMs, ctx.opts.lockStaleMs));
   result.durationMs = Date.now() - started;
   return result;
+}
+
+/**
+ * Garbage under S3 Object Lock: its delete is refused until the retention ends. Such an object is
+ * kept, taken out of the plan (so it is not counted as deleted) and reported; a later prune removes it.
+ */
+class LockedObjects {
+  private objects = 0;
+  private bytes = 0;
+  private until = '';
+
+  async delete(ctx: RepoContext, key: string, from: Map<string, number>): Promise<void> {
+    try {
+      await ctx.backend.delete(key);
+    } catch (e) {
+      if (!(e instanceof ObjectLockedError)) throw e;
+      this.objects++;
+      this.bytes += from.get(key) ?? 0;
+      if ((e.until ?? '') > this.until) this.until = e.until!;
+      from.delete(key);
+    }
+  }
+
+  summary(): Pick<PruneReport, 'locked'> {
+    if (!this.objects) return {};
+    const until = this.until || 'a legal hold is removed';
+    return {
+      locked: {
+        objects: this.objects,
+        bytes: this.bytes,
+        until,
+        message: `${this.objects} object${this.objects === 1 ? '' : 's'} (${this.bytes} bytes) locked until ${until} (S3 Object Lock), will be removed by a later prune`,
+      },
+    };
+  }
 }
 
 /** Removes dead locks and the condemned lists of prunes that are gone. */

@@ -35,6 +35,7 @@ import type {
   ArtifactMeta,
   ArtifactRef,
   CommitInput,
+  ForgetResult,
   InitOptions,
   OpenOptions,
   PruneOptions,
@@ -162,7 +163,7 @@ class RepositoryImpl implements Repository {
     return this.points.get(id);
   }
 
-  forget(id: string): Promise<void> {
+  forget(id: string): Promise<ForgetResult> {
     this.live();
     return this.points.forget(id);
   }
@@ -297,6 +298,7 @@ export async function openRepository(
   const backend = openBackend(loc);
   try {
     const ropts = resolveOptions(backend, opts);
+    await backend.checkObjectLock?.();
     let configBlob: Buffer;
     try {
       configBlob = await backend.get(PATHS.config);
