@@ -464,8 +464,8 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
         if (listed.length !== 1) throw e;
         return listed[0];
       });
-      await (await getRepository()).forget(rp.id);
-      return rp;
+      const done = await (await getRepository()).forget(rp.id);
+      return done.forgotten ? rp : { ...rp, lockedUntil: done.lockedUntil ?? 'its legal hold is removed' };
     },
     async hold(id, reason) {
       if (!reason?.trim())

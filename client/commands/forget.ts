@@ -27,6 +27,11 @@ const RULE_FLAGS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMo
 
 export async function forgetCommand(ctx: CommandContext, id: string): Promise<CommandOutcome> {
   const rp = await (await ctx.client()).forget(id);
+  if (rp.lockedUntil)
+    return {
+      document: { ok: true, forgotten: null, locked: { id: rp.id, until: rp.lockedUntil } },
+      text: `recovery point ${rp.id} is under S3 Object Lock until ${rp.lockedUntil}: it stays listed and restorable; forget it again after that (retention does)`,
+    };
   return {
     document: { ok: true, forgotten: rp },
     text: `forgot recovery point ${rp.id}; its data is deleted by the next prune unless other recovery points share it`,
@@ -80,17 +85,29 @@ export async function forgetPolicyCommand(ctx: CommandContext, o: ForgetPolicyOp
   ].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
   const remove = plan.filter((d) => !d.keep);
   const forgotten: string[] = [];
+  const locked: { id: string; until: string }[] = [];
   if (o.confirm) {
     for (const d of remove) {
-      await client.forget(d.id);
-      forgotten.push(d.id);
+      const r = await client.forget(d.id);
+      if (r.lockedUntil) locked.push({ id: d.id, until: r.lockedUntil });
+      else forgotten.push(d.id);
     }
   }
+  const lockedNote = locked.length
+    ? `; ${locked.length} kept under S3 Object Lock (until ${locked.map((l) => l.until).sort()[locked.length - 1]}), forgotten by a later run`
+    : '';
   const summary = o.confirm
-    ? `forgot ${forgotten.length} of ${plan.length} recovery points; prune frees their data`
+    ? `forgot ${forgotten.length} of ${plan.length} recovery points; prune frees their data${lockedNote}`
     : `would forget ${remove.length} of ${plan.length} recovery points; nothing removed (add --confirm to remove them)`;
   return {
-    document: { ok: true, confirmed: Boolean(o.confirm), timezone, plan, forgotten },
+    document: {
+      ok: true,
+      confirmed: Boolean(o.confirm),
+      timezone,
+      plan,
+      forgotten,
+      ...(locked.length ? { locked } : {}),
+    },
     text: `${table(plan)}\n${summary}`,
   };
 }
