@@ -30,6 +30,7 @@ import { LockManager } from './locks';
 import { Points } from './points';
 import { Records } from './records';
 import { pruneRepository } from './prune';
+import { extendObjectLocks, type LockExtension } from './object-lock';
 import { readArtifact } from './reader';
 import type {
   ArtifactMeta,
@@ -184,6 +185,10 @@ class RepositoryImpl implements Repository {
 
   prune(opts?: PruneOptions): Promise<PruneReport> {
     return pruneRepository(this.live(), this.points, opts);
+  }
+
+  extendObjectLocks(): Promise<LockExtension> {
+    return extendObjectLocks(this.live(), this.points);
   }
 
   /** Writes a key file for the new password, then deletes the one this repository was opened with. */

@@ -314,6 +314,12 @@ export interface Repository {
   verify(opts?: VerifyOptions): Promise<VerifyReport>;
   /** Deletes data no recovery point references; safe while backups run (docs/repository-format.md, "Locks and prune"). */
   prune(opts?: PruneOptions): Promise<PruneReport>;
+  /**
+   * S3 Object Lock: moves the retention of everything live points need (manifests, indexes, chunks,
+   * config) to now + retention, so chunks reused from old uploads stay protected. Run it after prune
+   * (repository/object-lock.ts). Without objectLock it does nothing.
+   */
+  extendObjectLocks(): Promise<{ objects: number; until: string }>;
   /** Rewraps the master key under a new password; data is not re-encrypted. */
   changePassword(newPassword: string): Promise<void>;
   /** Stored objects and bytes. */

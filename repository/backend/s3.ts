@@ -9,6 +9,7 @@ import {
   CreateBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   S3Client,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
@@ -61,6 +62,7 @@ export class S3Backend implements Backend {
   private readonly root: string;
   private readonly threshold: number;
   private readonly retry: RetryPolicy;
+  readonly objectLockRetentionMs?: number;
 
   constructor(
     readonly bucket: string,
@@ -84,6 +86,7 @@ export class S3Backend implements Backend {
         's3.objectLock',
         `must be { mode: "governance" | "compliance", retentionMs: integer >= 1000 }, got ${JSON.stringify(lock)}`,
       );
+    this.objectLockRetentionMs = lock?.retentionMs;
     this.threshold = Math.max(MIN_PART, opts.multipartThreshold ?? 16 * 1024 * 1024);
     this.retry = { attempts: opts.maxAttempts ?? 5, baseMs: 200, maxMs: 5000 };
     this.client = new S3Client({
@@ -144,6 +147,30 @@ export class S3Backend implements Backend {
       }
     });
     await this.checkObjectLock();
+  }
+
+  /**
+   * Moves the current version's retain-until to now + retention (never earlier: S3 refuses shortening,
+   * and a later date already set is kept). Returns false for an object that does not exist.
+   */
+  async extendRetention(key: string): Promise<boolean> {
+    const lockParams = this.lockParams(key);
+    if (!lockParams.ObjectLockMode) return false;
+    return this.op('extend retention of', key, async () => {
+      try {
+        await this.client.send(
+          new PutObjectRetentionCommand({
+            Bucket: this.bucket,
+            Key: this.full(key),
+            Retention: { Mode: lockParams.ObjectLockMode, RetainUntilDate: lockParams.ObjectLockRetainUntilDate },
+          }),
+        );
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    });
   }
 
   /** With objectLock configured: refuses (before anything is written) a bucket that cannot hold locked objects. */

@@ -220,6 +220,32 @@ describe('S3 Object Lock (immutable backups) on MinIO', () => {
     );
   });
 
+  test('extendObjectLocks moves the retention of chunks a new point reuses to now + retention', async () => {
+    const bucket = await lockedBucket();
+    const lock = { mode: 'governance', retentionMs: 60_000 } as const;
+    const repo = await initRepository(loc(bucket, 'e', lock), 'pw', OPTS);
+    repos.push(repo);
+    const data = await collectBytes(randomStream(512 * 1024, 'extend'));
+    const first = await writePoint(repo, data);
+    const chunkKeys = (await currentKeys(bucket, 'e/data/')).sort();
+    const untilOf = async (key: string) =>
+      (await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ObjectLockRetainUntilDate!.getTime();
+    const firstUntil = await untilOf(chunkKeys[0]);
+    await sleep(2500);
+    const second = await writePoint(repo, data); // deduplicated: same chunks, new manifest
+    assert.deepEqual((await currentKeys(bucket, 'e/data/')).sort(), chunkKeys);
+    assert.equal(await untilOf(chunkKeys[0]), firstUntil, 'reuse alone does not extend the lock');
+    const started = Date.now();
+    const r = await repo.extendObjectLocks();
+    // config + 2 manifests + 2 indexes + the shared chunks
+    assert.equal(r.objects, 1 + 2 + 2 + chunkKeys.length);
+    for (const key of [...chunkKeys, `e/points/${first.rp.id}`, `e/points/${second.rp.id}`, 'e/config']) {
+      const until = await untilOf(key);
+      assert.ok(until >= started + lock.retentionMs - 1000, `${key}: ${until} < ${started + lock.retentionMs}`);
+    }
+    assert.ok((await untilOf(chunkKeys[0])) > firstUntil + 2000);
+  });
+
   test('init on a bucket without Object Lock is refused with the reason and the fix, and writes nothing; open is refused too', async () => {
     const plain = `plain-${randomBytes(4).toString('hex')}`;
     await raw.send(new CreateBucketCommand({ Bucket: plain }));
