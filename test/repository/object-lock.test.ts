@@ -23,6 +23,7 @@ import {
   type RepositoryLocation,
 } from '../../repository';
 import '../harness/env';
+import { openBackend } from '../../repository/backend/open';
 import { FAST, collectBytes, fromBuffer, minioOptions, randomStream, rejection } from './helpers';
 
 /** Small chunks: a few MiB give dozens of chunk objects to lock, delete and count. */
@@ -244,6 +245,30 @@ describe('S3 Object Lock (immutable backups) on MinIO', () => {
       assert.ok(until >= started + lock.retentionMs - 1000, `${key}: ${until} < ${started + lock.retentionMs}`);
     }
     assert.ok((await untilOf(chunkKeys[0])) > firstUntil + 2000);
+  });
+
+  test('a multipart upload (object above the threshold) is locked too, and reads back exactly', async () => {
+    const bucket = await lockedBucket();
+    const backend = openBackend({
+      url: `s3://${bucket}/mp`,
+      s3: {
+        ...minioOptions(),
+        multipartThreshold: 5 * 1024 * 1024,
+        objectLock: { mode: 'governance', retentionMs: HOUR },
+      },
+    });
+    try {
+      await backend.prepare();
+      const big = await collectBytes(randomStream(11 * 1024 * 1024 + 3, 'lock-multipart'));
+      assert.equal(await backend.put('artifacts/big', big), true);
+      assert.deepEqual(await backend.get('artifacts/big'), big);
+      const head = await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: 'mp/artifacts/big' }));
+      assert.match(head.ETag ?? '', /-\d+"?$/, 'went as multipart');
+      assert.equal(head.ObjectLockMode, 'GOVERNANCE');
+      assert.ok(head.ObjectLockRetainUntilDate!.getTime() > Date.now() + HOUR - 60_000);
+    } finally {
+      await backend.close();
+    }
   });
 
   test('init on a bucket without Object Lock is refused with the reason and the fix, and writes nothing; open is refused too', async () => {
