@@ -1,6 +1,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateBucketCommand,
@@ -22,7 +24,9 @@ import {
   type Repository,
   type RepositoryLocation,
 } from '../../repository';
-import '../harness/env';
+import { scratchDir } from '../harness/env';
+import { EXIT_CODES } from '../../client/exit-codes';
+import { rawTestConfig, runBin, singleJson } from '../client/helpers';
 import { openBackend } from '../../repository/backend/open';
 import { FAST, collectBytes, fromBuffer, minioOptions, randomStream, rejection } from './helpers';
 
@@ -30,6 +34,7 @@ import { FAST, collectBytes, fromBuffer, minioOptions, randomStream, rejection }
 const OPTS: InitOptions = { ...FAST, chunker: { minSize: 16 * 1024, normalSize: 32 * 1024, maxSize: 128 * 1024 } };
 const META = { source: 'cache', kind: 'redis-logical', name: 'db0' };
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** A plain S3 client with the same (root) credentials Lifeboat uses: what a thief of those credentials holds. */
 let raw: S3Client;
@@ -269,6 +274,55 @@ describe('S3 Object Lock (immutable backups) on MinIO', () => {
     } finally {
       await backend.close();
     }
+  });
+
+  test('CLI: init on a lock bucket, then forget of a locked point says so, exits 0 and keeps the point', async () => {
+    const bucket = await lockedBucket();
+    const m = minioOptions();
+    const raw0 = rawTestConfig({});
+    const config = path.join(scratchDir('cli-objectlock'), 'lifeboat.yaml');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        ...raw0,
+        repository: {
+          url: `s3://${bucket}/cli`,
+          password: { env: 'LIFEBOAT_TEST_REPO_PASSWORD' },
+          s3: {
+            endpoint: m.endpoint,
+            forcePathStyle: true,
+            accessKeyId: { env: 'TEST_S3_KEY' },
+            secretAccessKey: { env: 'TEST_S3_SECRET' },
+          },
+          objectLock: { mode: 'governance', retention: '1d' },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const env = {
+      LIFEBOAT_CONFIG: config,
+      LIFEBOAT_TEST_REPO_PASSWORD: 'pw-cli',
+      TEST_S3_KEY: m.credentials.accessKeyId,
+      TEST_S3_SECRET: m.credentials.secretAccessKey,
+    };
+    const init = await runBin(['init', '--json'], env);
+    assert.equal(init.code, EXIT_CODES.ok, init.stderr);
+    const repo = await openRepository(loc(bucket, 'cli', { mode: 'governance', retentionMs: DAY }), 'pw-cli');
+    repos.push(repo);
+    const { rp } = await writePoint(repo, Buffer.from('session:1 -> alice\n'));
+    const forget = await runBin(['forget', rp.id, '--json'], env);
+    assert.equal(forget.code, EXIT_CODES.ok, forget.stderr);
+    const doc = singleJson(forget.stdout);
+    assert.equal(doc.forgotten, null);
+    assert.equal(doc.locked.id, rp.id);
+    assert.ok(Date.parse(doc.locked.until) > Date.now() + DAY - 3_600_000, doc.locked.until);
+    const human = await runBin(['forget', rp.id], env);
+    assert.match(human.stdout, /under S3 Object Lock until .*stays listed and restorable/);
+    const list = singleJson((await runBin(['list', '--json'], env)).stdout);
+    assert.deepEqual(
+      list.recoveryPoints.map((p: { id: string }) => p.id),
+      [rp.id],
+    );
   });
 
   test('init on a bucket without Object Lock is refused with the reason and the fix, and writes nothing; open is refused too', async () => {
