@@ -156,7 +156,7 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
   };
 
   // The direct operations, audited below (client/audit-trail.ts).
-  const forgetPoint = async (id: string): Promise<RecoveryPoint> => {
+  const forgetPoint = async (id: string): Promise<RecoveryPoint & { lockedUntil?: string }> => {
     // A point whose manifest is damaged cannot be opened, but it can be forgotten (by its listed id).
     const rp = await resolvePoint(id).catch(async (e: unknown) => {
       if (!(e instanceof LifeboatError && e.code === 'REPOSITORY_OBJECT_CORRUPT')) throw e;
@@ -166,8 +166,8 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
       if (listed.length !== 1) throw e;
       return listed[0];
     });
-    await (await getRepository()).forget(rp.id);
-    return rp;
+    const done = await (await getRepository()).forget(rp.id);
+    return done.forgotten ? rp : { ...rp, lockedUntil: done.lockedUntil ?? 'its legal hold is removed' };
   };
   const holdPoint = async (id: string, reason: string): Promise<RecoveryPoint> => {
     if (!reason?.trim())
@@ -660,7 +660,9 @@ export function createLifeboatClient(config: LifeboatConfig, opts: LifeboatClien
         (rp) => ({
           points: [rp.id],
           sources: sourcesOf(rp),
-          summary: `forgot recovery point ${rp.id}`,
+          summary: rp.lockedUntil
+            ? `recovery point ${rp.id} kept: under S3 Object Lock until ${rp.lockedUntil}`
+            : `forgot recovery point ${rp.id}`,
         }),
       ),
     hold: (id, reason) =>

@@ -246,7 +246,8 @@ export interface LifeboatClient {
   /** One recovery point by full id, unique prefix or "latest". */
   show(id: string): Promise<RecoveryPoint>;
   /** Deletes a recovery point's manifest (data goes at the next prune). @throws the repository's LegalHoldError when held */
-  forget(id: string): Promise<RecoveryPoint>;
+  /** lockedUntil is set (and the point kept, listed and restorable) while its manifest is under S3 Object Lock. */
+  forget(id: string): Promise<RecoveryPoint & { lockedUntil?: string }>;
   hold(id: string, reason: string): Promise<RecoveryPoint>;
   unhold(id: string): Promise<RecoveryPoint>;
   /** Progress of any Lifeboat workflow by id. */

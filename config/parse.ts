@@ -27,6 +27,7 @@ import { parseDrill } from './parse-drill';
 import { parseSources } from './parse-sources';
 import { parsePayloadEncryption } from './parse-payload-encryption';
 import { parseConsistency } from './parse-consistency';
+import { parseObjectLock } from './parse-object-lock';
 import { PRESETS } from './presets';
 import {
   PROFILES,
@@ -234,7 +235,7 @@ function parseRepository(c: Checker, raw: unknown): RepositoryConfig | undefined
     );
     return undefined;
   }
-  const o = mapping(c, raw, p, ['url', 'password', 's3'], {
+  const o = mapping(c, raw, p, ['url', 'password', 's3', 'objectLock'], {
     example: '{ url: /var/lib/lifeboat/repo, password: { env: LIFEBOAT_REPO_PASSWORD } }',
   });
   if (!o) return undefined;
@@ -249,11 +250,27 @@ function parseRepository(c: Checker, raw: unknown): RepositoryConfig | undefined
     c.add(at(p, 's3'), 'applies only to s3:// repositories; remove it, or use url: s3://bucket/prefix');
     return undefined;
   }
+  if (where?.location.kind === 'local' && !isAbsent(o.objectLock)) {
+    c.add(
+      at(p, 'objectLock'),
+      'applies only to s3:// repositories (S3 Object Lock); make a local repository append-only with file permissions instead (docs/security.md, "Immutable backups")',
+    );
+    return undefined;
+  }
   const s3 = where?.location.kind === 's3' ? parseS3(c, o.s3, at(p, 's3')) : undefined;
+  const objectLock = parseObjectLock(c, o.objectLock, at(p, 'objectLock'));
   if (!where || !password) return undefined;
   if (where.location.kind === 'local') return { kind: 'local', url: where.url, path: where.location.path, password };
-  if (!s3) return undefined;
-  return { kind: 's3', url: where.url, bucket: where.location.bucket, prefix: where.location.prefix, password, s3 };
+  if (!s3 || (!isAbsent(o.objectLock) && !objectLock)) return undefined;
+  return {
+    kind: 's3',
+    url: where.url,
+    bucket: where.location.bucket,
+    prefix: where.location.prefix,
+    password,
+    s3,
+    ...(objectLock ? { objectLock } : {}),
+  };
 }
 
 function parseBackup(c: Checker, raw: unknown): BackupConfig {

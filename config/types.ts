@@ -148,8 +148,16 @@ export interface LocalRepositoryConfig extends RepositoryCommon {
   readonly s3?: undefined;
 }
 
+/** `repository.objectLock`: S3 Object Lock retention set on every immutable object at upload. */
+export interface ObjectLockConfig {
+  readonly mode: 'governance' | 'compliance';
+  readonly retentionMs: number;
+}
+
 export interface S3RepositoryConfig extends RepositoryCommon {
   readonly kind: 's3';
+  /** @default none */
+  readonly objectLock?: ObjectLockConfig;
   readonly bucket: string;
   /** Key prefix inside the bucket, without leading or trailing slash ('' for the bucket root). */
   readonly prefix: string;

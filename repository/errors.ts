@@ -117,6 +117,38 @@ export class BackendAccessDeniedError extends BackendError {
   }
 }
 
+/**
+ * The object is under S3 Object Lock retention (or a legal hold) and cannot be deleted yet. Forget and
+ * prune catch it: the object is kept and reported, never a failure of the whole operation.
+ */
+export class ObjectLockedError extends LifeboatError {
+  constructor(
+    readonly object: string,
+    readonly location: string,
+    /** ISO 8601; undefined for a legal hold without end. */
+    readonly until: string | undefined,
+  ) {
+    super(
+      `${object} at ${location} is under S3 Object Lock ${until ? `until ${until}` : '(legal hold)'} and cannot be deleted before`,
+      C.accessDenied,
+    );
+  }
+}
+
+/** objectLock is configured but the bucket cannot hold locked objects; nothing was written. */
+export class ObjectLockNotEnabledError extends LifeboatError {
+  constructor(
+    readonly location: string,
+    readonly bucket: string,
+    why: string,
+  ) {
+    super(
+      `repository.objectLock is set, but bucket "${bucket}" (${location}) ${why}. on MinIO and most S3-compatible servers Object Lock can only be enabled when a bucket is created, so create a new bucket with it (mc mb --with-lock, aws s3api create-bucket --object-lock-enabled-for-bucket, or let lifeboat init create a missing bucket) and point repository.url at it; on AWS it can also be turned on for an existing bucket (versioning on, then put-object-lock-configuration); or remove repository.objectLock`,
+      C.invalidLocation,
+    );
+  }
+}
+
 /** A referenced object does not exist in the repository. */
 export class MissingObjectError extends LifeboatError {
   constructor(

@@ -11,6 +11,7 @@ import {
   InvalidArgumentError,
   LegalHoldError,
   MissingObjectError,
+  ObjectLockedError,
   RecoveryPointNotFoundError,
 } from './errors';
 import {
@@ -24,7 +25,7 @@ import {
   type HoldDoc,
   type ManifestDoc,
 } from './format';
-import type { CommitInput, RecoveryPoint } from './types';
+import type { CommitInput, ForgetResult, RecoveryPoint } from './types';
 import { validateLabels, validateRef, validateTags, validateText } from './validate';
 
 /** The time a point id starts with (`YYYYMMDDTHHMMSSZ-…`), as ISO 8601: all that is known of a damaged point. */
@@ -218,12 +219,19 @@ export class Points {
     }
   }
 
-  async forget(idOrPrefix: string): Promise<void> {
+  async forget(idOrPrefix: string): Promise<ForgetResult> {
     const id = await this.resolve(idOrPrefix);
     const hold = await this.holdOf(id);
     if (hold) throw new LegalHoldError(id, hold.reason, hold.time);
-    await this.ctx.backend.delete(pointObject(id));
+    try {
+      await this.ctx.backend.delete(pointObject(id));
+    } catch (e) {
+      // Under S3 Object Lock the manifest stays (and the point with it, listed and restorable) until its retention ends.
+      if (e instanceof ObjectLockedError) return { id, forgotten: false, lockedUntil: e.until };
+      throw e;
+    }
     this.cache.delete(id);
+    return { id, forgotten: true };
   }
 
   async hold(idOrPrefix: string, reason: string): Promise<void> {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadArtifactIndex } from './artifact-index';
 import { collect, forEachLimit } from '../lib/async';
 import type { RepoContext } from './context';
-import { InvalidArgumentError, MissingObjectError, OperationAbortedError } from './errors';
+import { InvalidArgumentError, MissingObjectError, ObjectLockedError, OperationAbortedError } from './errors';
 import { LOCK_KINDS, PATHS, RANDOM_ID_RE, chunkIdOf, condemnedObject, type ArtifactIndexDoc } from './format';
 import type { LockInfo } from './locks';
 import type { Points } from './points';
@@ -205,18 +205,19 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
           tell();
         };
         // Indexes before chunks: an index that survives a crash here never points at deleted chunks.
-        await forEachLimit(p.indexes, 8, async ([key, size]) => {
+        const locked = new LockedObjects();
+        await forEachLimit([...p.indexes.keys()], 8, async (key) => {
           lock.check();
-          await ctx.backend.delete(key);
-          deleted(size);
+          const size = p.indexes.get(key) ?? 0;
+          if (await locked.delete(ctx, key, p.indexes)) deleted(size);
         });
-        await forEachLimit(p.chunks, 8, async ([key, size]) => {
+        await forEachLimit([...p.chunks.keys()], 8, async (key) => {
           lock.check();
           abortIfNeeded();
-          await ctx.backend.delete(key);
-          deleted(size);
+          const size = p.chunks.get(key) ?? 0;
+          if (await locked.delete(ctx, key, p.chunks)) deleted(size);
         });
-        result = report(p, true);
+        result = report(p, true, locked.summary());
       }
       await ctx.backend.delete(condemned);
     }
@@ -262,6 +263,44 @@ async function countTakenOver(ctx: RepoContext, locks: LockInfo[]): Promise<Prun
     );
   }
   return out;
+}
+
+/**
+ * Garbage under S3 Object Lock: its delete is refused until the retention ends. Such an object is
+ * kept, taken out of the plan (so it is not counted as deleted) and reported; a later prune removes it.
+ */
+class LockedObjects {
+  private objects = 0;
+  private bytes = 0;
+  private until = '';
+
+  /** Deletes `key`; false (and `key` taken out of `from`) when S3 Object Lock refuses it. */
+  async delete(ctx: RepoContext, key: string, from: Map<string, number>): Promise<boolean> {
+    try {
+      await ctx.backend.delete(key);
+      return true;
+    } catch (e) {
+      if (!(e instanceof ObjectLockedError)) throw e;
+      this.objects++;
+      this.bytes += from.get(key) ?? 0;
+      if ((e.until ?? '') > this.until) this.until = e.until!;
+      from.delete(key);
+      return false;
+    }
+  }
+
+  summary(): Pick<PruneReport, 'locked'> {
+    if (!this.objects) return {};
+    const until = this.until || 'a legal hold is removed';
+    return {
+      locked: {
+        objects: this.objects,
+        bytes: this.bytes,
+        until,
+        message: `${this.objects} object${this.objects === 1 ? '' : 's'} (${this.bytes} bytes) locked until ${until} (S3 Object Lock), will be removed by a later prune`,
+      },
+    };
+  }
 }
 
 /**

@@ -32,11 +32,13 @@ import { LockManager } from './locks';
 import { Points } from './points';
 import { Records } from './records';
 import { pruneRepository } from './prune';
+import { extendObjectLocks, type LockExtension } from './object-lock';
 import { readArtifact } from './reader';
 import type {
   ArtifactMeta,
   ArtifactRef,
   CommitInput,
+  ForgetResult,
   InitOptions,
   OpenOptions,
   PruneOptions,
@@ -187,7 +189,7 @@ class RepositoryImpl implements Repository {
     return this.points.get(id);
   }
 
-  forget(id: string): Promise<void> {
+  forget(id: string): Promise<ForgetResult> {
     this.live();
     return this.points.forget(id);
   }
@@ -208,6 +210,10 @@ class RepositoryImpl implements Repository {
 
   prune(opts?: PruneOptions): Promise<PruneReport> {
     return pruneRepository(this.live(), this.points, opts);
+  }
+
+  extendObjectLocks(): Promise<LockExtension> {
+    return extendObjectLocks(this.live(), this.points);
   }
 
   /** Writes a key file for the new password, then deletes the one this repository was opened with. */
@@ -322,6 +328,7 @@ export async function openRepository(
   const backend = openBackend(loc);
   try {
     const ropts = resolveOptions(backend, opts);
+    await backend.checkObjectLock?.();
     let configBlob: Buffer;
     try {
       configBlob = await backend.get(PATHS.config);

@@ -24,6 +24,29 @@ export interface S3Options {
   multipartThreshold?: number;
   /** Attempts per request for transient failures (network errors, 5xx, throttling), with exponential backoff. @default 5 */
   maxAttempts?: number;
+  /**
+   * S3 Object Lock retention set on every immutable object at upload (chunks, artifact indexes, manifests,
+   * the config), so that no credential can delete or overwrite those versions before it ends. The bucket
+   * must have been created with Object Lock; init and open refuse otherwise. @default none
+   */
+  objectLock?: ObjectLockOptions;
+}
+
+/** S3 Object Lock retention of new immutable objects (docs/security.md, "Immutable backups"). */
+export interface ObjectLockOptions {
+  /** governance: a principal with s3:BypassGovernanceRetention may still delete; compliance: nobody, not even root. */
+  mode: 'governance' | 'compliance';
+  /** Each object is retained until its upload time plus this, ms. */
+  retentionMs: number;
+}
+
+/** What forget did. */
+export interface ForgetResult {
+  id: string;
+  /** False when the manifest is under S3 Object Lock: the point stays listed and restorable. */
+  forgotten: boolean;
+  /** With forgotten false: when the lock ends (ISO 8601); forget it again after that (retention does). */
+  lockedUntil?: string;
 }
 
 /** Where a repository lives: `file:///abs/path`, a plain absolute path, or `s3://bucket/prefix`. */
@@ -269,6 +292,11 @@ export interface PruneReport {
   deletedPartials: number;
   /** Crashed earlier runs of this prune (same owner) taken over, and what they had deleted (included in deletedBytes). */
   takenOver?: { locks: number; deletedObjects: number; deletedBytes: number };
+  /**
+   * Garbage under S3 Object Lock that could not be deleted yet (not counted in deleted*): it stays
+   * until its retention ends and is removed by a later prune. Absent when nothing was locked.
+   */
+  locked?: { objects: number; bytes: number; until: string; message: string };
   /** Set when running writers kept this prune from deleting anything. */
   deferred?: { reason: string; locks: string[] };
   durationMs: number;
@@ -309,12 +337,18 @@ export interface Repository {
   /** By id or unique id prefix. */
   getRecoveryPoint(id: string): Promise<RecoveryPoint>;
   /** Removes a recovery point (its data goes at the next prune). Refused while held. */
-  forget(id: string): Promise<void>;
+  forget(id: string): Promise<ForgetResult>;
   hold(id: string, reason: string): Promise<void>;
   unhold(id: string): Promise<void>;
   verify(opts?: VerifyOptions): Promise<VerifyReport>;
   /** Deletes data no recovery point references; safe while backups run (docs/repository-format.md, "Locks and prune"). */
   prune(opts?: PruneOptions): Promise<PruneReport>;
+  /**
+   * S3 Object Lock: moves the retention of everything live points need (manifests, indexes, chunks,
+   * config) to now + retention, so chunks reused from old uploads stay protected. Run it after prune
+   * (repository/object-lock.ts). Without objectLock it does nothing.
+   */
+  extendObjectLocks(): Promise<{ objects: number; until: string }>;
   /** Rewraps the master key under a new password; data is not re-encrypted. */
   changePassword(newPassword: string): Promise<void>;
   /** Stored objects and bytes. */

@@ -11,7 +11,14 @@ export async function repositoryLocation(config: LifeboatConfig): Promise<Reposi
     accessKeyId && secretAccessKey
       ? { accessKeyId: await resolveSecret(accessKeyId), secretAccessKey: await resolveSecret(secretAccessKey) }
       : undefined;
-  return { url: r.url, s3: { ...rest, ...(credentials ? { credentials } : {}) } };
+  return {
+    url: r.url,
+    s3: {
+      ...rest,
+      ...(credentials ? { credentials } : {}),
+      ...(r.objectLock ? { objectLock: { ...r.objectLock } } : {}),
+    },
+  };
 }
 
 /**

@@ -24,6 +24,11 @@ const RULE_FLAGS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMo
 
 export async function forgetCommand(ctx: CommandContext, id: string): Promise<CommandOutcome> {
   const rp = await (await ctx.client()).forget(id);
+  if (rp.lockedUntil)
+    return {
+      document: { ok: true, forgotten: null, locked: { id: rp.id, until: rp.lockedUntil } },
+      text: `recovery point ${rp.id} is under S3 Object Lock until ${rp.lockedUntil}: it stays listed and restorable; forget it again after that (retention does)`,
+    };
   return {
     document: { ok: true, forgotten: rp },
     text: `forgot recovery point ${rp.id}; its data is deleted by the next prune unless other recovery points share it`,
@@ -49,17 +54,29 @@ export async function forgetPolicyCommand(ctx: CommandContext, o: ForgetPolicyOp
   const planned = await client.retentionPlan(overridesOf(o));
   const plan = planned.points.map(({ id, time, keep, reasons }) => ({ id, time, keep, reasons }));
   const forgotten: string[] = [];
+  const locked: { id: string; until: string }[] = [];
   if (o.confirm) {
     for (const id of planned.remove) {
-      await client.forget(id);
-      forgotten.push(id);
+      const r = await client.forget(id);
+      if (r.lockedUntil) locked.push({ id, until: r.lockedUntil });
+      else forgotten.push(id);
     }
   }
+  const lockedNote = locked.length
+    ? `; ${locked.length} kept under S3 Object Lock (until ${locked.map((l) => l.until).sort()[locked.length - 1]}), forgotten by a later run`
+    : '';
   const summary = o.confirm
-    ? `forgot ${forgotten.length} of ${plan.length} recovery points; prune frees their data`
+    ? `forgot ${forgotten.length} of ${plan.length} recovery points; prune frees their data${lockedNote}`
     : `would forget ${planned.remove.length} of ${plan.length} recovery points; nothing removed (add --confirm to remove them)`;
   return {
-    document: { ok: true, confirmed: Boolean(o.confirm), timezone: planned.timezone, plan, forgotten },
+    document: {
+      ok: true,
+      confirmed: Boolean(o.confirm),
+      timezone: planned.timezone,
+      plan,
+      forgotten,
+      ...(locked.length ? { locked } : {}),
+    },
     text: `${planTable(plan)}\n${summary}`,
   };
 }

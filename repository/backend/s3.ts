@@ -3,15 +3,26 @@ import { crc32 } from 'node:zlib';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
+  ListObjectVersionsCommand,
   HeadObjectCommand,
   CreateBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   S3Client,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { BackendAccessDeniedError, BackendError, InvalidArgumentError, MissingObjectError } from '../errors';
+import {
+  BackendAccessDeniedError,
+  BackendError,
+  InvalidArgumentError,
+  MissingObjectError,
+  ObjectLockNotEnabledError,
+  ObjectLockedError,
+} from '../errors';
+import { PATHS } from '../format';
 import type { S3Options } from '../types';
 import { withRetry, type RetryPolicy } from './retry';
 import type { Backend, ObjectInfo, PutOptions } from './types';
@@ -23,6 +34,10 @@ const isNotFound = (e: unknown) => status(e) === 404 || ['NoSuchKey', 'NotFound'
 const ACCESS_DENIED = ['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AccessDenied', 'InvalidToken', 'ExpiredToken'];
 const isAccessDenied = (e: unknown) => status(e) === 403 || ACCESS_DENIED.includes((e as Error)?.name);
 const isNoSuchBucket = (e: unknown) => (e as Error)?.name === 'NoSuchBucket';
+/** Objects written once and never changed: the ones Object Lock retains. Locks, holds, keys and records stay mutable. */
+const IMMUTABLE = [PATHS.data, PATHS.artifacts, PATHS.points];
+const isImmutable = (key: string) => key === PATHS.config || IMMUTABLE.some((p) => key.startsWith(p));
+const isRefusedRequest = (e: unknown) => status(e) === 400 || (e as Error)?.name === 'InvalidRequest';
 const isPreconditionFailed = (e: unknown) => status(e) === 412 || (e as Error)?.name === 'PreconditionFailed';
 
 function crc32Base64(parts: Buffer[]): string {
@@ -47,6 +62,7 @@ export class S3Backend implements Backend {
   private readonly root: string;
   private readonly threshold: number;
   private readonly retry: RetryPolicy;
+  readonly objectLockRetentionMs?: number;
 
   constructor(
     readonly bucket: string,
@@ -59,6 +75,18 @@ export class S3Backend implements Backend {
       throw new InvalidArgumentError('s3.sse', `must be "AES256" or "aws:kms", got ${JSON.stringify(opts.sse)}`);
     if (opts.kmsKeyId && opts.sse !== 'aws:kms')
       throw new InvalidArgumentError('s3.kmsKeyId', 'is only used with sse: "aws:kms"');
+    const lock = opts.objectLock;
+    if (
+      lock !== undefined &&
+      (!['governance', 'compliance'].includes(lock.mode) ||
+        !Number.isInteger(lock.retentionMs) ||
+        lock.retentionMs < 1000)
+    )
+      throw new InvalidArgumentError(
+        's3.objectLock',
+        `must be { mode: "governance" | "compliance", retentionMs: integer >= 1000 }, got ${JSON.stringify(lock)}`,
+      );
+    this.objectLockRetentionMs = lock?.retentionMs;
     this.threshold = Math.max(MIN_PART, opts.multipartThreshold ?? 16 * 1024 * 1024);
     this.retry = { attempts: opts.maxAttempts ?? 5, baseMs: 200, maxMs: 5000 };
     this.client = new S3Client({
@@ -92,6 +120,16 @@ export class S3Backend implements Backend {
     return { ServerSideEncryption: this.opts.sse, SSEKMSKeyId: this.opts.kmsKeyId };
   }
 
+  /** Retention headers for a new object (none for mutable ones, or without objectLock). */
+  private lockParams(key: string): Pick<PutObjectCommandInput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate'> {
+    const lock = this.opts.objectLock;
+    if (!lock || !isImmutable(key)) return {};
+    return {
+      ObjectLockMode: lock.mode === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE',
+      ObjectLockRetainUntilDate: new Date(Date.now() + lock.retentionMs),
+    };
+  }
+
   async prepare(): Promise<void> {
     // Like restic: a missing bucket is created (init); otherwise fail early (and clearly) if it is unreachable.
     await this.op('list', '', async () => {
@@ -99,9 +137,61 @@ export class S3Backend implements Backend {
         await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.full(''), MaxKeys: 1 }));
       } catch (e) {
         if (!isNoSuchBucket(e)) throw e;
-        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+        // Object Lock can only be switched on at creation (on most servers): do it when it is configured.
+        await this.client.send(
+          new CreateBucketCommand({
+            Bucket: this.bucket,
+            ...(this.opts.objectLock ? { ObjectLockEnabledForBucket: true } : {}),
+          }),
+        );
       }
     });
+    await this.checkObjectLock();
+  }
+
+  /**
+   * Moves the current version's retain-until to now + retention (never earlier: S3 refuses shortening,
+   * and a later date already set is kept). Returns false for an object that does not exist.
+   */
+  async extendRetention(key: string): Promise<boolean> {
+    const lockParams = this.lockParams(key);
+    if (!lockParams.ObjectLockMode) return false;
+    return this.op('extend retention of', key, async () => {
+      try {
+        await this.client.send(
+          new PutObjectRetentionCommand({
+            Bucket: this.bucket,
+            Key: this.full(key),
+            Retention: { Mode: lockParams.ObjectLockMode, RetainUntilDate: lockParams.ObjectLockRetainUntilDate },
+          }),
+        );
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    });
+  }
+
+  /** With objectLock configured: refuses (before anything is written) a bucket that cannot hold locked objects. */
+  async checkObjectLock(): Promise<void> {
+    if (!this.opts.objectLock) return;
+    const conf = await this.op('read object lock configuration of', '', async () => {
+      try {
+        return await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }));
+      } catch (e) {
+        const name = (e as Error)?.name ?? '';
+        if (
+          name === 'ObjectLockConfigurationNotFoundError' ||
+          /ObjectLockConfiguration/i.test(name) ||
+          status(e) === 404
+        )
+          return undefined;
+        throw e;
+      }
+    });
+    if (conf?.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled')
+      throw new ObjectLockNotEnabledError(this.location, this.bucket, 'was not created with Object Lock enabled');
   }
 
   async get(key: string): Promise<Buffer> {
@@ -130,6 +220,9 @@ export class S3Backend implements Backend {
               Key: this.full(key),
               Body: parts.length === 1 ? parts[0] : Buffer.concat(parts),
               ...this.sseParams(),
+              ...this.lockParams(key),
+              // Object Lock needs an integrity checksum on every part; the SDK computes it then.
+              ...(this.opts.objectLock ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
             },
             partSize: Math.max(MIN_PART, Math.ceil(this.threshold / 2)),
             queueSize: 4,
@@ -147,6 +240,7 @@ export class S3Backend implements Backend {
               ChecksumCRC32: crc32Base64(parts),
               IfNoneMatch: opts.ifAbsent ? '*' : undefined,
               ...this.sseParams(),
+              ...this.lockParams(key),
             }),
           );
         }
@@ -196,9 +290,64 @@ export class S3Backend implements Backend {
   }
 
   async delete(key: string): Promise<void> {
+    if (this.opts.objectLock) return this.deleteVersions(key);
     await this.op('delete', key, () =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(key) })),
     );
+  }
+
+  /**
+   * On an Object Lock bucket (always versioned) a plain DeleteObject only adds a delete marker and keeps
+   * the data: every version of the key is deleted by id instead. A version still under retention is
+   * refused by S3; it is kept (with the others that are locked) and ObjectLockedError names the latest
+   * retain-until date, so callers skip and report it.
+   */
+  private async deleteVersions(key: string): Promise<void> {
+    const full = this.full(key);
+    let lockedUntil: Date | undefined;
+    let locked = false;
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await this.op('list versions of', key, () =>
+        this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: full,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        ),
+      );
+      const ids = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
+        .filter((v) => v.Key === full)
+        .map((v) => v.VersionId);
+      for (const VersionId of ids) {
+        const refused = await this.op('delete', key, async () => {
+          try {
+            await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: full, VersionId }));
+            return false;
+          } catch (e) {
+            // AWS answers 403 AccessDenied, MinIO 400 InvalidRequest ("Object is WORM protected"):
+            // locked, or a real permission problem; the version's retention tells which.
+            if (!isAccessDenied(e) && !isRefusedRequest(e)) throw e;
+            const head = await this.client
+              .send(new HeadObjectCommand({ Bucket: this.bucket, Key: full, VersionId }))
+              .catch(() => undefined);
+            const until = head?.ObjectLockRetainUntilDate;
+            if (head?.ObjectLockLegalHoldStatus === 'ON' || (until && until.getTime() > Date.now())) {
+              if (until && (!lockedUntil || until > lockedUntil)) lockedUntil = until;
+              return true;
+            }
+            throw e;
+          }
+        });
+        locked ||= refused;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+    if (locked) throw new ObjectLockedError(key, this.location, lockedUntil?.toISOString());
   }
 
   async flush(): Promise<void> {}

@@ -24,8 +24,14 @@ export interface Backend {
   readonly kind: 'local' | 's3';
   /** Resolution of `mtime`, ms (S3 LastModified may be truncated to seconds). */
   readonly timeResolutionMs: number;
-  /** Creates the root (a folder; nothing for S3). */
+  /** Creates the root (a folder; a missing S3 bucket), then checks it as checkObjectLock does. */
   prepare(): Promise<void>;
+  /** S3 with objectLock: ObjectLockNotEnabledError if the bucket cannot hold locked objects. */
+  checkObjectLock?(): Promise<void>;
+  /** S3 with objectLock: the configured retention, ms. */
+  readonly objectLockRetentionMs?: number;
+  /** S3 with objectLock: retains the object until now + retention; false if it does not exist. */
+  extendRetention?(key: string): Promise<boolean>;
   /** The object's bytes; MissingObjectError if it does not exist. */
   get(key: string): Promise<Buffer>;
   /** Writes atomically (the parts, concatenated); false only with ifAbsent when the object already exists. */
