@@ -133,6 +133,7 @@ export function createActivities(
               ),
               items: out.items,
               durationMs,
+              ...(out.notes?.length ? { notes: out.notes } : {}),
             },
           };
         }),

@@ -33,6 +33,17 @@ async function connection(s: RedisSourceConfig, o?: RestoreTargetOverride): Prom
 }
 
 const infoOf = (a: ArtifactHandle) => a.metadata?.redis as RedisBackupInfo;
+
+/** What the backup summary says about a Redis backup beyond its counts. */
+function backupNotes(info: RedisBackupInfo): string[] {
+  const notes: string[] = [];
+  const through = Object.entries(info.passedThrough ?? {});
+  if (through.length)
+    notes.push(
+      `kept as raw DUMP payloads (types Lifeboat cannot decode; restorable only into a server that has them, digested as bytes): ${through.map(([t, n]) => `${n} key${n === 1 ? '' : 's'} of ${t}`).join(', ')}`,
+    );
+  return notes;
+}
 const describe = (s: RedisSourceConfig, o?: RestoreTargetOverride) => {
   const where = o?.redisUrl ?? s.url ?? `cluster ${s.cluster?.map((n) => `${n.host}:${n.port}`).join(',')}`;
   const db = o?.redisDb ?? s.db;
@@ -124,7 +135,7 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
       backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }),
       (info) => ({ redis: info }),
     );
-    return { artifacts: [a], items: infoOf(a).keys };
+    return { artifacts: [a], items: infoOf(a).keys, notes: backupNotes(infoOf(a)) };
   },
 
   async preflight(s, o, artifacts) {

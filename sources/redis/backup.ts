@@ -40,6 +40,7 @@ export function backupRedis(
       bytes: writer.total,
       expirySource: result.expirySource,
       fingerprint: result.fingerprint,
+      ...(Object.keys(result.passedThrough).length ? { passedThrough: result.passedThrough } : {}),
       startedAt,
       finishedAt: new Date().toISOString(),
     }),

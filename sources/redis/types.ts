@@ -48,6 +48,11 @@ export interface RedisBackupInfo {
   expirySource: 'pexpiretime' | 'pttl';
   /** Per db (`db0`, …): key count and canonical content digest. */
   fingerprint: SourceFingerprint;
+  /**
+   * Keys of types the adapter cannot decode (modules other than vector sets, RDB types newer than it
+   * knows), per type name: stored and restored as their DUMP payload, digested as bytes.
+   */
+  passedThrough?: Record<string, number>;
   startedAt: string;
   finishedAt: string;
 }

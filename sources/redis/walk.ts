@@ -3,7 +3,7 @@ import { collectKeys } from './keyspace';
 import * as reader from './key-reader';
 import type { ExpiryMode, ExpiryPolicy } from './key-reader';
 import { DbDigest, dbLabel } from './digest';
-import { decodeDump } from './rdb/value';
+import { decodeDump, KNOWN_RDB_TYPES, type LogicalValue } from './rdb/value';
 import { canonicalDump } from './rdb/canonical';
 import { type RecordWriter } from './format/writer';
 import * as C from './format/constants';
@@ -33,6 +33,15 @@ export interface WalkResult {
   dumped: number;
   expirySource: ExpiryMode;
   fingerprint: SourceFingerprint;
+  /** Keys of types this adapter cannot decode (modules other than vector sets, future RDB types), by type name: kept as their DUMP payload. */
+  passedThrough: Record<string, number>;
+}
+
+/** The name a value of a type this adapter cannot decode is reported under, or undefined for a known type. */
+export function unknownTypeName(v: LogicalValue): string | undefined {
+  if (v.kind !== 'opaque') return undefined;
+  if (v.module) return `module type ${v.module}`;
+  return KNOWN_RDB_TYPES.has(v.rdbType) ? undefined : `RDB type ${v.rdbType}`;
 }
 
 async function selectDb(topo: Topology, db: number): Promise<void> {
@@ -98,9 +107,15 @@ export async function* walkSource(
           w?.key(kind === Kind.string ? STRING : DUMP, key, exp, value);
           result.keys++;
           if (kind === Kind.dump) result.dumped++;
-          if (exp && exp < minExpireAt) continue;
-          if (kind === Kind.string) digest.addString(key, exp, value);
-          else digest.add(key, exp, decodeDump(value));
+          if (kind === Kind.string) {
+            if (!(exp && exp < minExpireAt)) digest.addString(key, exp, value);
+            continue;
+          }
+          const decoded = decodeDump(value);
+          // Never silently mangled: a type we cannot read is kept byte for byte and named in the summary.
+          const unknown = unknownTypeName(decoded);
+          if (unknown) result.passedThrough[unknown] = (result.passedThrough[unknown] ?? 0) + 1;
+          if (!(exp && exp < minExpireAt)) digest.add(key, exp, decoded);
         }
         done += batch.to - batch.from;
         yield w ? w.take() : [];
@@ -129,5 +144,6 @@ export function emptyWalkResult(): WalkResult {
     dumped: 0,
     expirySource: 'pexpiretime',
     fingerprint: { counts: {}, digests: {} },
+    passedThrough: {},
   };
 }
