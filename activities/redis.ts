@@ -5,6 +5,7 @@ import {
   fingerprintRedis,
   pingRedis,
   restoreRedis,
+  checkRedisTarget,
   type RedisBackupInfo,
   type RedisConnectionOptions,
 } from '../sources/redis';
@@ -33,6 +34,12 @@ async function connection(s: RedisSourceConfig, o?: RestoreTargetOverride): Prom
 }
 
 const infoOf = (a: ArtifactHandle) => a.metadata?.redis as RedisBackupInfo;
+
+/** A point whose source is newer than Redis 7.0 may hold payloads an older target cannot RESTORE. */
+function needsVersionCheck(info: RedisBackupInfo): boolean {
+  const [major = 0, minor = 0] = info.redisVersion.split('.').map(Number);
+  return major > 7 || (major === 7 && minor >= 2);
+}
 
 /** What the backup summary says about a Redis backup beyond its counts. */
 function backupNotes(info: RedisBackupInfo): string[] {
@@ -138,7 +145,7 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
     return { artifacts: [a], items: infoOf(a).keys, notes: backupNotes(infoOf(a)) };
   },
 
-  async preflight(s, o, artifacts) {
+  async preflight(s, o, artifacts, ctx) {
     if (artifacts.length !== 1) return [`expected one Redis artifact in the recovery point, found ${artifacts.length}`];
     if (o?.redisUrl && /\/\/[^/]*@/.test(o.redisUrl))
       return ["the target URL carries credentials: pass a URL without them; the source's configured password is used"];
@@ -149,11 +156,19 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
         `the backup holds dbs ${info.dbs.join(', ')}; restoring into the single db ${opts.db} would merge them: restore without --to-redis-db`,
       ];
     const problem = await pingRedis(opts);
-    return problem
-      ? [
-          `Redis target ${describe(s, o)} is not reachable or refuses the connection (${problem}): start it or fix the source's url/password in the config, then run the restore again`,
-        ]
-      : [];
+    if (problem)
+      return [
+        `Redis target ${describe(s, o)} is not reachable or refuses the connection (${problem}): start it or fix the source's url/password in the config, then run the restore again`,
+      ];
+    // A point from a newer server: keys the target cannot RESTORE are rebuilt, a type it lacks is refused here.
+    if (needsVersionCheck(info)) {
+      const check = await checkRedisTarget(ctx.repo.readArtifact(artifacts[0], { signal: ctx.hb.signal }), opts, {
+        pattern: opts.pattern,
+        signal: ctx.hb.signal,
+      });
+      return check.problems;
+    }
+    return [];
   },
 
   async safetyBackup(s, o, ctx) {

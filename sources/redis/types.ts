@@ -83,6 +83,10 @@ export interface RedisRestoreResult {
   filtered: number;
   /** Keys whose expiry had passed by restore time (not written). */
   expired: number;
+  /** Keys whose DUMP payload was newer than the target reads, rebuilt with type commands instead of RESTORE. */
+  rebuilt: number;
+  /** The target, as `Redis 7.0.15` / `Valkey 8.1.8`. */
+  target: string;
   /** Bytes of backup stream read. */
   bytes: number;
   /** Counts and digests of the stream as recorded (each verified while reading). */
