@@ -44,6 +44,9 @@ function needsVersionCheck(info: RedisBackupInfo): boolean {
 /** What the backup summary says about a Redis backup beyond its counts. */
 function backupNotes(info: RedisBackupInfo): string[] {
   const notes: string[] = [];
+  if (info.capture === 'sync')
+    notes.push(`point-in-time snapshot read over the replication protocol (${info.captureNote ?? 'SYNC'})`);
+  else if (info.captureNote) notes.push(info.captureNote);
   const through = Object.entries(info.passedThrough ?? {});
   if (through.length)
     notes.push(
@@ -139,7 +142,10 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
     const a = await storeStream(
       ctx,
       { source: s.name, kind: KIND, name: 'keyspace' },
-      backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }),
+      backupRedis(
+        { ...opts, capture: s.capture ?? 'auto', scratchDir: ctx.scratchDir },
+        { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress },
+      ),
       (info) => ({ redis: info }),
     );
     return { artifacts: [a], items: infoOf(a).keys, notes: backupNotes(infoOf(a)) };
@@ -176,7 +182,10 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
     const a = await storeStream(
       ctx,
       { source: s.name, kind: KIND, name: 'keyspace' },
-      backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }),
+      backupRedis(
+        { ...opts, capture: s.capture ?? 'auto', scratchDir: ctx.scratchDir },
+        { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress },
+      ),
       (info) => ({ redis: info }),
     );
     return { artifacts: [a], items: infoOf(a).keys };

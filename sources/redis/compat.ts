@@ -64,6 +64,20 @@ export async function targetCapabilities(
   return { server, maxRdb: rdbVersionAccepted(redisVersion, valkey), fieldTtls, vectorSets };
 }
 
+/**
+ * The newest RDB version whose encodings the decoder knows (Redis 7.4–8.x). A
+ * payload of a newer version is never rebuilt: its type bytes may mean
+ * something else there. It is RESTOREd as is (and refused by an older target).
+ */
+export const NEWEST_KNOWN_RDB = 12;
+
+/** Whether a payload must be rebuilt for this target (newer than it reads, but one we can decode). */
+export function mustRebuild(payload: Buffer, caps: TargetCapabilities): boolean {
+  if (payload.length < 11) return false;
+  const v = payload.readUInt16LE(payload.length - 10);
+  return v > caps.maxRdb && v <= NEWEST_KNOWN_RDB;
+}
+
 /** What every master of the topology can take (the lowest RDB version, features all of them have). */
 export async function topologyCapabilities(topo: Topology): Promise<TargetCapabilities> {
   const all = await Promise.all(topo.nodes.map((n) => targetCapabilities(n.wire, n.version, n.server)));

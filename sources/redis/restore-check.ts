@@ -1,6 +1,6 @@
 import { RecordDecoder, chunkIterator, asBuffer, type ByteSource } from './format/reader';
 import { openTopology } from './topology';
-import { topologyCapabilities, rebuildProblem, type TargetCapabilities } from './compat';
+import { NEWEST_KNOWN_RDB, topologyCapabilities, rebuildProblem, type TargetCapabilities } from './compat';
 import { decodeDump } from './rdb/value';
 import { globMatch } from './glob';
 import { printableKey } from './errors';
@@ -49,9 +49,13 @@ export async function checkRedisTarget(
       while (!(rec = dec.next())) if (!(await pull())) dec.finish();
       if (rec.tag === 'end') break;
       if (rec.tag !== 'key' || !rec.dump || rec.value.length < 11) continue;
-      if (rec.value.readUInt16LE(rec.value.length - 10) <= caps.maxRdb) continue;
+      const version = rec.value.readUInt16LE(rec.value.length - 10);
+      if (version <= caps.maxRdb) continue;
       if (pattern && !globMatch(pattern, rec.key)) continue;
-      const problem = rebuildProblem(decodeDump(rec.value), caps);
+      const problem =
+        version > NEWEST_KNOWN_RDB
+          ? `a payload of RDB v${version}, newer than this Lifeboat can rebuild`
+          : rebuildProblem(decodeDump(rec.value), caps);
       if (!problem) {
         rebuild++;
         continue;

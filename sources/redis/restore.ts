@@ -12,7 +12,7 @@ import {
   RedisUnsupportedVersionError,
   printableKey,
 } from './errors';
-import { rebuildCommands, rebuildProblem, topologyCapabilities } from './compat';
+import { mustRebuild, rebuildCommands, rebuildProblem, topologyCapabilities } from './compat';
 import type { StreamOptions } from '../types';
 import type { RedisConnectionOptions, RedisRestoreResult, RestoreRedisOptions } from './types';
 
@@ -183,7 +183,7 @@ export async function restoreRedis(
           }
           const queued = batch.length;
           const out = written(rec) ? db.out : undefined;
-          if (batch.length > queued && value.length > 10 && value.readUInt16LE(value.length - 10) > caps.maxRdb) {
+          if (batch.length > queued && mustRebuild(value, caps)) {
             const problem = rebuildProblem(decoded, caps);
             if (problem) {
               const node = topo.nodes[0];

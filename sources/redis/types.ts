@@ -24,6 +24,14 @@ export interface RedisConnectionOptions {
   pattern?: string;
   /** @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Backup only — how keys are read: `sync` the server's own RDB snapshot over the replication protocol
+   * (point in time; fails when SYNC/PSYNC are refused), `scan` SCAN + DUMP (works everywhere, fuzzy on a
+   * live server), `auto` sync where the server allows it, else scan. @default 'scan'
+   */
+  capture?: 'auto' | 'sync' | 'scan';
+  /** Backup with capture sync: where the snapshot is spooled while it is turned into records. @default the OS temp dir */
+  scratchDir?: string;
 }
 
 /** What a backup recorded; goes into the artifact's metadata. */
@@ -44,6 +52,10 @@ export interface RedisBackupInfo {
   dumped: number;
   /** Stream length. */
   bytes: number;
+  /** How the keys were read: `sync` the server's RDB snapshot (point in time), `scan` SCAN + DUMP. Absent in older backups (scan). */
+  capture?: 'sync' | 'scan';
+  /** Why capture `auto` used SCAN (e.g. SYNC refused), or which command delivered the snapshot. */
+  captureNote?: string;
   /** How expiries were read: exact PEXPIRETIME (Redis ≥ 7) or PTTL + server TIME. */
   expirySource: 'pexpiretime' | 'pttl';
   /** Per db (`db0`, …): key count and canonical content digest. */

@@ -1,5 +1,12 @@
 import { lzfDecompress } from './lzf';
 
+/** The bytes end before the value does (a reader of a stream then waits for more). */
+export class ShortRead extends Error {
+  constructor() {
+    super('payload ends early');
+  }
+}
+
 /** DUMP trailer: 2-byte RDB version + 8-byte CRC64. */
 export const DUMP_TRAILER = 10;
 
@@ -12,7 +19,7 @@ export class Reader {
   ) {}
 
   need(n: number): void {
-    if (this.pos + n > this.end) throw new Error('payload ends early');
+    if (this.pos + n > this.end) throw new ShortRead();
   }
 
   u8(): number {
