@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,10 @@ interface Indexed {
   expireAt: number;
   start: number;
   end: number;
+}
+
+function fail(e: Indexed): never {
+  throw new Error(`the spooled snapshot ends inside the value of key ${JSON.stringify(e.key.slice(0, 80))}`);
 }
 
 /** The DUMP payload of a value spanning file bytes `body`: type byte, body, RDB version (LE), CRC64. */
@@ -119,11 +124,14 @@ export async function* walkSnapshot(
             bytes += keys[j].end - keys[j].start;
             j++;
           }
-          // One read per batch: the keys of a batch are scattered in the file, so read each span.
+          // The keys of a batch are scattered in the file, so each span is read on its own — synchronously: the file
+          // was just written (page cache), and one async read per key costs ~80 µs of thread-pool round trip, 10× the
+          // whole SCAN backup. The event loop is held for one batch (≤ 4 MiB of reads) at most.
           for (let k = i; k < j; k++) {
             const e = keys[k];
             const body = Buffer.allocUnsafe(e.end - e.start);
-            await fh.read(body, 0, body.length, e.start);
+            let got = 0;
+            while (got < body.length) got += readSync(fh.fd, body, got, body.length - got, e.start + got) || fail(e);
             const payload = dumpPayload(e.type, body, rdbVersion);
             if (e.type === 0) {
               // A plain string is recorded as its bytes, as the SCAN walk's MGET gives them.
