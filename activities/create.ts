@@ -143,6 +143,7 @@ export function createActivities(
               ),
               items: out.items,
               durationMs,
+              ...(out.notes?.length ? { notes: out.notes } : {}),
             },
           };
         }),

@@ -5,6 +5,7 @@ import {
   fingerprintRedis,
   pingRedis,
   restoreRedis,
+  checkRedisTarget,
   type RedisBackupInfo,
   type RedisConnectionOptions,
 } from '../sources/redis';
@@ -33,6 +34,26 @@ async function connection(s: RedisSourceConfig, o?: RestoreTargetOverride): Prom
 }
 
 const infoOf = (a: ArtifactHandle) => a.metadata?.redis as RedisBackupInfo;
+
+/** A point whose source is newer than Redis 7.0 may hold payloads an older target cannot RESTORE. */
+function needsVersionCheck(info: RedisBackupInfo): boolean {
+  const [major = 0, minor = 0] = info.redisVersion.split('.').map(Number);
+  return major > 7 || (major === 7 && minor >= 2);
+}
+
+/** What the backup summary says about a Redis backup beyond its counts. */
+function backupNotes(info: RedisBackupInfo): string[] {
+  const notes: string[] = [];
+  if (info.capture === 'sync')
+    notes.push(`point-in-time snapshot read over the replication protocol (${info.captureNote ?? 'SYNC'})`);
+  else if (info.captureNote) notes.push(info.captureNote);
+  const through = Object.entries(info.passedThrough ?? {});
+  if (through.length)
+    notes.push(
+      `kept as raw DUMP payloads (types Lifeboat cannot decode; restorable only into a server that has them, digested as bytes): ${through.map(([t, n]) => `${n} key${n === 1 ? '' : 's'} of ${t}`).join(', ')}`,
+    );
+  return notes;
+}
 const describe = (s: RedisSourceConfig, o?: RestoreTargetOverride) => {
   const where = o?.redisUrl ?? s.url ?? `cluster ${s.cluster?.map((n) => `${n.host}:${n.port}`).join(',')}`;
   const db = o?.redisDb ?? s.db;
@@ -121,13 +142,16 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
     const a = await storeStream(
       ctx,
       { source: s.name, kind: KIND, name: 'keyspace' },
-      backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }),
+      backupRedis(
+        { ...opts, capture: s.capture ?? 'auto', scratchDir: ctx.scratchDir },
+        { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress },
+      ),
       (info) => ({ redis: info }),
     );
-    return { artifacts: [a], items: infoOf(a).keys };
+    return { artifacts: [a], items: infoOf(a).keys, notes: backupNotes(infoOf(a)) };
   },
 
-  async preflight(s, o, artifacts) {
+  async preflight(s, o, artifacts, ctx) {
     if (artifacts.length !== 1) return [`expected one Redis artifact in the recovery point, found ${artifacts.length}`];
     if (o?.redisUrl && /\/\/[^/]*@/.test(o.redisUrl))
       return ["the target URL carries credentials: pass a URL without them; the source's configured password is used"];
@@ -138,11 +162,19 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
         `the backup holds dbs ${info.dbs.join(', ')}; restoring into the single db ${opts.db} would merge them: restore without --to-redis-db`,
       ];
     const problem = await pingRedis(opts);
-    return problem
-      ? [
-          `Redis target ${describe(s, o)} is not reachable or refuses the connection (${problem}): start it or fix the source's url/password in the config, then run the restore again`,
-        ]
-      : [];
+    if (problem)
+      return [
+        `Redis target ${describe(s, o)} is not reachable or refuses the connection (${problem}): start it or fix the source's url/password in the config, then run the restore again`,
+      ];
+    // A point from a newer server: keys the target cannot RESTORE are rebuilt, a type it lacks is refused here.
+    if (needsVersionCheck(info)) {
+      const check = await checkRedisTarget(ctx.repo.readArtifact(artifacts[0], { signal: ctx.hb.signal }), opts, {
+        pattern: opts.pattern,
+        signal: ctx.hb.signal,
+      });
+      return check.problems;
+    }
+    return [];
   },
 
   async safetyBackup(s, o, ctx) {
@@ -150,7 +182,10 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
     const a = await storeStream(
       ctx,
       { source: s.name, kind: KIND, name: 'keyspace' },
-      backupRedis(opts, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress }),
+      backupRedis(
+        { ...opts, capture: s.capture ?? 'auto', scratchDir: ctx.scratchDir },
+        { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress },
+      ),
       (info) => ({ redis: info }),
     );
     return { artifacts: [a], items: infoOf(a).keys };

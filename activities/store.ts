@@ -17,6 +17,8 @@ export interface StoreContext {
 export interface StoreBackup {
   artifacts: ArtifactHandle[];
   items: number;
+  /** Facts the backup summary must show (e.g. Redis keys of a type kept as raw DUMP payloads). */
+  notes?: string[];
 }
 
 /**

@@ -97,6 +97,7 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   REDIS_INCOMPATIBLE_DUMP: EXIT_CODES.failedNothingChanged,
   REDIS_RESTORE_REJECTED: EXIT_CODES.failedNothingChanged,
   REDIS_BUSY_KEY: EXIT_CODES.failedNothingChanged,
+  REDIS_SYNC_REFUSED: EXIT_CODES.failedNothingChanged,
   FAISS_INVALID_ARGUMENT: EXIT_CODES.failedNothingChanged,
   FAISS_INVALID_PATH: EXIT_CODES.failedNothingChanged,
   FAISS_TARGET_INVALID: EXIT_CODES.failedNothingChanged,

@@ -21,6 +21,7 @@ import { FILES_KEYS, parseFiles } from './parse-files';
 import { parsePartialRetention, parsePartialTargets, checkRetentionKeepsSomething } from './parse-objectives';
 import {
   QDRANT_MODES,
+  REDIS_CAPTURES,
   SOURCE_TYPES,
   type FaissProbeOptions,
   type FaissSourceConfig,
@@ -35,7 +36,7 @@ import {
 
 const COMMON_KEYS = ['name', 'type', 'targets', 'retention', 'restoreOrder'] as const;
 const TYPE_KEYS: Record<SourceType, readonly string[]> = {
-  redis: ['url', 'cluster', 'username', 'password', 'db', 'pattern', 'tls'],
+  redis: ['url', 'cluster', 'username', 'password', 'db', 'pattern', 'tls', 'capture'],
   faiss: ['path', 'probe', 'include', 'exclude'],
   qdrant: ['url', 'apiKey', 'collection', 'collections', 'mode', 'alias'],
   files: FILES_KEYS,
@@ -211,6 +212,15 @@ function parseRedis(c: Checker, o: Record<string, unknown>, sp: string, common: 
     str(c, o.pattern, at(sp, 'pattern'), { hint: 'give a SCAN pattern such as "*" or "session:*"' }) ?? '*';
   const username = str(c, o.username, at(sp, 'username'));
   const password = secret(c, o.password, at(sp, 'password'), pwEnv);
+  const capture = isAbsent(o.capture)
+    ? undefined
+    : choice(c, o.capture, at(sp, 'capture'), REDIS_CAPTURES, 'a capture method');
+  if (capture === 'sync' && hasCluster)
+    c.add(
+      at(sp, 'capture'),
+      'is sync, but a Redis Cluster is read with SCAN; remove capture (auto) or write capture: scan',
+      capture,
+    );
   if (c.problems.length > before) return undefined;
   return {
     ...common,
@@ -222,6 +232,7 @@ function parseRedis(c: Checker, o: Record<string, unknown>, sp: string, common: 
     db,
     pattern,
     tls: tls ?? urlTls,
+    ...(capture ? { capture } : {}),
   };
 }
 

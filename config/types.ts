@@ -196,7 +196,15 @@ export interface RedisSourceConfig extends SourceCommon {
   readonly pattern: string;
   /** @default true for rediss:// URLs, else false */
   readonly tls: boolean;
+  /**
+   * How a backup reads the keys: `sync` the server's RDB snapshot over SYNC/PSYNC (point in time),
+   * `scan` SCAN + DUMP, `auto` sync where allowed, else scan. @default 'auto'
+   */
+  readonly capture?: RedisCapture;
 }
+
+export const REDIS_CAPTURES = ['auto', 'sync', 'scan'] as const;
+export type RedisCapture = (typeof REDIS_CAPTURES)[number];
 
 export interface FaissProbeOptions {
   /** Indexes larger than this are not loaded for probe queries. @default 2 GiB */

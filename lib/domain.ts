@@ -39,4 +39,6 @@ export interface SourceBackupResult {
   /** Keys, points or vectors. */
   items: number;
   durationMs: number;
+  /** Facts worth saying about this backup (e.g. Redis keys of types passed through as raw DUMP payloads, the capture method). */
+  notes?: string[];
 }

@@ -101,6 +101,7 @@ export const ErrorCode = {
   REDIS_INCOMPATIBLE_DUMP: 'REDIS_INCOMPATIBLE_DUMP',
   REDIS_RESTORE_REJECTED: 'REDIS_RESTORE_REJECTED',
   REDIS_BUSY_KEY: 'REDIS_BUSY_KEY',
+  REDIS_SYNC_REFUSED: 'REDIS_SYNC_REFUSED',
 
   // --- FAISS -----------------------------------------------------------------------------------
   FAISS_INVALID_ARGUMENT: 'FAISS_INVALID_ARGUMENT',

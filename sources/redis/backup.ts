@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
 import { walkSource, emptyWalkResult } from './walk';
+import { walkSnapshot } from './sync/walk-snapshot';
+import { RedisSyncRefusedError } from './sync/replication';
 import { RecordWriter } from './format/writer';
 import type { BackupStream, StreamOptions } from '../types';
 import type { RedisBackupInfo, RedisConnectionOptions } from './types';
@@ -24,6 +26,23 @@ export function backupRedis(
   done.catch(() => undefined);
 
   async function* chunks(): AsyncGenerator<Buffer> {
+    const mode = opts.capture ?? 'scan';
+    if (mode === 'sync' || (mode === 'auto' && !opts.cluster)) {
+      const snap = walkSnapshot(opts, { ...streamOpts, writer, scratchDir: opts.scratchDir }, result);
+      let first: IteratorResult<Buffer[]> | undefined;
+      try {
+        // The replication handshake happens before the first batch: a refusal surfaces here, with nothing emitted yet.
+        first = await snap.next();
+      } catch (e) {
+        if (!(mode === 'auto' && e instanceof RedisSyncRefusedError)) throw e;
+        result.captureNote = `SYNC and PSYNC refused by the server (${e.reply}); keys read with SCAN`;
+      }
+      if (first) {
+        if (!first.done) yield* first.value;
+        for await (const batch of snap) yield* batch;
+        return;
+      }
+    }
     for await (const batch of walkSource(opts, { ...streamOpts, writer }, result)) yield* batch;
   }
   const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: 1 << 20 });
@@ -39,7 +58,12 @@ export function backupRedis(
       dumped: result.dumped,
       bytes: writer.total,
       expirySource: result.expirySource,
+      capture: result.capture,
+      ...(result.captureNote || result.captureCommand
+        ? { captureNote: result.captureNote ?? `snapshot delivered by ${result.captureCommand}` }
+        : {}),
       fingerprint: result.fingerprint,
+      ...(Object.keys(result.passedThrough).length ? { passedThrough: result.passedThrough } : {}),
       startedAt,
       finishedAt: new Date().toISOString(),
     }),

@@ -117,11 +117,35 @@ export class DbDigest {
         for (const m of [...v.members].sort(Buffer.compare)) this.bytes(m);
         return;
       case 'hash': {
-        this.head(key, expireAt, Tag.hash);
+        // Field TTLs (Redis ≥ 7.4) are part of the value; a hash without any digests as before.
+        const exp = v.expires?.some((e) => e > 0) ? v.expires : undefined;
+        this.head(key, expireAt, exp ? Tag.hashWithFieldTtls : Tag.hash);
         this.u64(v.fields.length);
         for (const i of sortedIndex(v.fields)) {
           this.bytes(v.fields[i]);
           this.bytes(v.values[i]);
+          if (exp) this.u64(exp[i]);
+        }
+        return;
+      }
+      case 'vectorset': {
+        // What the set means — elements, their stored vectors, norms and attributes — not the HNSW graph,
+        // which every load rebuilds differently (so a vector set's DUMP bytes change across RESTORE).
+        this.head(key, expireAt, Tag.vectorset);
+        this.u32(v.dim);
+        this.u8(v.quant);
+        this.u32(v.m);
+        this.u32(v.projInputDim);
+        this.bytes(v.projMatrix, true);
+        this.u64(v.elements.length);
+        const els = v.elements.map((e) => e.element);
+        for (const i of sortedIndex(els)) {
+          const e = v.elements[i];
+          this.bytes(e.element);
+          this.bytes(e.attributes);
+          this.bytes(e.vector);
+          this.u32(Number(e.norm >> 32n));
+          this.u32(Number(e.norm & 0xffffffffn));
         }
         return;
       }
@@ -152,7 +176,16 @@ export class DbDigest {
 }
 
 /** Type tags in the hashed bytes. */
-export const Tag = { string: 1, list: 2, set: 3, zset: 4, hash: 5, opaque: 6 } as const;
+export const Tag = {
+  string: 1,
+  list: 2,
+  set: 3,
+  zset: 4,
+  hash: 5,
+  opaque: 6,
+  hashWithFieldTtls: 7,
+  vectorset: 8,
+} as const;
 
 function sortedIndex(keys: Buffer[]): number[] {
   const idx = keys.map((_, i) => i);

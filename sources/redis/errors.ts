@@ -135,9 +135,13 @@ export class RedisIncompatibleDumpError extends RedisSourceError {
     /** `Redis 7.0.15`, `Valkey 8.1.8`. */
     readonly targetServer: string,
     readonly address: string,
+    /** Set when the key cannot be rebuilt with commands either (what it is, and what the target lacks). */
+    readonly cannotRebuild?: string,
   ) {
     super(
-      `${targetServer} at ${address} cannot read key ${key}: its DUMP payload is RDB format v${payloadRdbVersion}, written by a newer server — restore into a server at least as new as the backup's source`,
+      cannotRebuild
+        ? `${targetServer} at ${address} cannot take key ${key}: it is ${cannotRebuild}, and its DUMP payload (RDB v${payloadRdbVersion}) is newer than the target reads — restore into a server that has this type, or leave the key out with a pattern`
+        : `${targetServer} at ${address} cannot read key ${key}: its DUMP payload is RDB format v${payloadRdbVersion}, written by a newer server — restore into a server at least as new as the backup's source`,
       'REDIS_INCOMPATIBLE_DUMP',
     );
   }

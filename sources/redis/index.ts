@@ -9,6 +9,7 @@ export { restoreRedis } from './restore';
 export { fingerprintRedis } from './fingerprint';
 export { clearRedisScope, pingRedis } from './clear';
 export { inspectRedisBackup, type RedisBackupSummary } from './inspect';
+export { checkRedisTarget, type RedisTargetCheck } from './restore-check';
 export type {
   RedisConnectionOptions,
   RedisBackupInfo,

@@ -11,6 +11,7 @@ import {
 } from './errors';
 import { keySlot } from './slot';
 import type { Topology } from './topology';
+import type { Command } from './compat';
 
 // Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
 const { ReplyError } = resp;
@@ -24,6 +25,8 @@ export interface RestoreEntry {
   value: Buffer;
   /** Stream offset of its record, for error messages. */
   offset: number;
+  /** Set when the target cannot RESTORE this payload (newer RDB version): the commands that rebuild the key instead. */
+  rebuild?: Command[];
 }
 
 export interface BatchContext {
@@ -37,7 +40,7 @@ export interface BatchContext {
   now: () => number;
 }
 
-const Cmd = { mset: 0, set: 1, setnx: 2, restore: 3 } as const;
+const Cmd = { mset: 0, set: 1, setnx: 2, restore: 3, rebuild: 4 } as const;
 type CmdKind = (typeof Cmd)[keyof typeof Cmd];
 
 /**
@@ -64,6 +67,7 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
       else perNode.set(n, [i]);
     }
   }
+  if (!ctx.replace) await refuseExisting(ctx, entries, perNode);
   const sent = [...perNode].map(([node, idx]) => {
     const b = new CommandBuilder();
     const kinds: CmdKind[] = [];
@@ -71,7 +75,13 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
     const plain: number[] = [];
     for (const i of idx) {
       const e = entries[i];
-      if (e.dump) {
+      if (e.rebuild) {
+        for (const c of e.rebuild) {
+          b.cmd(...c);
+          kinds.push(Cmd.rebuild);
+          first.push(i);
+        }
+      } else if (e.dump) {
         b.begin(ctx.replace ? 6 : 5)
           .str('RESTORE')
           .buf(e.key)
@@ -125,6 +135,24 @@ export async function writeBatch(ctx: BatchContext, entries: RestoreEntry[]): Pr
     }
   }
   if (failure) throw failure;
+}
+
+/** Without REPLACE a rebuilt key must not merge into an existing one: RESTORE would say BUSYKEY, so say it first. */
+async function refuseExisting(
+  ctx: BatchContext,
+  entries: RestoreEntry[],
+  perNode: Map<number, number[]>,
+): Promise<void> {
+  for (const [node, idx] of perNode) {
+    const rebuilt = idx.filter((i) => entries[i].rebuild);
+    if (!rebuilt.length) continue;
+    const b = new CommandBuilder();
+    for (const i of rebuilt) b.cmd('EXISTS', entries[i].key);
+    const replies = await ctx.topo.nodes[node].wire.send(b);
+    const at = replies.findIndex((r) => r === 1);
+    if (at >= 0)
+      throw new RedisBusyKeyError(printableKey(entries[rebuilt[at]].key), ctx.db, ctx.topo.nodes[node].address);
+  }
 }
 
 function restoreFailure(ctx: BatchContext, address: string, server: string, e: RestoreEntry, reply: string): Error {

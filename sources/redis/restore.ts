@@ -5,7 +5,14 @@ import { writeBatch, type BatchContext, type RestoreEntry } from './restore-batc
 import { DbDigest, dbLabel } from './digest';
 import { decodeDump } from './rdb/value';
 import { globMatch } from './glob';
-import { RedisBackupFormatError, RedisOptionsError, RedisUnsupportedVersionError } from './errors';
+import {
+  RedisBackupFormatError,
+  RedisIncompatibleDumpError,
+  RedisOptionsError,
+  RedisUnsupportedVersionError,
+  printableKey,
+} from './errors';
+import { mustRebuild, rebuildCommands, rebuildProblem, topologyCapabilities } from './compat';
 import type { StreamOptions } from '../types';
 import type { RedisConnectionOptions, RedisRestoreResult, RestoreRedisOptions } from './types';
 
@@ -119,11 +126,15 @@ export async function restoreRedis(
     const now = () => Date.now() + skew;
     const minExpireAt = options.minExpireAt ?? now() + 60_000;
     const pxat = versionNumber(topo.version) >= 60200;
+    // Payloads newer than the target reads are rebuilt with type commands (compat.ts).
+    const caps = await topologyCapabilities(topo);
 
     const result: RedisRestoreResult = {
       restored: 0,
       filtered: 0,
       expired: 0,
+      rebuilt: 0,
+      target: caps.server,
       bytes: 0,
       source: { counts: {}, digests: {} },
       fingerprint: { counts: {}, digests: {} },
@@ -170,7 +181,23 @@ export async function restoreRedis(
               `key record holds an unusable DUMP payload (${(e as Error).message})`,
             );
           }
+          const queued = batch.length;
           const out = written(rec) ? db.out : undefined;
+          if (batch.length > queued && mustRebuild(value, caps)) {
+            const problem = rebuildProblem(decoded, caps);
+            if (problem) {
+              const node = topo.nodes[0];
+              throw new RedisIncompatibleDumpError(
+                printableKey(key),
+                value.readUInt16LE(value.length - 10),
+                caps.server,
+                node.address,
+                problem,
+              );
+            }
+            (rec as RestoreEntry).rebuild = rebuildCommands(key, expireAt, decoded, replace);
+            result.rebuilt++;
+          }
           db.check.add(key, expireAt, decoded);
           out?.add(key, expireAt, decoded);
         } else {

@@ -24,6 +24,14 @@ export interface RedisConnectionOptions {
   pattern?: string;
   /** @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Backup only — how keys are read: `sync` the server's own RDB snapshot over the replication protocol
+   * (point in time; fails when SYNC/PSYNC are refused), `scan` SCAN + DUMP (works everywhere, fuzzy on a
+   * live server), `auto` sync where the server allows it, else scan. @default 'scan'
+   */
+  capture?: 'auto' | 'sync' | 'scan';
+  /** Backup with capture sync: where the snapshot is spooled while it is turned into records. @default the OS temp dir */
+  scratchDir?: string;
 }
 
 /** What a backup recorded; goes into the artifact's metadata. */
@@ -44,10 +52,19 @@ export interface RedisBackupInfo {
   dumped: number;
   /** Stream length. */
   bytes: number;
+  /** How the keys were read: `sync` the server's RDB snapshot (point in time), `scan` SCAN + DUMP. Absent in older backups (scan). */
+  capture?: 'sync' | 'scan';
+  /** Why capture `auto` used SCAN (e.g. SYNC refused), or which command delivered the snapshot. */
+  captureNote?: string;
   /** How expiries were read: exact PEXPIRETIME (Redis ≥ 7) or PTTL + server TIME. */
   expirySource: 'pexpiretime' | 'pttl';
   /** Per db (`db0`, …): key count and canonical content digest. */
   fingerprint: SourceFingerprint;
+  /**
+   * Keys of types the adapter cannot decode (modules other than vector sets, RDB types newer than it
+   * knows), per type name: stored and restored as their DUMP payload, digested as bytes.
+   */
+  passedThrough?: Record<string, number>;
   startedAt: string;
   finishedAt: string;
 }
@@ -78,6 +95,10 @@ export interface RedisRestoreResult {
   filtered: number;
   /** Keys whose expiry had passed by restore time (not written). */
   expired: number;
+  /** Keys whose DUMP payload was newer than the target reads, rebuilt with type commands instead of RESTORE. */
+  rebuilt: number;
+  /** The target, as `Redis 7.0.15` / `Valkey 8.1.8`. */
+  target: string;
   /** Bytes of backup stream read. */
   bytes: number;
   /** Counts and digests of the stream as recorded (each verified while reading). */

@@ -3,7 +3,7 @@ import { collectKeys } from './keyspace';
 import * as reader from './key-reader';
 import type { ExpiryMode, ExpiryPolicy } from './key-reader';
 import { DbDigest, dbLabel } from './digest';
-import { decodeDump } from './rdb/value';
+import { decodeDump, KNOWN_RDB_TYPES, type LogicalValue } from './rdb/value';
 import { canonicalDump } from './rdb/canonical';
 import { type RecordWriter } from './format/writer';
 import * as C from './format/constants';
@@ -33,6 +33,21 @@ export interface WalkResult {
   dumped: number;
   expirySource: ExpiryMode;
   fingerprint: SourceFingerprint;
+  /** How the keys were read: SCAN + DUMP (a fuzzy snapshot), or the server's own RDB snapshot over SYNC/PSYNC (point in time). */
+  capture: 'scan' | 'sync';
+  /** Why a `capture: auto` backup fell back to SCAN, if it did. */
+  captureNote?: string;
+  /** The replication command that delivered the snapshot (capture sync). */
+  captureCommand?: 'SYNC' | 'PSYNC';
+  /** Keys of types this adapter cannot decode (modules other than vector sets, future RDB types), by type name: kept as their DUMP payload. */
+  passedThrough: Record<string, number>;
+}
+
+/** The name a value of a type this adapter cannot decode is reported under, or undefined for a known type. */
+export function unknownTypeName(v: LogicalValue): string | undefined {
+  if (v.kind !== 'opaque') return undefined;
+  if (v.module) return `module type ${v.module}`;
+  return KNOWN_RDB_TYPES.has(v.rdbType) ? undefined : `RDB type ${v.rdbType}`;
 }
 
 async function selectDb(topo: Topology, db: number): Promise<void> {
@@ -45,6 +60,37 @@ async function selectDb(topo: Topology, db: number): Promise<void> {
       `db ${db} cannot be selected on Redis at ${topo.address} (${(e as Error).message})`,
     );
   }
+}
+
+/**
+ * Records one key: encodes it (a backup) and digests it. `value` is a plain
+ * string's bytes or a DUMP payload. Shared by the SCAN walk and the SYNC
+ * snapshot walk, so both give the same records and digests for the same data.
+ */
+export function emitKey(
+  w: RecordWriter | undefined,
+  digest: DbDigest,
+  result: WalkResult,
+  minExpireAt: number,
+  isString: boolean,
+  key: string | Buffer,
+  exp: number,
+  raw: Buffer,
+): void {
+  // Hash-table hashes and sets dump in an order set by the server's random seed: put them in canonical order so unchanged data gives unchanged bytes.
+  const value = !isString && w ? canonicalDump(raw) : raw;
+  w?.key(isString ? STRING : DUMP, key, exp, value);
+  result.keys++;
+  if (isString) {
+    if (!(exp && exp < minExpireAt)) digest.addString(key, exp, value);
+    return;
+  }
+  result.dumped++;
+  const decoded = decodeDump(value);
+  // Never silently mangled: a type we cannot read is kept byte for byte and named in the summary.
+  const unknown = unknownTypeName(decoded);
+  if (unknown) result.passedThrough[unknown] = (result.passedThrough[unknown] ?? 0) + 1;
+  if (!(exp && exp < minExpireAt)) digest.add(key, exp, decoded);
 }
 
 /**
@@ -91,16 +137,7 @@ export async function* walkSource(
             result.vanished++;
             continue;
           }
-          const key = batch.keys[j];
-          // Hash-table hashes and sets dump in an order set by the server's random seed: put them in canonical order so unchanged data gives unchanged bytes.
-          const value = kind === Kind.dump && w ? canonicalDump(values[j]!) : values[j]!;
-          const exp = expireAt[j];
-          w?.key(kind === Kind.string ? STRING : DUMP, key, exp, value);
-          result.keys++;
-          if (kind === Kind.dump) result.dumped++;
-          if (exp && exp < minExpireAt) continue;
-          if (kind === Kind.string) digest.addString(key, exp, value);
-          else digest.add(key, exp, decodeDump(value));
+          emitKey(w, digest, result, minExpireAt, kind === Kind.string, batch.keys[j], expireAt[j], values[j]!);
         }
         done += batch.to - batch.from;
         yield w ? w.take() : [];
@@ -129,5 +166,7 @@ export function emptyWalkResult(): WalkResult {
     dumped: 0,
     expirySource: 'pexpiretime',
     fingerprint: { counts: {}, digests: {} },
+    passedThrough: {},
+    capture: 'scan',
   };
 }

@@ -1,5 +1,6 @@
 import { crc64 } from './crc64';
-import { DUMP_TRAILER, RdbType, Reader } from './value';
+import { DUMP_TRAILER, Reader } from './reader';
+import { RdbType } from './value';
 
 /**
  * A DUMP payload whose bytes depend on the value alone.
@@ -8,7 +9,8 @@ import { DUMP_TRAILER, RdbType, Reader } from './value';
  * table's iteration order, which follows the server's random hash seed: the
  * same data dumps differently after a restart, a failover or a restore, and
  * the backup stream around it changes, so deduplication would store it again.
- * For those two RDB types (HASH, SET: plain lists of strings) the elements
+ * For those RDB types (HASH, SET: plain lists of strings; HASH_METADATA:
+ * the same with a per-field TTL in front of each field) the elements
  * are put in ascending byte order of the field or member, each element's
  * encoded bytes kept as they are, and the checksum recomputed; RESTORE reads
  * any element order. Every other type is already deterministic (listpacks,
@@ -19,8 +21,10 @@ import { DUMP_TRAILER, RdbType, Reader } from './value';
  */
 export function canonicalDump(payload: Buffer): Buffer {
   const type = payload[0];
-  if (type !== RdbType.HASH && type !== RdbType.SET) return payload;
+  if (type !== RdbType.HASH && type !== RdbType.SET && type !== RdbType.HASH_METADATA) return payload;
   try {
+    // HASH_METADATA (hash-field TTLs): an 8-byte min expiry, then per field its TTL length before field and value.
+    if (type === RdbType.HASH_METADATA) return reorder(payload, 2, 8, true) ?? payload;
     return reorder(payload, type === RdbType.HASH ? 2 : 1) ?? payload;
   } catch {
     return payload;
@@ -28,10 +32,10 @@ export function canonicalDump(payload: Buffer): Buffer {
 }
 
 /** Element spans sorted by their first string; undefined when already in order. */
-function reorder(payload: Buffer, stringsPerElement: number): Buffer | undefined {
+function reorder(payload: Buffer, stringsPerElement: number, skip = 0, ttlFirst = false): Buffer | undefined {
   const end = payload.length - DUMP_TRAILER;
   const s = new Reader(payload, end);
-  s.pos = 1;
+  s.pos = 1 + skip;
   const n = s.count();
   const headerEnd = s.pos;
   const starts = new Array<number>(n + 1);
@@ -39,6 +43,7 @@ function reorder(payload: Buffer, stringsPerElement: number): Buffer | undefined
   const keys = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     starts[i] = s.pos;
+    if (ttlFirst) s.count();
     // Integers compare as their decimal text and compressed strings by their decompressed bytes: fields and members are unique by value.
     keys[i] = s.string().toString('latin1');
     for (let j = 1; j < stringsPerElement; j++) s.skipString();

@@ -154,7 +154,7 @@ export class RedisWire {
   }
 }
 
-function openSocket(p: WireParams, address: string): Promise<net.Socket> {
+export function openSocket(p: WireParams, address: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const timeoutMs = p.connectTimeoutMs ?? 10_000;
     const socket: net.Socket = p.tls
