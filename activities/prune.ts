@@ -47,8 +47,11 @@ export function createPruneActivities({ config, repositories }: PruneDeps): Prun
         for (const id of ids) {
           Context.current().heartbeat({ label: 'forget', items: forgotten.length, bytes: 0 });
           try {
-            await repo.forget(id);
-            forgotten.push(id);
+            const done = await repo.forget(id);
+            if (done.forgotten) forgotten.push(id);
+            // S3 Object Lock: the point stays listed and restorable until its retention ends.
+            else
+              skipped.push({ id, reason: `under S3 Object Lock until ${done.lockedUntil ?? 'its hold is removed'}` });
           } catch (e) {
             // A retry after a crash finds the points it already forgot gone: done, not a failure.
             if (e instanceof RecoveryPointNotFoundError) forgotten.push(id);
@@ -58,6 +61,19 @@ export function createPruneActivities({ config, repositories }: PruneDeps): Prun
           }
         }
         return { forgotten, skipped };
+      }),
+
+    extendObjectLocks: () =>
+      asActivity(async () => {
+        const ctx = Context.current();
+        ctx.heartbeat({ label: 'extend object locks', items: 0, bytes: 0 });
+        // One request per live object: heartbeat while it runs (a retry simply starts over: idempotent).
+        const timer = setInterval(() => ctx.heartbeat({ label: 'extend object locks', items: 0, bytes: 0 }), 2000);
+        try {
+          return await (await repositories.get()).extendObjectLocks();
+        } finally {
+          clearInterval(timer);
+        }
       }),
 
     pruneData: (input) =>
@@ -94,6 +110,7 @@ export function createPruneActivities({ config, repositories }: PruneDeps): Prun
             deletedLocks: report.deletedLocks,
             deletedTempFiles: report.deletedPartials,
             ...(report.deferred ? { deferred: report.deferred } : {}),
+            ...(report.locked ? { locked: report.locked } : {}),
             attempts: ctx.info.attempt,
             durationMs: Date.now() - started,
           };

@@ -61,6 +61,8 @@ export interface PruneDataResult {
   deletedTempFiles: number;
   /** Running writers kept the prune from deleting (nothing deleted): why, and which locks. */
   deferred?: { reason: string; locks: string[] };
+  /** Garbage under S3 Object Lock, kept until its retention ends (a later prune removes it). */
+  locked?: { objects: number; bytes: number; until: string; message: string };
   /** Attempts of the activity (more than 1 after a worker crash). */
   attempts: number;
   durationMs: number;
@@ -81,6 +83,8 @@ export interface PruneResult extends PruneDataResult {
   skipped: { id: string; reason: string }[];
   /** Points left. */
   pointsKept: number;
+  /** S3 Object Lock: every object a kept point needs now retained until `until` (absent without objectLock). */
+  lockExtension?: { objects: number; until: string };
   /** The whole workflow (plan, forget, delete, record). */
   durationMs: number;
 }
@@ -93,6 +97,11 @@ export interface PruneActivities {
   forgetPoints(input: { ids: string[] }): Promise<ForgetStepResult>;
   /** Deletes unreferenced data under the repository's prune protocol; heartbeats {objects, bytes}; resumable. */
   pruneData(input: { graceMs?: number; waitMs?: number }): Promise<PruneDataResult>;
+  /**
+   * S3 Object Lock: renews the retention of everything the kept points need (a reused chunk keeps the
+   * retain-until of its first upload otherwise). Idempotent; `objects: 0` without objectLock.
+   */
+  extendObjectLocks(): Promise<{ objects: number; until: string }>;
   /** Writes the prune's record (records/prune/<id>); idempotent. */
   recordPrune(input: { recordId: string; body: PruneResult }): Promise<void>;
 }

@@ -22,6 +22,8 @@ const { pruneData } = proxyActivities<PruneActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+const { extendObjectLocks } = proxyActivities<PruneActivities>(ACTIVITY_PROFILES.streaming);
+
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
 /**
@@ -63,6 +65,14 @@ export async function pruneWorkflow(input: PruneInput = {}): Promise<PruneResult
       data.deferred ? 'deferred' : 'done',
       data.deferred?.reason ?? `${data.deletedObjects} objects, ${mib(data.freedBytes)} freed`,
     );
+    // S3 Object Lock: a chunk reused by a new point keeps its first upload's retain-until; renew it
+    // for everything the kept points need. Nothing to do (one cheap call) without objectLock.
+    const lockExtension = await extendObjectLocks.executeWithOptions(
+      { summary: 'Renew the S3 Object Lock retention of live data' },
+      [],
+    );
+    if (lockExtension.objects)
+      t.source('object lock', 'renewed', `${lockExtension.objects} objects retained until ${lockExtension.until}`);
     const result: PruneResult = {
       ok: !data.deferred,
       recordId,
@@ -76,10 +86,11 @@ export async function pruneWorkflow(input: PruneInput = {}): Promise<PruneResult
       skipped: forget.skipped,
       pointsKept: plan.total - forget.forgotten.length,
       ...data,
+      ...(lockExtension.objects ? { lockExtension } : {}),
       durationMs: Date.now() - info.startTime.getTime(),
     };
     await short.recordPrune.executeWithOptions({ summary: `Record prune ${recordId}` }, [{ recordId, body: result }]);
-    const summary = `prune: ${result.pointsRemoved} points removed, ${result.deletedObjects} objects and ${mib(result.freedBytes)} freed, ${result.deletedLocks} stale locks and ${result.deletedTempFiles} temp files cleared${data.deferred ? `; data deletion deferred: ${data.deferred.reason}` : ''}`;
+    const summary = `prune: ${result.pointsRemoved} points removed, ${result.deletedObjects} objects and ${mib(result.freedBytes)} freed, ${result.deletedLocks} stale locks and ${result.deletedTempFiles} temp files cleared${data.locked ? `; ${data.locked.message}` : ''}${data.deferred ? `; data deletion deferred: ${data.deferred.reason}` : ''}`;
     await reportOutcome({
       operation: 'prune',
       outcome: result.ok ? 'success' : 'failure',
