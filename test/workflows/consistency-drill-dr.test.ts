@@ -238,10 +238,7 @@ test('a drill of a point whose stores disagree fails naming the disagreement, an
     rec.reasons.join('; '),
   );
   const report = await storedConsistencyReport(rec.consistency!.reportId);
-  assert.deepEqual(
-    report && [report.ok, report.operation],
-    [false, { kind: 'drill', id: rec.drillId }],
-  );
+  assert.deepEqual(report && [report.ok, report.operation], [false, { kind: 'drill', id: rec.drillId }]);
   assert.equal(rec.cleanup.ok, true, rec.cleanup.failures.join('; '));
   await assertNothingLeft(stores.cfg.config, rec.drillId, { ports: scratchRedisPorts(rec), qdrant: stores.qdrant });
   assert.deepEqual(await storedDrillRecord(stores.cfg.config, rec.drillId), rec);
