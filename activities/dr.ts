@@ -15,6 +15,7 @@ import { asActivity } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { faissHandler } from './faiss';
 import { filesHandler, filesRecordedFingerprint, liveFilesFingerprint } from './files';
+import { FAISS_OPAQUE_KIND, putBackFaissBytes } from './faiss-put-back';
 import { qdrantHandler } from './qdrant';
 import { redisHandler } from './redis';
 import type { RepositoryProvider } from './repository';
@@ -346,7 +347,10 @@ export function createDrActivities(deps: {
             throw new DrPlanError(
               `${s.name} uses an alias; roll it back by pointing alias ${s.alias} at its previous collection (kept by the restore)`,
             );
-          if (safety.length) {
+          if (safety.length && s.type === 'faiss' && safety.every((a) => a.kind === FAISS_OPAQUE_KIND)) {
+            // A FAISS safety backup is byte copies, which the regular restore refuses: put the bytes back.
+            await putBackFaissBytes(s as FaissSourceConfig, safety, input.rollbackId, ctx);
+          } else if (safety.length) {
             await store.restore(undefined, safety, input.rollbackId, ctx);
             await store.confirm(undefined, safety, input.rollbackId, ctx);
           }

@@ -17,6 +17,7 @@ import {
 } from '../sources/faiss';
 import type { RestoreTargetOverride } from '../lib/domain';
 import { storeStream, type StoreBackup, type StoreContext, type StoreHandler } from './store';
+import { FAISS_OPAQUE_KIND } from './faiss-put-back';
 
 /** FAISS needs nothing from restore to verify or roll back: the journal beside each file knows. */
 export type FaissRestoreCheck = Record<string, never>;
@@ -24,7 +25,7 @@ import type { ArtifactHandle } from './types';
 
 const KIND = 'faiss-index';
 /** A safety backup's byte-for-byte copy of whatever file sat in the target, checked or not. */
-const OPAQUE_KIND = 'faiss-opaque';
+const OPAQUE_KIND = FAISS_OPAQUE_KIND;
 const isOpaque = (a: ArtifactHandle) => a.kind === OPAQUE_KIND;
 
 /** Probing off (`probe: false`, queries 0) is expressed to the adapter as a size limit nothing fits under. */
