@@ -341,6 +341,16 @@ export function createDrClient(config: LifeboatConfig, opts: { temporalClient?: 
   };
   return {
     ...dr,
+    // Who declared it (a person, or an incident tool through the webhook) and with what: the first
+    // entry of the incident's audit story; a resend that joins the running incident is recorded too.
+    declare: (o) =>
+      drAudited(
+        'dr.declare',
+        o.incidentId,
+        undefined,
+        { severity: o.severity, sources: o.sources ?? 'all', declaredBy: o.declaredBy, via: o.via },
+        () => dr.declare(o),
+      ),
     approve: (id, o) =>
       drAudited('dr.approve', id, o.as, { planVersion: o.planVersion, comment: o.comment }, () => dr.approve(id, o)),
     reject: (id, o) => drAudited('dr.reject', id, o.as, { reason: o.reason }, () => dr.reject(id, o)),
