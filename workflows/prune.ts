@@ -52,7 +52,7 @@ export async function pruneWorkflow(input: PruneInput = {}): Promise<PruneResult
     t.source(
       'retention',
       'forgotten',
-      `${forget.forgotten.length} forgotten${forget.skipped.length ? `, ${forget.skipped.length} skipped (held)` : ''}`,
+      `${forget.forgotten.length} forgotten${forget.skipped.length ? `, ${forget.skipped.length} skipped (held or under Object Lock)` : ''}`,
     );
     t.phase('deleting unreferenced data');
     setCurrentDetails(`forgot ${forget.forgotten.length} points; deleting unreferenced data`);
@@ -90,7 +90,7 @@ export async function pruneWorkflow(input: PruneInput = {}): Promise<PruneResult
       durationMs: Date.now() - info.startTime.getTime(),
     };
     await short.recordPrune.executeWithOptions({ summary: `Record prune ${recordId}` }, [{ recordId, body: result }]);
-    const summary = `prune: ${result.pointsRemoved} points removed, ${result.deletedObjects} objects and ${mib(result.freedBytes)} freed, ${result.deletedLocks} stale locks and ${result.deletedTempFiles} temp files cleared${data.locked ? `; ${data.locked.message}` : ''}${data.deferred ? `; data deletion deferred: ${data.deferred.reason}` : ''}`;
+    const summary = `prune: ${result.pointsRemoved} points removed, ${result.deletedObjects} objects and ${mib(result.freedBytes)} freed, ${result.deletedLocks} stale locks and ${result.deletedTempFiles} temp files cleared${data.locked ? `; ${data.locked.message}` : ''}${result.lockExtension ? `; Object Lock of ${result.lockExtension.objects} objects renewed until ${result.lockExtension.until}` : ''}${data.deferred ? `; data deletion deferred: ${data.deferred.reason}` : ''}`;
     await reportOutcome({
       operation: 'prune',
       outcome: result.ok ? 'success' : 'failure',
