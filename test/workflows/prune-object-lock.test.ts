@@ -65,7 +65,13 @@ async function lockedConfig(): Promise<{ cfg: TestConfig; bucket: string; prefix
   process.env[keyEnv] = m.accessKeyId;
   process.env[secretEnv] = m.secretAccessKey;
   const cfg = makeTestConfig({
-    sources: [{ name: 'meta', type: 'redis', url: redis.url, db: 0 }],
+    // A backup's workflow id comes from its sources ('lifeboat-backup-all' when it takes every
+    // configured one), and other test files back up all of theirs in the same Temporal namespace at
+    // the same time: a second, never backed-up source makes this test's id 'lifeboat-backup-lockmeta'.
+    sources: [
+      { name: 'lockmeta', type: 'redis', url: redis.url, db: 0 },
+      { name: 'lockspare', type: 'redis', url: redis.url, db: 1 },
+    ],
     passwordEnv,
     password: 'pw',
     extra: {
@@ -181,7 +187,7 @@ test('pruneWorkflow under S3 Object Lock: the locked older point is skipped by f
     // Backup 1, and the chunks it uploaded with their retain-until.
     await seed('v1', true);
     const olderData = await redisSnapshot(redis.url, 0);
-    const b1 = await lifeboat(cfg, 'backup', '--wait');
+    const b1 = await lifeboat(cfg, 'backup', '--source', 'lockmeta', '--wait');
     assert.equal(b1.code, 0, b1.stderr);
     const chunks1 = (await keys(bucket, prefix)).filter((k) => k.startsWith(`${prefix}/data/`));
     assert.ok(chunks1.length >= 4, `expected several chunks, got ${chunks1.length}`);
@@ -192,7 +198,7 @@ test('pruneWorkflow under S3 Object Lock: the locked older point is skipped by f
     await seed('v2', false);
     const newerData = await redisSnapshot(redis.url, 0);
     assert.notDeepEqual(newerData, olderData);
-    const b2 = await lifeboat(cfg, 'backup', '--wait');
+    const b2 = await lifeboat(cfg, 'backup', '--source', 'lockmeta', '--wait');
     assert.equal(b2.code, 0, b2.stderr);
     const listed = await lifeboat(cfg, 'list');
     assert.equal(listed.code, 0, listed.stderr);
@@ -212,7 +218,7 @@ test('pruneWorkflow under S3 Object Lock: the locked older point is skipped by f
       );
       // An interrupted backup's leftovers (written, never committed): garbage, but locked for a day.
       orphan = await repo.writeArtifact(Readable.from([randomBytes(700 * 1024)]), {
-        source: 'meta',
+        source: 'lockmeta',
         kind: 'redis-logical',
         name: 'interrupted',
       });
