@@ -20,7 +20,7 @@ import { runWorker } from '../workers/main';
 import { parseConfig } from '../config';
 import { createLifeboatClient } from '../client/api';
 import { renderHtml, renderMarkdown } from '../client/report';
-import { seedQdrant, seedRedis, writeFaissIndex } from '../client/commands/demo-data';
+import { demoConfigDoc, seedQdrant, seedRedis, writeFaissIndex } from '../client/commands/demo-data';
 import type { DrillRecord } from '../lib/drill';
 
 function arg(name: string, fallback: string): string {
@@ -48,25 +48,14 @@ async function main() {
     const faissFile = path.join(dir, 'faiss', 'docs.index');
     // The demo's config (client/commands/demo.ts), metrics off so it runs beside other workers.
     const config = parseConfig({
-      profile: 'dev',
-      temporal: { address: stack.temporal.address, namespace: 'default', taskQueue: 'lifeboat-drill-demo' },
-      repository: {
-        url: `s3://${stack.minio.bucket}/repo`,
-        password: { env: 'LIFEBOAT_DRILLDEMO_PASSWORD' },
-        s3: {
-          endpoint: stack.minio.endpoint,
-          region: stack.minio.region,
-          forcePathStyle: true,
-          accessKeyId: { env: 'LIFEBOAT_DRILLDEMO_S3_KEY' },
-          secretAccessKey: { env: 'LIFEBOAT_DRILLDEMO_S3_SECRET' },
-        },
-      },
-      sources: [
-        { name: 'app-redis', type: 'redis', url: stack.redis.url, db: 0 },
-        { name: 'docs-faiss', type: 'faiss', path: faissFile },
-        { name: 'docs-qdrant', type: 'qdrant', url: stack.qdrant!.url, collection: 'demo-docs', mode: 'snapshot' },
-      ],
-      worker: { scratchDir: path.join(dir, 'scratch') },
+      ...demoConfigDoc({
+        stack,
+        dir,
+        faissFile,
+        qdrantUrl: stack.qdrant!.url,
+        taskQueue: 'lifeboat-drill-demo',
+        envPrefix: 'LIFEBOAT_DRILLDEMO',
+      }),
       observability: { metrics: false },
     });
     const lb = createLifeboatClient(config);

@@ -51,3 +51,43 @@ export async function seedQdrant(url: string, collection: string, seed: number):
     await q.upsert(collection, { wait: true, points });
   }
 }
+
+/**
+ * The demo's config document (before validation): its three sources on the dev stack, the
+ * repository in MinIO, secrets by reference to `<envPrefix>_PASSWORD`, `_S3_KEY`, `_S3_SECRET`.
+ * Shared by `npm start` and bench/drill-demo.ts, so the drill figures are of this exact setup.
+ */
+export function demoConfigDoc(o: {
+  stack: {
+    temporal: { address: string };
+    minio: { bucket: string; endpoint: string; region: string };
+    redis: { url: string };
+  };
+  dir: string;
+  faissFile: string;
+  qdrantUrl: string;
+  taskQueue: string;
+  envPrefix: string;
+}): Record<string, unknown> {
+  return {
+    profile: 'dev',
+    temporal: { address: o.stack.temporal.address, namespace: 'default', taskQueue: o.taskQueue },
+    repository: {
+      url: `s3://${o.stack.minio.bucket}/repo`,
+      password: { env: `${o.envPrefix}_PASSWORD` },
+      s3: {
+        endpoint: o.stack.minio.endpoint,
+        region: o.stack.minio.region,
+        forcePathStyle: true,
+        accessKeyId: { env: `${o.envPrefix}_S3_KEY` },
+        secretAccessKey: { env: `${o.envPrefix}_S3_SECRET` },
+      },
+    },
+    sources: [
+      { name: 'app-redis', type: 'redis', url: o.stack.redis.url, db: 0 },
+      { name: 'docs-faiss', type: 'faiss', path: o.faissFile },
+      { name: 'docs-qdrant', type: 'qdrant', url: o.qdrantUrl, collection: 'demo-docs', mode: 'snapshot' },
+    ],
+    worker: { scratchDir: path.join(o.dir, 'scratch') },
+  };
+}

@@ -11,7 +11,7 @@ import { createLifeboatClient } from '../api';
 import { fingerprintRedis } from '../../sources/redis';
 import { fingerprintQdrant } from '../../sources/qdrant';
 import { RepositoryExistsError } from '../../repository';
-import { seedQdrant, seedRedis, writeFaissIndex } from './demo-data';
+import { demoConfigDoc, seedQdrant, seedRedis, writeFaissIndex } from './demo-data';
 
 export interface DemoOptions {
   /** Keep the servers and worker up for the Temporal UI until Ctrl-C. @default true on a terminal */
@@ -56,27 +56,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       configFile,
-      stringify({
-        profile: 'dev',
-        temporal: { address: stack.temporal.address, namespace: 'default', taskQueue: 'lifeboat-demo' },
-        repository: {
-          url: `s3://${stack.minio.bucket}/repo`,
-          password: { env: 'LIFEBOAT_DEMO_PASSWORD' },
-          s3: {
-            endpoint: stack.minio.endpoint,
-            region: stack.minio.region,
-            forcePathStyle: true,
-            accessKeyId: { env: 'LIFEBOAT_DEMO_S3_KEY' },
-            secretAccessKey: { env: 'LIFEBOAT_DEMO_S3_SECRET' },
-          },
-        },
-        sources: [
-          { name: 'app-redis', type: 'redis', url: stack.redis.url, db: 0 },
-          { name: 'docs-faiss', type: 'faiss', path: faissFile },
-          { name: 'docs-qdrant', type: 'qdrant', url: qdrantUrl, collection: 'demo-docs', mode: 'snapshot' },
-        ],
-        worker: { scratchDir: path.join(dir, 'scratch') },
-      }),
+      stringify(
+        demoConfigDoc({ stack, dir, faissFile, qdrantUrl, taskQueue: 'lifeboat-demo', envPrefix: 'LIFEBOAT_DEMO' }),
+      ),
     );
     const config = await loadConfig(configFile);
     const lb = createLifeboatClient(config);
