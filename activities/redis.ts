@@ -147,6 +147,8 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
         { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress },
       ),
       (info) => ({ redis: info }),
+      // The stream's pieces are record groups: each is deduplicated on its own (docs/redis-format.md).
+      { chunking: 'records' },
     );
     return { artifacts: [a], items: infoOf(a).keys, notes: backupNotes(infoOf(a)) };
   },
@@ -187,6 +189,8 @@ export const redisHandler: StoreHandler<RedisSourceConfig, RedisRestoreCheck> = 
         { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress },
       ),
       (info) => ({ redis: info }),
+      // The stream's pieces are record groups: each is deduplicated on its own (docs/redis-format.md).
+      { chunking: 'records' },
     );
     return { artifacts: [a], items: infoOf(a).keys };
   },

@@ -169,7 +169,7 @@ export async function storeStream<I>(
   meta: { source: string; kind: string; name: string },
   backup: { stream: NodeJS.ReadableStream; done: Promise<I> },
   toMetadata: (info: I) => Record<string, unknown>,
-  progress: { items?: number } = {},
+  progress: { items?: number; chunking?: 'content' | 'records' } = {},
 ): Promise<ArtifactHandle> {
   // Observe `done` at once: if the stream fails first, its rejection must not go unhandled.
   const done = backup.done.then(
@@ -180,6 +180,7 @@ export async function storeStream<I>(
     signal: ctx.hb.signal,
     onProgress: (p) => ctx.hb.onProgress({ bytes: p.bytes, items: progress.items }),
     authenticateReused: ctx.authenticateReused,
+    chunking: progress.chunking,
   });
   const outcome = await done;
   if (!outcome.ok) throw outcome.error;

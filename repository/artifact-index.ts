@@ -1,7 +1,38 @@
 import type { RepoContext } from './context';
 import { openJson } from './envelope';
 import { ArtifactNotFoundError, ArtifactRefMismatchError, CorruptObjectError, MissingObjectError } from './errors';
-import { CHUNK_ID_RE, OBJECT_TYPES, artifactObject, type ArtifactIndexDoc } from './format';
+import {
+  CHUNK_ID_RE,
+  OBJECT_TYPES,
+  RANDOM_ID_RE,
+  artifactObject,
+  chunkObject,
+  packIndexObject,
+  packObject,
+  type ArtifactIndexDoc,
+  type ChunkEntry,
+  type PackRun,
+} from './format';
+
+/** Whether an index entry is a run of pack blobs (v2) rather than a loose chunk. */
+export const isPackRun = (e: ChunkEntry | PackRun): e is PackRun => typeof e[0] === 'number';
+
+/** The loose chunk ids of an artifact, and the ids of the packs it reads from. */
+export function partsOf(doc: ArtifactIndexDoc): { chunks: string[]; packs: string[] } {
+  const chunks: string[] = [];
+  const used = new Set<number>();
+  for (const e of doc.chunks) {
+    if (isPackRun(e)) used.add(e[0]);
+    else chunks.push(e[0]);
+  }
+  return { chunks, packs: [...used].map((i) => doc.packs![i]) };
+}
+
+/** Every data object an artifact needs: its loose chunks, its packs and their indexes. */
+export function dataObjectsOf(doc: ArtifactIndexDoc): string[] {
+  const { chunks, packs } = partsOf(doc);
+  return [...chunks.map(chunkObject), ...packs.flatMap((p) => [packObject(p), packIndexObject(p)])];
+}
 import type { ArtifactRef } from './types';
 
 /** Reads and authenticates artifact index `indexId`; ArtifactNotFoundError if it does not exist. */
@@ -17,15 +48,27 @@ export async function loadArtifactIndex(ctx: RepoContext, indexId: string): Prom
   const doc = await openJson<ArtifactIndexDoc>(ctx.keys, OBJECT_TYPES.artifactIndex, name, blob, 'artifact-index');
   if (doc.id !== indexId || !Array.isArray(doc.chunks))
     throw new CorruptObjectError(name, 'index document does not describe this artifact');
+  const packs = doc.packs ?? [];
+  if (!Array.isArray(packs) || !packs.every((p) => typeof p === 'string' && RANDOM_ID_RE.test(p)))
+    throw new CorruptObjectError(name, 'malformed pack table');
   let total = 0;
   for (const c of doc.chunks) {
-    if (
-      !Array.isArray(c) ||
-      typeof c[0] !== 'string' ||
-      !CHUNK_ID_RE.test(c[0]) ||
-      !Number.isSafeInteger(c[1]) ||
-      c[1] <= 0
-    )
+    if (!Array.isArray(c)) throw new CorruptObjectError(name, 'malformed chunk entry');
+    if (typeof c[0] === 'number') {
+      const [p, first, count, bytes] = c as PackRun;
+      if (
+        c.length !== 4 ||
+        doc.v < 2 ||
+        !(Number.isSafeInteger(p) && p >= 0 && p < packs.length) ||
+        !(Number.isSafeInteger(first) && first >= 0) ||
+        !(Number.isSafeInteger(count) && count > 0) ||
+        !(Number.isSafeInteger(bytes) && bytes > 0)
+      )
+        throw new CorruptObjectError(name, 'malformed pack run entry');
+      total += bytes;
+      continue;
+    }
+    if (typeof c[0] !== 'string' || !CHUNK_ID_RE.test(c[0]) || !Number.isSafeInteger(c[1]) || c[1] <= 0)
       throw new CorruptObjectError(name, 'malformed chunk entry');
     total += c[1];
   }

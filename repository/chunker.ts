@@ -93,6 +93,11 @@ export class Chunker {
     }
   }
 
+  /** Ends the current chunk (if any) here, as at the end of a stream, and goes on: the next bytes start a new chunk. */
+  cutHere(out: Buffer[]): void {
+    if (this.fill > 0) out.push(this.emit(this.fill));
+  }
+
   /** End of the stream: the remaining bytes (if any) as the last chunk. */
   finish(out: Buffer[]): void {
     if (this.fill > 0) out.push(this.emit(this.fill));

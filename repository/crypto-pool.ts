@@ -14,12 +14,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { MasterKeys } from './envelope';
+import type { ObjectType } from './format';
 import { CorruptObjectError, UnsupportedVersionError } from './errors';
 
 export type PoolRequest =
   | { seq: number; op: 'id'; dataKey: Uint8Array; idKey: Uint8Array; data: Uint8Array }
-  | { seq: number; op: 'seal'; dataKey: Uint8Array; idKey: Uint8Array; data: Uint8Array; name: string; level?: number }
-  | { seq: number; op: 'open'; dataKey: Uint8Array; idKey: Uint8Array; data: Uint8Array; name: string; id: string };
+  | {
+      seq: number;
+      op: 'seal';
+      dataKey: Uint8Array;
+      idKey: Uint8Array;
+      data: Uint8Array;
+      name: string;
+      level?: number;
+      /** @default OBJECT_TYPES.chunk */
+      type?: ObjectType;
+      /** @default V1 */
+      version?: number;
+    }
+  | { seq: number; op: 'open'; dataKey: Uint8Array; idKey: Uint8Array; data: Uint8Array; name: string; id: string }
+  | {
+      seq: number;
+      op: 'openPack';
+      dataKey: Uint8Array;
+      idKey: Uint8Array;
+      data: Uint8Array;
+      name: string;
+      blobs: [string, number, number][];
+    };
 
 export type PoolReply =
   | { seq: number; id: string; data: Uint8Array }
@@ -157,6 +179,38 @@ export async function poolSealChunk(
     await get().call({ op: 'seal', ...keyFields(keys), data, name, level }, [data.buffer as ArrayBuffer]),
   ) as { parts: Uint8Array[] };
   return r.parts.map(asBuffer);
+}
+
+/** sealObjectParts of any object on a worker; `data` moves there (do not use it afterwards). */
+export async function poolSealObject(
+  keys: MasterKeys,
+  type: ObjectType,
+  name: string,
+  data: Uint8Array,
+  level: number | undefined,
+  version: number,
+): Promise<Buffer[]> {
+  const own = movable(data);
+  const r = unwrap(
+    await get().call({ op: 'seal', ...keyFields(keys), data: own, name, level, type, version }, [
+      own.buffer as ArrayBuffer,
+    ]),
+  ) as { parts: Uint8Array[] };
+  return r.parts.map(asBuffer);
+}
+
+/** openPackBlobs on a worker: the pack's plain bytes, every blob checked against `blobs`; `blob` is moved there. */
+export async function poolOpenPack(
+  keys: MasterKeys,
+  name: string,
+  blob: Buffer,
+  blobs: [string, number, number][],
+): Promise<Buffer> {
+  const data = movable(blob);
+  const r = unwrap(
+    await get().call({ op: 'openPack', ...keyFields(keys), data, name, blobs }, [data.buffer as ArrayBuffer]),
+  ) as { plain: Uint8Array };
+  return asBuffer(r.plain);
 }
 
 /** openChunk on a worker; `blob` is moved there (do not use it afterwards). */

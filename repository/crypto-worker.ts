@@ -5,7 +5,7 @@
  * (envelope.ts), so the format cannot drift between the two.
  */
 import { parentPort } from 'node:worker_threads';
-import { chunkId, openChunk, sealObjectParts } from './envelope';
+import { chunkId, openChunk, openPackBlobs, sealObjectParts } from './envelope';
 import { CorruptObjectError, UnsupportedVersionError } from './errors';
 import { OBJECT_TYPES } from './format';
 import type { PoolReply, PoolRequest } from './crypto-pool';
@@ -29,12 +29,16 @@ async function handle(req: PoolRequest): Promise<{ reply: PoolReply; transfer: A
       transfer: [req.data.buffer as ArrayBuffer],
     };
   if (req.op === 'seal') {
-    const parts = await sealObjectParts(keys, OBJECT_TYPES.chunk, req.name, asBuffer(req.data), req.level);
+    const type = req.type ?? OBJECT_TYPES.chunk;
+    const parts = await sealObjectParts(keys, type, req.name, asBuffer(req.data), req.level, req.version);
     // Moved back, copied only where a part is a view of a bigger buffer.
     const moved = parts.map(owned);
     return { reply: { seq: req.seq, parts: moved.map((m) => m.buf) }, transfer: moved.flatMap((m) => m.transfer) };
   }
-  const plain = await openChunk(keys, req.name, req.id, asBuffer(req.data));
+  const plain =
+    req.op === 'openPack'
+      ? await openPackBlobs(keys, req.name, asBuffer(req.data), req.blobs)
+      : await openChunk(keys, req.name, req.id, asBuffer(req.data));
   const m = owned(plain);
   return { reply: { seq: req.seq, plain: m.buf }, transfer: m.transfer };
 }

@@ -10,6 +10,7 @@ import {
   OBJECT_OVERHEAD,
   OBJECT_TYPES,
   TAG_BYTES,
+  V1,
   type ObjectType,
 } from './format';
 
@@ -31,10 +32,10 @@ export function chunkId(idKey: Buffer, plain: Uint8Array): string {
   return createHmac('sha256', idKey).update(plain).digest('hex');
 }
 
-function header(type: ObjectType, flags: number): Buffer {
+function header(type: ObjectType, flags: number, version: number): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
   h.writeUInt16BE(OBJECT_MAGIC, 0);
-  h[2] = FORMAT_VERSION;
+  h[2] = version;
   h[3] = type;
   h[4] = flags;
   return h;
@@ -63,18 +64,23 @@ export async function sealObject(
   name: string,
   plain: Buffer,
   level?: number,
+  version: number = V1,
 ): Promise<Buffer> {
-  const parts = await sealObjectParts(keys, type, name, plain, level);
+  const parts = await sealObjectParts(keys, type, name, plain, level, version);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
-/** sealObject as parts (header+nonce, ciphertext, tag), saving a copy when the backend can write parts. */
+/**
+ * sealObject as parts (header+nonce, ciphertext, tag), saving a copy when the backend can write parts.
+ * `version` is the header's format version: V1 for every kind of object version 1 has, V2 for packs.
+ */
 export async function sealObjectParts(
   keys: MasterKeys,
   type: ObjectType,
   name: string,
   plain: Buffer,
   level?: number,
+  version: number = V1,
 ): Promise<Buffer[]> {
   let body = plain;
   let flags = 0;
@@ -92,13 +98,20 @@ export async function sealObjectParts(
       }
     }
   }
-  return encryptParts(keys.dataKey, type, flags, name, body);
+  return encryptParts(keys.dataKey, type, flags, version, name, body);
 }
 
 /** [header + nonce, ciphertext, tag]: written with writev, no concatenation. */
-function encryptParts(key: Buffer, type: ObjectType, flags: number, name: string, body: Buffer): Buffer[] {
+function encryptParts(
+  key: Buffer,
+  type: ObjectType,
+  flags: number,
+  version: number,
+  name: string,
+  body: Buffer,
+): Buffer[] {
   const prefix = Buffer.allocUnsafe(HEADER_BYTES + NONCE_BYTES);
-  const hdr = header(type, flags);
+  const hdr = header(type, flags, version);
   hdr.copy(prefix, 0);
   randomFillSync(prefix, HEADER_BYTES, NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, prefix.subarray(HEADER_BYTES));
@@ -151,9 +164,40 @@ export async function openChunk(keys: MasterKeys, name: string, id: string, blob
   return plain;
 }
 
+/**
+ * Opens a pack and checks every blob its index lists: within the pack, and
+ * hashing to its id (so a pack index and a pack that do not belong together,
+ * or a damaged pack, never pass as good data).
+ */
+export async function openPackBlobs(
+  keys: MasterKeys,
+  name: string,
+  blob: Buffer,
+  blobs: [string, number, number][],
+): Promise<Buffer> {
+  const plain = await openObject(keys, OBJECT_TYPES.pack, name, blob);
+  for (const [id, offset, length] of blobs) {
+    if (offset + length > plain.length)
+      throw new CorruptObjectError(
+        name,
+        `blob ${id} at ${offset}+${length} lies outside the pack's ${plain.length} bytes`,
+      );
+    const got = Buffer.from(chunkId(keys.idKey, plain.subarray(offset, offset + length)), 'hex');
+    if (!timingSafeEqual(got, Buffer.from(id, 'hex')))
+      throw new CorruptObjectError(name, `blob ${id} at offset ${offset} does not hash to its id`);
+  }
+  return plain;
+}
+
 /** JSON helpers for the small encrypted documents (config, indexes, manifests, locks). */
-export async function sealJson(keys: MasterKeys, type: ObjectType, name: string, doc: unknown): Promise<Buffer> {
-  return sealObject(keys, type, name, Buffer.from(JSON.stringify(doc), 'utf8'), 3);
+export async function sealJson(
+  keys: MasterKeys,
+  type: ObjectType,
+  name: string,
+  doc: unknown,
+  version: number = V1,
+): Promise<Buffer> {
+  return sealObject(keys, type, name, Buffer.from(JSON.stringify(doc), 'utf8'), 3, version);
 }
 
 export async function openJson<T>(

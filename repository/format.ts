@@ -4,8 +4,17 @@
  * reading the old one.
  */
 
-/** Highest repository format version this code reads and the one it writes. */
-export const FORMAT_VERSION = 1;
+/**
+ * Highest repository format version this code reads. Version 2 added packs
+ * (small blobs stored together, docs/repository-format.md section 7a): only
+ * pack objects, pack indexes and artifact indexes that name packs carry it, so
+ * a version-1 reader still reads everything else and refuses exactly those.
+ */
+export const FORMAT_VERSION = 2;
+/** Version of objects and documents that exist since version 1. */
+export const V1 = 1;
+/** Version of pack objects, pack indexes and artifact indexes with pack runs. */
+export const V2 = 2;
 
 /** First two bytes of every encrypted object: "LB". */
 export const OBJECT_MAGIC = 0x4c42;
@@ -25,6 +34,8 @@ export const OBJECT_TYPES = {
   lock: 6,
   condemned: 7,
   record: 8,
+  pack: 9,
+  packIndex: 10,
 } as const;
 export type ObjectType = (typeof OBJECT_TYPES)[keyof typeof OBJECT_TYPES];
 
@@ -48,6 +59,10 @@ export const PATHS = {
 } as const;
 
 export const chunkObject = (id: string) => `${PATHS.data}${id.slice(0, 2)}/${id}`;
+/** Packs live under data/ too, so everything that is "the data" (sizes, listings, S3 immutability) includes them. */
+export const PACKS_PREFIX = `${PATHS.data}packs/`;
+export const packObject = (packId: string) => `${PACKS_PREFIX}${packId}`;
+export const packIndexObject = (packId: string) => `${PACKS_PREFIX}${packId}.idx`;
 export const artifactObject = (indexId: string) => `${PATHS.artifacts}${indexId}`;
 export const pointObject = (id: string) => `${PATHS.points}${id}`;
 export const holdObject = (id: string) => `${PATHS.holds}${id}`;
@@ -68,6 +83,32 @@ export function chunkIdOf(object: string): string | undefined {
   const id = object.slice(object.lastIndexOf('/') + 1);
   return object.startsWith(PATHS.data) && CHUNK_ID_RE.test(id) && object === chunkObject(id) ? id : undefined;
 }
+
+/** Pack id from a pack object's name (data/packs/<id>), or undefined. */
+export function packIdOf(object: string): string | undefined {
+  const id = object.slice(PACKS_PREFIX.length);
+  return object.startsWith(PACKS_PREFIX) && RANDOM_ID_RE.test(id) ? id : undefined;
+}
+
+/** Pack id from a pack index's name (data/packs/<id>.idx), or undefined. */
+export function packIndexIdOf(object: string): string | undefined {
+  if (!object.startsWith(PACKS_PREFIX) || !object.endsWith('.idx')) return undefined;
+  const id = object.slice(PACKS_PREFIX.length, -4);
+  return RANDOM_ID_RE.test(id) ? id : undefined;
+}
+
+/**
+ * Packs: record-sized blobs (a Redis key or two) would be millions of tiny
+ * objects; they are gathered into packs of about `target` plain bytes, each
+ * compressed and encrypted as one object (so small records still compress
+ * well together), with a separate pack index listing its blobs.
+ */
+export const PACKING = {
+  /** A pack is sealed once its blobs add up to this many plain bytes. */
+  target: 4 * 1024 * 1024,
+  /** Pieces of a record stream at least this big are content-defined-chunked into loose chunks instead. */
+  maxBlob: 64 * 1024,
+} as const;
 
 /** Defaults chosen at init and then fixed in the config object. */
 export const DEFAULTS = {
@@ -96,9 +137,15 @@ export interface ConfigDoc {
   compression: { algorithm: 'zstd'; level: number };
 }
 
+/** A loose chunk of an artifact: [chunk id, plain length]. */
+export type ChunkEntry = [string, number];
+/** Consecutive blobs of one pack: [index into `packs`, first blob's ordinal in the pack, blob count, plain bytes]. */
+export type PackRun = [number, number, number, number];
+
 /** An artifact index's JSON (encrypted). */
 export interface ArtifactIndexDoc {
-  v: 1;
+  /** 2 when `chunks` holds pack runs. */
+  v: 1 | 2;
   type: 'artifact-index';
   id: string;
   created: string;
@@ -107,8 +154,22 @@ export interface ArtifactIndexDoc {
   name: string;
   size: number;
   sha256: string;
-  /** [chunk id, plain length] in stream order. */
-  chunks: [string, number][];
+  /** The artifact's parts in stream order: loose chunks and (v2) runs of pack blobs. */
+  chunks: (ChunkEntry | PackRun)[];
+  /** v2: ids of the packs the runs name. */
+  packs?: string[];
+}
+
+/** A pack index's JSON (encrypted, type packIndex, version 2). */
+export interface PackIndexDoc {
+  v: 2;
+  type: 'pack-index';
+  /** The pack's id (its object is data/packs/<id>). */
+  id: string;
+  /** Plain bytes of the pack: its blobs back to back. */
+  size: number;
+  /** [blob id (HMAC-SHA256 like a chunk id), offset in the plain pack, length], in pack order. */
+  blobs: [string, number, number][];
 }
 
 /** A lock's JSON (encrypted). */

@@ -1,7 +1,7 @@
-import { loadArtifactIndex } from './artifact-index';
+import { dataObjectsOf, loadArtifactIndex } from './artifact-index';
 import { forEachLimit } from '../lib/async';
 import type { RepoContext } from './context';
-import { PATHS, artifactObject, chunkObject, pointObject } from './format';
+import { PATHS, artifactObject, pointObject } from './format';
 import type { Points } from './points';
 
 /** What extendObjectLocks did. */
@@ -15,7 +15,7 @@ export interface LockExtension {
 /**
  * S3 Object Lock retention is set once, at upload: a chunk a new point deduplicates against keeps the
  * retain-until of its first upload. This moves every object a live point needs (its manifest, artifact
- * indexes and chunks, and the config) to now + retention, so each point is protected for the full
+ * indexes, chunks and packs, and the config) to now + retention, so each point is protected for the full
  * retention from the last run on. Idempotent; nothing to do without objectLock (returns 0).
  */
 export async function extendObjectLocks(ctx: RepoContext, points: Points): Promise<LockExtension> {
@@ -27,7 +27,7 @@ export async function extendObjectLocks(ctx: RepoContext, points: Points): Promi
     objects.add(pointObject(id));
     for (const a of (await points.manifest(id)).artifacts) {
       objects.add(artifactObject(a.indexId));
-      for (const [c] of (await loadArtifactIndex(ctx, a.indexId)).chunks) objects.add(chunkObject(c));
+      for (const o of dataObjectsOf(await loadArtifactIndex(ctx, a.indexId))) objects.add(o);
     }
   });
   let n = 0;

@@ -1,9 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadArtifactIndex } from './artifact-index';
+import { loadArtifactIndex, partsOf } from './artifact-index';
 import { collect, forEachLimit } from '../lib/async';
 import type { RepoContext } from './context';
 import { InvalidArgumentError, MissingObjectError, ObjectLockedError, OperationAbortedError } from './errors';
-import { LOCK_KINDS, PATHS, RANDOM_ID_RE, chunkIdOf, condemnedObject, type ArtifactIndexDoc } from './format';
+import {
+  LOCK_KINDS,
+  PATHS,
+  RANDOM_ID_RE,
+  chunkIdOf,
+  condemnedObject,
+  packIdOf,
+  packIndexIdOf,
+  type ArtifactIndexDoc,
+} from './format';
+
+/** The id a data object is kept by: a chunk's id, or the pack id of a pack or pack index. */
+const dataIdOf = (key: string) => chunkIdOf(key) ?? packIdOf(key) ?? packIndexIdOf(key);
 import type { LockInfo } from './locks';
 import type { Points } from './points';
 import type { PruneOptions, PruneProgress, PruneReport } from './types';
@@ -64,7 +76,10 @@ class Reachability {
         }
         this.indexCache.set(id, doc);
       }
-      for (const [c] of doc.chunks) reachable.add(c);
+      // Chunk ids (64 hex) and pack ids (32 hex) share the set: they cannot collide.
+      const { chunks, packs } = partsOf(doc);
+      for (const c of chunks) reachable.add(c);
+      for (const p of packs) reachable.add(p);
     });
     return { roots, garbage, reachable };
   }
@@ -119,7 +134,7 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
     const chunks = new Map<string, number>();
     let keptChunks = 0;
     for await (const o of ctx.backend.list(PATHS.data)) {
-      const id = chunkIdOf(o.key);
+      const id = dataIdOf(o.key);
       if (!id) continue;
       if (reachable.has(id)) keptChunks++;
       else if (o.mtime < cutoff) chunks.set(o.key, o.size);
@@ -197,7 +212,7 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
         const again = await reach.compute(cutoff);
         for (const key of [...p.indexes.keys()])
           if (again.roots.has(key.slice(PATHS.artifacts.length))) p.indexes.delete(key);
-        for (const key of [...p.chunks.keys()]) if (again.reachable.has(chunkIdOf(key)!)) p.chunks.delete(key);
+        for (const key of [...p.chunks.keys()]) if (again.reachable.has(dataIdOf(key)!)) p.chunks.delete(key);
         tell({ phase: 'deleting' });
         const deleted = (size: number) => {
           progress.deletedObjects++;
@@ -211,12 +226,15 @@ export async function pruneRepository(ctx: RepoContext, points: Points, opts: Pr
           const size = p.indexes.get(key) ?? 0;
           if (await locked.delete(ctx, key, p.indexes)) deleted(size);
         });
-        await forEachLimit([...p.chunks.keys()], 8, async (key) => {
-          lock.check();
-          abortIfNeeded();
-          const size = p.chunks.get(key) ?? 0;
-          if (await locked.delete(ctx, key, p.chunks)) deleted(size);
-        });
+        // Pack indexes before packs: a writer's dedup set never names a pack that is already gone.
+        const data = [...p.chunks.keys()];
+        for (const batch of [data.filter((k) => packIndexIdOf(k)), data.filter((k) => !packIndexIdOf(k))])
+          await forEachLimit(batch, 8, async (key) => {
+            lock.check();
+            abortIfNeeded();
+            const size = p.chunks.get(key) ?? 0;
+            if (await locked.delete(ctx, key, p.chunks)) deleted(size);
+          });
         result = report(p, true, locked.summary());
       }
       await ctx.backend.delete(condemned);

@@ -9,7 +9,7 @@
  */
 import { openJson, sealJson } from './envelope';
 import { MissingObjectError, InvalidArgumentError } from './errors';
-import { FORMAT_VERSION, OBJECT_TYPES, recordObject, PATHS } from './format';
+import { V1, OBJECT_TYPES, recordObject, PATHS } from './format';
 import type { RepoContext } from './context';
 
 /** Record ids (recovery point ids fit): safe as one path segment on every backend. */
@@ -45,7 +45,7 @@ export class Records {
     check('id', id);
     const name = recordObject(kind, id);
     const doc: RecordEnvelope<T> = {
-      v: FORMAT_VERSION,
+      v: V1,
       type: 'record',
       kind,
       id,

@@ -14,7 +14,7 @@ import {
   RepositoryNotFoundError,
   WrongPasswordError,
 } from './errors';
-import { DEFAULTS, FORMAT_VERSION, OBJECT_TYPES, PATHS, RANDOM_ID_RE, keyObject, type ConfigDoc } from './format';
+import { DEFAULTS, V1, OBJECT_TYPES, PATHS, RANDOM_ID_RE, keyObject, type ConfigDoc } from './format';
 import { Chunker } from './chunker';
 import { deriveGearTable } from './gear';
 import {
@@ -291,7 +291,7 @@ export async function initRepository(
     for await (const _ of backend.listKeys('')) throw new RepositoryExistsError(backend.location);
     const keys = newMasterKeys();
     const config: ConfigDoc = {
-      v: FORMAT_VERSION,
+      v: V1,
       type: 'config',
       id: randomBytes(16).toString('hex'),
       created: new Date().toISOString(),

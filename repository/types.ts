@@ -141,6 +141,17 @@ export interface WriteOptions {
    * @default false
    */
   authenticateReused?: boolean;
+  /**
+   * How the input is cut into stored pieces. `content`: content-defined
+   * chunks (FastCDC), whatever the input's piece boundaries. `records`: the
+   * input yields record groups (a Redis key or two each), and each piece
+   * smaller than 64 KiB is stored as one blob, deduplicated on its own and
+   * packed with others into packs (format version 2); bigger pieces (large
+   * values) are content-defined-chunked. A changed record then costs about
+   * its own size in new data, not a whole chunk.
+   * @default 'content'
+   */
+  chunking?: 'content' | 'records';
 }
 
 /** What `writeArtifact` stored besides the reference (not part of the manifest). */

@@ -1,4 +1,5 @@
-import { loadArtifactIndex } from './artifact-index';
+import { isPackRun, loadArtifactIndex } from './artifact-index';
+import { openPack } from './packs';
 import { forEachLimit } from '../lib/async';
 import type { RepoContext } from './context';
 import { openChunk } from './envelope';
@@ -18,6 +19,10 @@ import {
   artifactObject,
   chunkIdOf,
   chunkObject,
+  packIdOf,
+  packIndexIdOf,
+  packIndexObject,
+  packObject,
   pointObject,
   type ArtifactIndexDoc,
   type ManifestDoc,
@@ -94,6 +99,8 @@ export async function verifyRepository(
     }
   }
   const chunks = new Map<string, { size: number; points: Set<string> }>();
+  /** Pack id -> the runs artifacts read from it ([first blob, count, bytes]) and the points that need it. */
+  const packs = new Map<string, { runs: [number, number, number][]; points: Set<string> }>();
   let artifacts = 0;
   await forEachLimit(indexUsers.entries(), 8, async ([indexId, users]) => {
     abortIfNeeded();
@@ -124,7 +131,16 @@ export async function verifyRepository(
         );
       }
     }
-    for (const [id, size] of doc.chunks) {
+    for (const e of doc.chunks) {
+      if (isPackRun(e)) {
+        const id = doc.packs![e[0]];
+        const pk = packs.get(id) ?? { runs: [], points: new Set<string>() };
+        pk.runs.push([e[1], e[2], e[3]]);
+        for (const p of pointsOf) pk.points.add(p);
+        packs.set(id, pk);
+        continue;
+      }
+      const [id, size] = e;
       const c = chunks.get(id);
       if (c) for (const p of pointsOf) c.points.add(p);
       else chunks.set(id, { size, points: new Set(pointsOf) });
@@ -132,13 +148,28 @@ export async function verifyRepository(
   });
   progress();
 
-  // Existence (and minimal size) of every referenced chunk, from one listing.
+  // Existence (and minimal size) of every referenced chunk and pack, from one listing.
   const stored = new Map<string, number>();
-  if (chunks.size)
+  if (chunks.size || packs.size)
     for await (const o of ctx.backend.list(PATHS.data)) {
       const id = chunkIdOf(o.key);
       if (id && chunks.has(id)) stored.set(id, o.size);
+      else if (packs.has(packIdOf(o.key) ?? packIndexIdOf(o.key) ?? '')) stored.set(o.key, o.size);
     }
+  const presentPacks: string[] = [];
+  for (const [id, pk] of packs) {
+    let whole = true;
+    for (const name of [packObject(id), packIndexObject(id)]) {
+      checkedObjects++;
+      const size = stored.get(name);
+      if (size === undefined) problem(name, K.missing, `${name} is missing`, pk.points);
+      else if (size < OBJECT_OVERHEAD)
+        problem(name, K.corrupt, `${name} is ${size} bytes, shorter than an envelope (truncated)`, pk.points);
+      else continue;
+      whole = false;
+    }
+    if (whole) presentPacks.push(id);
+  }
   const present: string[] = [];
   for (const [id, c] of chunks) {
     checkedObjects++;
@@ -185,6 +216,41 @@ export async function verifyRepository(
       if (chunksRead % 16 === 0) progress();
     });
   }
+  if (readData && presentPacks.length) {
+    const picked = subsetPercent >= 100 ? presentPacks : presentPacks.filter(() => Math.random() * 100 < subsetPercent);
+    if (!picked.length) picked.push(presentPacks[Math.floor(Math.random() * presentPacks.length)]);
+    await forEachLimit(picked, ctx.opts.readConcurrency, async (id) => {
+      abortIfNeeded();
+      const pk = packs.get(id)!;
+      const name = packObject(id);
+      try {
+        // Opening checks every blob against the pack index; then every run an artifact reads must lie in it.
+        const { plain, index } = await openPack(ctx, id);
+        bytesRead += plain.length;
+        for (const [first, count, bytes] of pk.runs) {
+          const last = index.blobs[first + count - 1];
+          const got = last ? last[1] + last[2] - index.blobs[first][1] : -1;
+          if (got !== bytes) {
+            problem(
+              packIndexObject(id),
+              K.mismatch,
+              `pack ${id} does not hold blobs ${first}-${first + count - 1} of ${bytes} bytes that an artifact index names`,
+              pk.points,
+            );
+            break;
+          }
+        }
+      } catch (e) {
+        const object = (e as { object?: string }).object ?? name;
+        if (e instanceof BackendError && !(e instanceof MissingObjectError))
+          problem(object, K.unreadable, (e as Error).message, pk.points);
+        else problem(object, kindOf(e), (e as Error).message, pk.points);
+      }
+      chunksRead++;
+      checkedObjects++;
+      if (chunksRead % 16 === 0) progress();
+    });
+  }
   abortIfNeeded();
   progress();
   problems.sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
@@ -194,7 +260,7 @@ export async function verifyRepository(
     subsetPercent: readData ? subsetPercent : 0,
     recoveryPoints: ids.length,
     artifacts,
-    chunks: chunks.size,
+    chunks: chunks.size + packs.size,
     checkedObjects,
     chunksRead,
     bytesRead,

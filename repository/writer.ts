@@ -2,16 +2,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Chunker } from './chunker';
 import type { RepoContext } from './context';
 import { movable, poolChunkId, poolOpenChunk, poolSealChunk } from './crypto-pool';
-import { sealJson } from './envelope';
+import { chunkId, sealJson } from './envelope';
+import { isPackRun } from './artifact-index';
+import { PackBuilder, loadKnownBlobs, openPack, type BlobLocation } from './packs';
 import { OperationAbortedError } from './errors';
 import {
   LOCK_KINDS,
   OBJECT_TYPES,
+  PACKING,
   PATHS,
+  V1,
+  V2,
   artifactObject,
   chunkIdOf,
   chunkObject,
+  packIndexObject,
+  packObject,
   type ArtifactIndexDoc,
+  type ChunkEntry,
+  type PackRun,
 } from './format';
 import type { WriterLock } from './locks';
 import type { ArtifactMeta, WriteOptions, WriteResult } from './types';
@@ -108,7 +117,7 @@ export async function writeArtifact(
     const chunker = new Chunker(cfg.chunker, ctx.gear);
     const level = cfg.compression.level;
     const sha = createHash('sha256');
-    const entries: [string, number][] = [];
+    const entries: (ChunkEntry | PackRun)[] = [];
     const stored = new Set<string>();
     /** Chunks written but maybe not yet durable (local disk syncs in the background). */
     const durable: Promise<void>[] = [];
@@ -138,7 +147,7 @@ export async function writeArtifact(
       const own = movable(chunk);
       return pool.run(async () => {
         const { id, data } = await poolChunkId(ctx.keys, own);
-        entries[slot][0] = id;
+        (entries[slot] as ChunkEntry)[0] = id;
         const name = chunkObject(id);
         // Recorded in the same synchronous step as the dedup decision, so a
         // prune adopted later can never condemn something this write relies on.
@@ -158,6 +167,60 @@ export async function writeArtifact(
       });
     };
 
+    // Record streams: small pieces are blobs in packs (ids on this thread: a
+    // worker round trip costs more than the HMAC of a few hundred bytes).
+    const records = opts.chunking === 'records';
+    const knownBlobs = records ? await loadKnownBlobs(ctx) : new Map<string, BlobLocation>();
+    const writtenBlobs = new Map<string, BlobLocation>();
+    const packTable = new Map<string, number>();
+    const packs = new PackBuilder(
+      ctx,
+      level,
+      (task) => pool.run(task),
+      (names) => names.forEach((n) => lock.used.add(n)),
+    );
+    const soundPacks = new Map<string, Promise<boolean>>();
+    const packIsSound = (pack: string) => {
+      let p = soundPacks.get(pack);
+      if (!p) {
+        p = openPack(ctx, pack).then(
+          () => true,
+          () => false,
+        );
+        soundPacks.set(pack, p);
+      }
+      return p;
+    };
+    const place = (loc: BlobLocation) => {
+      let pi = packTable.get(loc.pack);
+      if (pi === undefined) packTable.set(loc.pack, (pi = packTable.size));
+      const last = entries[entries.length - 1];
+      if (last && isPackRun(last) && last[0] === pi && last[1] + last[2] === loc.ordinal) {
+        last[2]++;
+        last[3] += loc.length;
+      } else entries.push([pi, loc.ordinal, 1, loc.length]);
+    };
+    const handleBlob = async (piece: Uint8Array) => {
+      const id = chunkId(ctx.keys.idKey, piece);
+      let loc = writtenBlobs.get(id);
+      if (!loc) {
+        const old = knownBlobs.get(id);
+        // Same step as the dedup decision (no await in between): a prune adopted later cannot condemn it unseen.
+        if (old && !lock.excluded.has(packObject(old.pack)) && !lock.excluded.has(packIndexObject(old.pack))) {
+          lock.used.add(packObject(old.pack));
+          lock.used.add(packIndexObject(old.pack));
+          if (!opts.authenticateReused || (await packIsSound(old.pack))) loc = old;
+        }
+      }
+      if (!loc) {
+        loc = await packs.add(id, piece);
+        writtenBlobs.set(id, loc);
+        newChunks++;
+        newBytes += piece.length;
+      }
+      place(loc);
+    };
+
     // Reading the source and chunking interleave (one loop), then the tail of uploads drains.
     const chunkSpan = startSpan('chunk', { 'lifeboat.source': meta.source, 'lifeboat.artifact': meta.name });
     for await (const piece of input as AsyncIterable<unknown>) {
@@ -168,9 +231,14 @@ export async function writeArtifact(
       if (!buf.length) continue;
       sha.update(buf);
       bytes += buf.length;
-      chunker.push(buf, ready);
-      for (let i = 0; i < ready.length; i++) await handle(ready[i]);
-      ready.length = 0;
+      if (records && buf.length < PACKING.maxBlob) await handleBlob(buf);
+      else {
+        chunker.push(buf, ready);
+        // A big piece of a record stream is chunked on its own, so its chunks do not depend on its neighbours.
+        if (records) chunker.cutHere(ready);
+        for (let i = 0; i < ready.length; i++) await handle(ready[i]);
+        ready.length = 0;
+      }
       onProgress?.({ bytes, newBytes, chunks: entries.length });
     }
     abortIfNeeded();
@@ -179,7 +247,9 @@ export async function writeArtifact(
     chunkSpan.setAttributes({ 'lifeboat.bytes': bytes, 'lifeboat.chunks': entries.length });
     chunkSpan.end();
     const uploadSpan = startSpan('upload', { 'lifeboat.source': meta.source, 'lifeboat.artifact': meta.name });
+    await packs.seal();
     await pool.drain();
+    storedBytes += packs.storedBytes;
     // Every chunk durable (and visible) before the index that names them.
     await Promise.all(durable);
     await ctx.backend.flush();
@@ -190,8 +260,9 @@ export async function writeArtifact(
 
     const indexId = randomBytes(16).toString('hex');
     const digest = sha.digest('hex');
+    const packed = packTable.size > 0;
     const doc: ArtifactIndexDoc = {
-      v: 1,
+      v: packed ? V2 : V1,
       type: 'artifact-index',
       id: indexId,
       created: new Date().toISOString(),
@@ -201,9 +272,10 @@ export async function writeArtifact(
       size: bytes,
       sha256: digest,
       chunks: entries,
+      ...(packed ? { packs: [...packTable.keys()] } : {}),
     };
     const indexName = artifactObject(indexId);
-    const blob = await sealJson(ctx.keys, OBJECT_TYPES.artifactIndex, indexName, doc);
+    const blob = await sealJson(ctx.keys, OBJECT_TYPES.artifactIndex, indexName, doc, packed ? V2 : V1);
     await ctx.backend.put(indexName, blob);
     storedBytes += blob.length;
     await ctx.backend.flush();

@@ -45,7 +45,8 @@ export function backupRedis(
     }
     for await (const batch of walkSource(opts, { ...streamOpts, writer }, result)) yield* batch;
   }
-  const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: 1 << 20 });
+  // Object mode keeps the writer's pieces (record groups) apart: a byte stream would join them on read.
+  const stream = Readable.from(chunks(), { objectMode: true, highWaterMark: 1024 });
   stream.once('end', () =>
     settle.resolve({
       format: 1,

@@ -7,22 +7,42 @@ const { putLatin1, putU32, putU64 } = bytes;
 /** Values at least this big are emitted as their own chunk instead of being copied. */
 const BIG = 64 * 1024;
 
+/** A group ends before a key whose hash has this bit clear: about two keys per group. */
+const GROUP_MASK = 1;
+/** A group is ended before the next key once it is this big, whatever the hash says. */
+const GROUP_MAX = 16 * 1024;
+
+/** FNV-1a of a key: where groups end depends on key names only, never on values, so changed values move no boundary. */
+function keyHash(key: string | Buffer): number {
+  let h = 0x811c9dc5;
+  if (typeof key === 'string') for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  else for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  return h >>> 0;
+}
+
 /**
- * Encodes records into output chunks (one ~batch-sized Buffer, plus big
- * values passed through uncopied), so the backup stream is produced with one
- * allocation per batch rather than per key.
+ * Encodes records into output pieces with one allocation per ~256 KiB rather
+ * than per key. The pieces are record groups: a piece ends only between
+ * records, before a key chosen by its name's hash (about every second key, or
+ * once a group reaches 16 KiB), and a big value (64 KiB or more) is a piece of
+ * its own, passed through uncopied. The repository stores each group as one
+ * blob (chunking: 'records'), so a changed key costs its group, not a chunk of
+ * hundreds of keys. The bytes of the stream do not depend on the grouping.
  */
 export class RecordWriter {
   private chunks: Buffer[] = [];
   private buf: Buffer = Buffer.allocUnsafe(256 * 1024);
   private len = 0;
+  private ended = false;
   /** Bytes written since creation. */
   total = 0;
 
+  // A full buffer moves the group in progress to a new one: a group is never split.
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    this.cut();
-    this.buf = Buffer.allocUnsafe(Math.max(256 * 1024, n));
+    const next = Buffer.allocUnsafe(Math.max(256 * 1024, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
   }
 
   private cut(): void {
@@ -98,6 +118,7 @@ export class RecordWriter {
     expireAt: number,
     value: Buffer,
   ): void {
+    if (this.len > 0 && ((keyHash(key) & GROUP_MASK) === 0 || this.len >= GROUP_MAX)) this.cut();
     const klen = key.length;
     const vlen = value.length;
     const inline = vlen < BIG;
@@ -133,11 +154,12 @@ export class RecordWriter {
     this.u8(RecordTag.END);
     this.u32(dbCount);
     this.u64(keys);
+    this.ended = true;
   }
 
-  /** The chunks encoded since the last call. */
+  /** The complete groups encoded since the last call (after end(): everything). */
   take(): Buffer[] {
-    this.cut();
+    if (this.ended) this.cut();
     const out = this.chunks;
     this.chunks = [];
     return out;
