@@ -91,8 +91,12 @@ export interface RepositoryStatsReport {
   /** Stored objects and bytes (everything: chunks, indexes, manifests, records, locks). */
   objects: number;
   bytes: number;
+  /** Loose chunk objects. */
   chunks: number;
+  /** Stored bytes of the data (loose chunks, packs, pack indexes). */
   chunkBytes: number;
+  /** Pack objects (record streams: Redis). */
+  packs: number;
   recoveryPoints: number;
   /** Restore safety points among them. */
   safetyPoints: number;

@@ -14,7 +14,17 @@ import {
   RepositoryNotFoundError,
   WrongPasswordError,
 } from './errors';
-import { DEFAULTS, V1, OBJECT_TYPES, PATHS, RANDOM_ID_RE, keyObject, type ConfigDoc } from './format';
+import {
+  DEFAULTS,
+  V1,
+  OBJECT_TYPES,
+  PATHS,
+  RANDOM_ID_RE,
+  chunkIdOf,
+  keyObject,
+  packIdOf,
+  type ConfigDoc,
+} from './format';
 import { Chunker } from './chunker';
 import { deriveGearTable } from './gear';
 import {
@@ -233,13 +243,14 @@ class RepositoryImpl implements Repository {
 
   async stats(): Promise<RepositoryStats> {
     const ctx = this.live();
-    const s = { objects: 0, bytes: 0, chunks: 0, chunkBytes: 0 };
+    const s = { objects: 0, bytes: 0, chunks: 0, chunkBytes: 0, packs: 0 };
     for await (const o of ctx.backend.list('')) {
       s.objects++;
       s.bytes += o.size;
       if (o.key.startsWith(PATHS.data)) {
-        s.chunks++;
         s.chunkBytes += o.size;
+        if (chunkIdOf(o.key)) s.chunks++;
+        else if (packIdOf(o.key)) s.packs++;
       }
     }
     return s;

@@ -316,8 +316,12 @@ export interface PruneReport {
 export interface RepositoryStats {
   objects: number;
   bytes: number;
+  /** Loose chunk objects. */
   chunks: number;
+  /** Stored bytes of the data: loose chunks, packs and pack indexes. */
   chunkBytes: number;
+  /** Pack objects (format 2; record streams). */
+  packs: number;
 }
 
 export interface Repository {

@@ -8,7 +8,7 @@ import type { CommandRunner } from './runner';
 export function renderStats(s: RepositoryStatsReport): string {
   const lines = [
     `repository ${s.repository}`,
-    `  stored        ${formatBytes(s.bytes)} in ${s.objects} objects (${s.chunks} chunks, ${formatBytes(s.chunkBytes)})`,
+    `  stored        ${formatBytes(s.bytes)} in ${s.objects} objects (data ${formatBytes(s.chunkBytes)}: ${s.chunks} chunks, ${s.packs} packs)`,
     `  points        ${s.recoveryPoints} (${s.safetyPoints} restore safety points)`,
     `  logical       ${formatBytes(s.logicalBytes)}; dedup ratio ${s.dedupRatio.toFixed(2)}x`,
     '  source                 points  logical      oldest                      newest',

@@ -11,12 +11,13 @@ import { decompress } from '@mongodb-js/zstd';
 import { initRepository, type Repository } from '../../repository';
 import { FAST, MiB, TARGETS, collectBytes, fromBuffer, randomStream, type RawStore } from './helpers';
 
-const TYPES = { config: 1, chunk: 2, index: 3, manifest: 4 } as const;
+const TYPES = { config: 1, chunk: 2, index: 3, manifest: 4, pack: 9, packIndex: 10 } as const;
 
 /** Section 5: the envelope. */
 async function openEnvelope(dataKey: Buffer, name: string, blob: Buffer, type: number): Promise<Buffer> {
   assert.equal(blob.readUInt16BE(0), 0x4c42, `${name}: magic`);
-  assert.equal(blob[2], 1, `${name}: version`);
+  // Version 2 only for packs, pack indexes and artifact indexes with runs (section 13).
+  assert.ok(blob[2] === 1 || (blob[2] === 2 && [TYPES.pack, TYPES.packIndex, TYPES.index].includes(blob[3] as 9)));
   assert.equal(blob[3], type, `${name}: type`);
   const header = blob.subarray(0, 8);
   const d = createDecipheriv('aes-256-gcm', dataKey, blob.subarray(8, 20));
@@ -27,8 +28,9 @@ async function openEnvelope(dataKey: Buffer, name: string, blob: Buffer, type: n
 }
 
 async function json(dataKey: Buffer, raw: RawStore, name: string, type: number): Promise<Record<string, unknown>> {
-  const doc = JSON.parse((await openEnvelope(dataKey, name, await raw.get(name), type)).toString('utf8'));
-  assert.equal(doc.v, 1);
+  const blob = await raw.get(name);
+  const doc = JSON.parse((await openEnvelope(dataKey, name, blob, type)).toString('utf8'));
+  assert.equal(doc.v, blob[2], `${name}: the document's v is the envelope's version`);
   return doc;
 }
 
@@ -74,7 +76,22 @@ for (const target of TARGETS) {
       const b = Buffer.from('compressible '.repeat(200_000));
       const ra = await repo.writeArtifact(fromBuffer(a), { source: 'redis', kind: 'redis-logical', name: 'db0' });
       const rb = await repo.writeArtifact(fromBuffer(b), { source: 'faiss', kind: 'faiss-index', name: 'x.faiss' });
-      const rp = await repo.commitRecoveryPoint({ artifacts: [ra, { ...rb, metadata: { ntotal: 5 } }], tags: ['doc'] });
+      // Section 7.1: a record stream (small pieces become blobs in packs), with one big piece among them.
+      const records: Buffer[] = [];
+      for (let i = 0; i < 3000; i++) records.push(Buffer.from(`key:${i}=${'v'.repeat(i % 300)};`));
+      records.splice(1500, 0, await collectBytes(randomStream(300 * 1024, 'format-big')));
+      const c = Buffer.concat(records);
+      const rc = await repo.writeArtifact(
+        (async function* () {
+          yield* records;
+        })(),
+        { source: 'redis', kind: 'redis-logical', name: 'groups' },
+        { chunking: 'records' },
+      );
+      const rp = await repo.commitRecoveryPoint({
+        artifacts: [ra, { ...rb, metadata: { ntotal: 5 } }, rc],
+        tags: ['doc'],
+      });
 
       const raw = target.raw(loc);
       const keys = await unlock(raw, 'doc-reader');
@@ -103,22 +120,49 @@ for (const target of TARGETS) {
       for (const [art, expected] of [
         [arts[0], a],
         [arts[1], b],
+        [arts[2], c],
       ] as const) {
         // Section 8: the artifact index.
         const index = await json(keys.dataKey, raw, `artifacts/${art.indexId}`, TYPES.index);
         assert.equal(index.type, 'artifact-index');
         assert.equal(index.sha256, art.sha256);
-        const chunks = index.chunks as [string, number][];
+        const chunks = index.chunks as ([string, number] | [number, number, number, number])[];
         assert.equal(chunks.length, art.chunks);
         // Section 11.4: read in order, authenticate, check HMAC id and length, then the whole sha256.
         const parts: Buffer[] = [];
-        for (const [id, len] of chunks) {
+        let runs = 0;
+        for (const entry of chunks) {
+          if (typeof entry[0] === 'number') {
+            // A run of pack blobs: the pack index, then the pack, every blob re-hashed.
+            const [p, first, count, bytes] = entry as [number, number, number, number];
+            const packId = (index.packs as string[])[p];
+            const pidx = await json(keys.dataKey, raw, `data/packs/${packId}.idx`, TYPES.packIndex);
+            assert.equal(pidx.type, 'pack-index');
+            const blobs = pidx.blobs as [string, number, number][];
+            const name = `data/packs/${packId}`;
+            const pack = await openEnvelope(keys.dataKey, name, await raw.get(name), TYPES.pack);
+            for (const [id, off, len] of blobs)
+              assert.equal(
+                createHmac('sha256', keys.idKey)
+                  .update(pack.subarray(off, off + len))
+                  .digest('hex'),
+                id,
+              );
+            const start = blobs[first][1];
+            const last = blobs[first + count - 1];
+            assert.equal(last[1] + last[2] - start, bytes);
+            parts.push(pack.subarray(start, last[1] + last[2]));
+            runs++;
+            continue;
+          }
+          const [id, len] = entry as [string, number];
           const name = `data/${id.slice(0, 2)}/${id}`;
           const plain = await openEnvelope(keys.dataKey, name, await raw.get(name), TYPES.chunk);
           assert.equal(createHmac('sha256', keys.idKey).update(plain).digest('hex'), id);
           assert.equal(plain.length, len);
           parts.push(plain);
         }
+        assert.equal(runs > 0, art === arts[2], 'only the record stream has pack runs');
         const restored = Buffer.concat(parts);
         assert.equal(createHash('sha256').update(restored).digest('hex'), art.sha256);
         assert.deepEqual(restored, expected);
