@@ -106,6 +106,13 @@ export function packIndexIdOf(object: string): string | undefined {
 export const PACKING = {
   /** A pack is sealed once its blobs add up to this many plain bytes. */
   target: 4 * 1024 * 1024,
+  /**
+   * A write that would read less than this share of an older pack's bytes
+   * copies the blobs it needs into its own packs instead (repack on write):
+   * prune frees whole packs only, so this keeps every live point on packs it
+   * mostly uses, and a pack whose blobs only forgotten points need dies whole.
+   */
+  minUse: 0.5,
   /** Pieces of a record stream at least this big are content-defined-chunked into loose chunks instead. */
   maxBlob: 64 * 1024,
 } as const;

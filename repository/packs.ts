@@ -58,8 +58,11 @@ export async function loadPackIndex(ctx: RepoContext, packId: string): Promise<P
  * stream; ~150 bytes of memory per blob). A damaged pack index is skipped:
  * its blobs are then simply stored again.
  */
-export async function loadKnownBlobs(ctx: RepoContext): Promise<Map<string, BlobLocation>> {
+export async function loadKnownBlobs(
+  ctx: RepoContext,
+): Promise<{ blobs: Map<string, BlobLocation>; packSizes: Map<string, number> }> {
   const known = new Map<string, BlobLocation>();
+  const packSizes = new Map<string, number>();
   const ids: string[] = [];
   for await (const key of ctx.backend.listKeys(PACKS_PREFIX)) {
     const id = packIndexIdOf(key);
@@ -74,8 +77,9 @@ export async function loadKnownBlobs(ctx: RepoContext): Promise<Map<string, Blob
       throw e;
     }
     doc.blobs.forEach(([id, , length], ordinal) => known.set(id, { pack, ordinal, length }));
+    packSizes.set(pack, doc.size);
   });
-  return known;
+  return { blobs: known, packSizes };
 }
 
 /** An opened pack: its plain bytes (every blob authenticated and re-hashed) and its index. */

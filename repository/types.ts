@@ -157,7 +157,13 @@ export interface WriteOptions {
 /** What `writeArtifact` stored besides the reference (not part of the manifest). */
 export interface WriteResult extends ArtifactRef {
   /** Chunks and plain bytes that were new; the rest was deduplicated. */
-  written: { newChunks: number; newBytes: number; storedBytes: number };
+  written: {
+    newChunks: number;
+    newBytes: number;
+    storedBytes: number;
+    /** Record streams: plain bytes of existing blobs copied out of sparsely used packs (PACKING.minUse). */
+    repackedBytes?: number;
+  };
 }
 
 export interface ReadOptions {

@@ -170,7 +170,10 @@ export async function writeArtifact(
     // Record streams: small pieces are blobs in packs (ids on this thread: a
     // worker round trip costs more than the HMAC of a few hundred bytes).
     const records = opts.chunking === 'records';
-    const knownBlobs = records ? await loadKnownBlobs(ctx) : new Map<string, BlobLocation>();
+    const { blobs: knownBlobs, packSizes } = records
+      ? await loadKnownBlobs(ctx)
+      : { blobs: new Map<string, BlobLocation>(), packSizes: new Map<string, number>() };
+    let repackedBytes = 0;
     const writtenBlobs = new Map<string, BlobLocation>();
     const packTable = new Map<string, number>();
     const packs = new PackBuilder(
@@ -221,6 +224,67 @@ export async function writeArtifact(
       place(loc);
     };
 
+    /**
+     * Repack on write (PACKING.minUse): runs into an older pack of which this
+     * artifact reads less than half are replaced by copies of their blobs in
+     * this write's packs. The artifact index is not written yet, so nothing
+     * existing changes; the old pack stays for the points that use it.
+     */
+    const repackSparse = async (): Promise<number> => {
+      const used = new Map<string, number>();
+      const table = [...packTable.keys()];
+      for (const e of entries) if (isPackRun(e)) used.set(table[e[0]], (used.get(table[e[0]]) ?? 0) + e[3]);
+      const sparse = new Set<string>();
+      for (const [pack, bytes] of used) {
+        const size = packSizes.get(pack);
+        if (size !== undefined && bytes < PACKING.minUse * size) sparse.add(pack);
+      }
+      if (!sparse.size) return 0;
+      const lastUse = new Map<string, number>();
+      entries.forEach((e, i) => {
+        if (isPackRun(e) && sparse.has(table[e[0]])) lastUse.set(table[e[0]], i);
+      });
+      const old = entries.splice(0);
+      packTable.clear();
+      const opened = new Map<string, Promise<Awaited<ReturnType<typeof openPack>> | undefined>>();
+      let copied = 0;
+      for (let i = 0; i < old.length; i++) {
+        const e = old[i];
+        const pack = isPackRun(e) ? table[e[0]] : undefined;
+        if (!isPackRun(e) || !sparse.has(pack!)) {
+          if (isPackRun(e)) {
+            let pi = packTable.get(pack!);
+            if (pi === undefined) packTable.set(pack!, (pi = packTable.size));
+            entries.push([pi, e[1], e[2], e[3]]);
+          } else entries.push(e);
+          continue;
+        }
+        abortIfNeeded();
+        let o = opened.get(pack!);
+        // A pack that does not open is left as it was: verification reports it, nothing is lost here.
+        if (!o) opened.set(pack!, (o = openPack(ctx, pack!).catch(() => undefined)));
+        if (lastUse.get(pack!) === i) opened.delete(pack!);
+        const p = await o;
+        if (!p) {
+          let pi = packTable.get(pack!);
+          if (pi === undefined) packTable.set(pack!, (pi = packTable.size));
+          entries.push([pi, e[1], e[2], e[3]]);
+          continue;
+        }
+        for (let b = e[1]; b < e[1] + e[2]; b++) {
+          const [id, off, len] = p.index.blobs[b];
+          let loc = writtenBlobs.get(id);
+          if (!loc) {
+            loc = await packs.add(id, p.plain.subarray(off, off + len));
+            writtenBlobs.set(id, loc);
+            copied += len;
+          }
+          place(loc);
+        }
+      }
+      return copied;
+    };
+
     // Reading the source and chunking interleave (one loop), then the tail of uploads drains.
     const chunkSpan = startSpan('chunk', { 'lifeboat.source': meta.source, 'lifeboat.artifact': meta.name });
     for await (const piece of input as AsyncIterable<unknown>) {
@@ -247,6 +311,11 @@ export async function writeArtifact(
     chunkSpan.setAttributes({ 'lifeboat.bytes': bytes, 'lifeboat.chunks': entries.length });
     chunkSpan.end();
     const uploadSpan = startSpan('upload', { 'lifeboat.source': meta.source, 'lifeboat.artifact': meta.name });
+    if (records) {
+      // Loose chunks' ids land in their entries when their tasks finish: all of them before entries are rebuilt.
+      await pool.drain();
+      repackedBytes = await repackSparse();
+    }
     await packs.seal();
     await pool.drain();
     storedBytes += packs.storedBytes;
@@ -288,7 +357,7 @@ export async function writeArtifact(
       sha256: digest,
       indexId,
       chunks: entries.length,
-      written: { newChunks, newBytes, storedBytes },
+      written: { newChunks, newBytes, storedBytes, ...(repackedBytes ? { repackedBytes } : {}) },
     };
   } catch (e) {
     await pool.settle();

@@ -80,12 +80,49 @@ for (const target of TARGETS) {
       const second = await write(repo, v2);
       const changedBytes = [...changed].reduce((n, i) => n + record(i, 2).length, 0);
       assert.equal(second.written.newBytes, changedBytes, 'exactly the changed records are new');
+      assert.equal(second.written.repackedBytes, undefined, 'the old packs are nearly all still used: no repack');
       assert.deepEqual(await collectBytes(repo.readArtifact(second.ref)), Buffer.concat(v2));
       // The first point still reads, unchanged, next to the second.
       assert.deepEqual(await collectBytes(repo.readArtifact(first.ref)), all1);
       const report = await repo.verify({ readData: true });
       assert.deepEqual(report.problems, []);
       assert.ok(report.ok);
+    });
+
+    test('repack on write: a point that reads under half of an old pack copies what it needs, so prune can free the old pack whole', async () => {
+      const { repo, raw } = await fresh('repack');
+      const first = await write(repo, pieces());
+      const oldPacks = (await raw.list('data/packs/')).filter((k) => !k.endsWith('.idx'));
+      // 60% of the records change: the second point would read only ~40% of the first point's packs.
+      const changed = new Set<number>();
+      for (let i = 0; i < N; i++) if (i % 5 < 3) changed.add(i);
+      const v2 = pieces(changed);
+      const second = await write(repo, v2);
+      const small = (i: number) => record(i, 1).length < 64 * 1024;
+      const unchangedSmall = [...Array(N).keys()].filter((i) => !changed.has(i) && small(i));
+      assert.equal(
+        second.written.repackedBytes,
+        unchangedSmall.reduce((n, i) => n + record(i, 1).length, 0),
+        'exactly the unchanged small records are copied',
+      );
+      assert.deepEqual(await collectBytes(repo.readArtifact(second.ref)), Buffer.concat(v2));
+      // The first point still reads from its own packs.
+      assert.deepEqual(await collectBytes(repo.readArtifact(first.ref)), Buffer.concat(pieces()));
+      await repo.forget(first.point);
+      for (let i = 0; i < 20; i++) {
+        const left = new Set(await raw.list('data/packs/'));
+        if (!oldPacks.some((p) => left.has(p))) break;
+        await new Promise((r) => setTimeout(r, 500));
+        await repo.prune({ graceMs: 0 });
+      }
+      const left = new Set(await raw.list('data/packs/'));
+      assert.deepEqual(
+        oldPacks.filter((p) => left.has(p) || left.has(`${p}.idx`)),
+        [],
+        'no pack of the first point survives it',
+      );
+      assert.deepEqual(await collectBytes(repo.readArtifact(second.ref)), Buffer.concat(v2));
+      assert.ok((await repo.verify({ readData: true })).ok);
     });
 
     test('a damaged pack fails the read naming the pack, and verify names it and the point', async () => {
