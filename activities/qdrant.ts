@@ -81,7 +81,10 @@ async function backupCollections(
   for (const c of collections) {
     const b = await backupQdrant(conn, c, s.mode, { signal: ctx.hb.signal, onProgress: ctx.hb.onProgress });
     artifacts.push(
-      await storeStream(ctx, { source: s.name, kind: `qdrant-${s.mode}`, name: c }, b, (info) => ({ qdrant: info })),
+      await storeStream(ctx, { source: s.name, kind: `qdrant-${s.mode}`, name: c }, b, (info) => ({ qdrant: info }), {
+        // Points mode streams groups of point lines: each deduplicated on its own (sources/qdrant/points-backup.ts).
+        chunking: s.mode === 'points' ? 'records' : 'content',
+      }),
     );
   }
   return { artifacts, items: artifacts.reduce((n, a) => n + (infoOf(a).meta.pointsCount ?? 0), 0) };

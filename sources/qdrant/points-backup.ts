@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { endsGroupBefore } from '../../lib/record-groups';
 import { Readable } from 'node:stream';
 import type { BackupStream } from '../types';
 import { QdrantApi } from './api';
@@ -14,6 +15,10 @@ import type { QdrantBackupInfo, QdrantBackupOptions, QdrantConnection } from './
  * in id order and streams them as NDJSON (see points-format.ts). One scroll
  * page is in memory at a time; reading the stream drives the scroll. The
  * fingerprint in `done` is computed over exactly the streamed points.
+ *
+ * The stream's pieces are groups of about two points (stored one blob each
+ * with the repository's `chunking: 'records'`), so a changed point costs its
+ * group in the next backup, not a 680 KiB chunk of a hundred points.
  *
  * Rejects before any stream exists when Qdrant is unreachable or the
  * collection is missing.
@@ -46,22 +51,29 @@ export async function backupQdrantPoints(
 
   async function* generate(): AsyncGenerator<Buffer> {
     let finished = false;
+    /** Point lines not yet emitted: groups run across scroll pages, so page size never moves a boundary. */
+    let group = '';
     try {
       yield emit(headerLine(meta));
       for await (const page of scrollPoints(api, name, {
         pageSize: opts.pageSize ?? defaultPageSize(meta.vectors),
         signal: opts.signal,
       })) {
-        let text = '';
+        const groups: Buffer[] = [];
         for (const p of page) {
           const payload = p.payload ?? {};
           sum.add(pointDigest(p.id, p.vector, payload));
-          text += pointLine({ id: p.id, vector: p.vector, payload });
+          // Boundaries depend on point ids only (lib/record-groups.ts), never on vectors or payloads.
+          if (endsGroupBefore(JSON.stringify(p.id), group.length)) {
+            groups.push(emit(group));
+            group = '';
+          }
+          group += pointLine({ id: p.id, vector: p.vector, payload });
         }
-        const chunk = emit(text);
         opts.onProgress?.({ bytes, items: sum.count, totalItems: meta.pointsCount });
-        yield chunk;
+        yield* groups;
       }
+      if (group) yield emit(group);
       yield emit(trailerLine({ count: sum.count, digest: sum.hex() }));
       finished = true;
       resolveDone({
@@ -86,7 +98,8 @@ export async function backupQdrantPoints(
         );
     }
   }
-  const stream = Readable.from(generate(), { objectMode: false });
+  // Object mode keeps the groups apart for the repository (a byte stream would join them on read).
+  const stream = Readable.from(generate(), { objectMode: true, highWaterMark: 256 });
   // Destroyed before the first read, the generator never runs its finally: settle `done` here too.
   stream.once('close', () =>
     rejectDone(Object.assign(new Error(`points backup of ${name} was stopped before the end`), { name: 'AbortError' })),

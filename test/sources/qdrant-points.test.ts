@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import {
   backupQdrantPoints,
   fingerprintQdrant,
@@ -23,6 +24,7 @@ import {
   type QdrantFixture,
 } from './qdrant-fixtures';
 import { forEachQdrantServer } from '../harness/matrix';
+import { initRepository } from '../../repository';
 
 forEachQdrantServer((Q) => {
   let fx: QdrantFixture;
@@ -141,6 +143,48 @@ forEachQdrantServer((Q) => {
         [{ alias_name: alias, collection_name: v2 }],
       );
       assert.equal((await verifyQdrantRestore(conn(), alias, info)).ok, true);
+    });
+
+    test('1% of the points changed: the next backup stores about their bytes, and that point restores exactly', async () => {
+      const src = uniq('pts-incr');
+      await seedPlain(fx.client, src, 4000, { dim: 96 });
+      const repo = await initRepository({ url: path.join(fx.dir, `${src}-repo`) }, 'pw-qdrant-incr', {
+        scrypt: { N: 1024, r: 8, p: 1 },
+      });
+      try {
+        const backup = async () => {
+          const b = await backupQdrantPoints(conn(), src, { pageSize: 128 });
+          const w = await repo.writeArtifact(
+            b.stream,
+            { source: 'q', kind: 'qdrant-points', name: src },
+            {
+              chunking: 'records',
+            },
+          );
+          return { w, info: await b.done };
+        };
+        await backup();
+        // 40 points (1%) spread over the id range get new vectors.
+        const all = (await allPoints(fx.client, src)) as { id: string | number }[];
+        const changed = all.filter((_, i) => i % 100 === 37).map((p) => p.id);
+        await fx.client.upsert(src, {
+          wait: true,
+          points: changed.map((id, i) => ({
+            id,
+            vector: Array.from({ length: 96 }, (_, d) => ((i + d) % 7) / 7 - 0.4),
+          })),
+        });
+        const { w, info } = await backup();
+        const share = w.written.newBytes / w.size;
+        assert.ok(share < 0.05, `${(100 * share).toFixed(1)}% of the stream was stored as new`);
+        // The incremental point on its own restores every point exactly.
+        const dst = uniq('pts-incr-copy');
+        const res = await restoreQdrantPoints(conn(), Readable.from(repo.readArtifact(w)), { info, collection: dst });
+        assert.equal(res.points, 4000);
+        assert.deepEqual(await allPoints(fx.client, dst), await allPoints(fx.client, src));
+      } finally {
+        await repo.close();
+      }
     });
 
     test('a cut-short stream fails and leaves no half-restored collection', async () => {

@@ -1,5 +1,6 @@
 import { FORMAT_VERSION, Flag, MAGIC, RecordTag, type StreamHeader } from './constants';
 import * as bytes from '../wire/bytes';
+import { endsGroupBefore } from '../../../lib/record-groups';
 
 // Bound once: under tsx's CommonJS interop every use of an imported binding is a getter call, which shows in per-key loops.
 const { putLatin1, putU32, putU64 } = bytes;
@@ -7,24 +8,11 @@ const { putLatin1, putU32, putU64 } = bytes;
 /** Values at least this big are emitted as their own chunk instead of being copied. */
 const BIG = 64 * 1024;
 
-/** A group ends before a key whose hash has this bit clear: about two keys per group. */
-const GROUP_MASK = 1;
-/** A group is ended before the next key once it is this big, whatever the hash says. */
-const GROUP_MAX = 16 * 1024;
-
-/** FNV-1a of a key: where groups end depends on key names only, never on values, so changed values move no boundary. */
-function keyHash(key: string | Buffer): number {
-  let h = 0x811c9dc5;
-  if (typeof key === 'string') for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  else for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
-  return h >>> 0;
-}
-
 /**
  * Encodes records into output pieces with one allocation per ~256 KiB rather
  * than per key. The pieces are record groups: a piece ends only between
- * records, before a key chosen by its name's hash (about every second key, or
- * once a group reaches 16 KiB), and a big value (64 KiB or more) is a piece of
+ * records, before a key chosen by its name's hash (lib/record-groups.ts: about
+ * every second key, or once a group reaches 16 KiB), and a big value (64 KiB or more) is a piece of
  * its own, passed through uncopied. The repository stores each group as one
  * blob (chunking: 'records'), so a changed key costs its group, not a chunk of
  * hundreds of keys. The bytes of the stream do not depend on the grouping.
@@ -118,7 +106,7 @@ export class RecordWriter {
     expireAt: number,
     value: Buffer,
   ): void {
-    if (this.len > 0 && ((keyHash(key) & GROUP_MASK) === 0 || this.len >= GROUP_MAX)) this.cut();
+    if (endsGroupBefore(key, this.len)) this.cut();
     const klen = key.length;
     const vlen = value.length;
     const inline = vlen < BIG;
