@@ -4,7 +4,7 @@ import type { RepoContext } from './context';
 import { movable, poolChunkId, poolOpenChunk, poolSealChunk } from './crypto-pool';
 import { chunkId, sealJson } from './envelope';
 import { isPackRun } from './artifact-index';
-import { PackBuilder, loadKnownBlobs, openPack, type BlobLocation } from './packs';
+import { KnownBlobs, PackBuilder, loadKnownBlobs, openPack, type BlobLocation } from './packs';
 import { OperationAbortedError } from './errors';
 import {
   LOCK_KINDS,
@@ -170,9 +170,8 @@ export async function writeArtifact(
     // Record streams: small pieces are blobs in packs (ids on this thread: a
     // worker round trip costs more than the HMAC of a few hundred bytes).
     const records = opts.chunking === 'records';
-    const { blobs: knownBlobs, packSizes } = records
-      ? await loadKnownBlobs(ctx)
-      : { blobs: new Map<string, BlobLocation>(), packSizes: new Map<string, number>() };
+    const knownBlobs = records ? await loadKnownBlobs(ctx) : new KnownBlobs();
+    const packSizes = knownBlobs.packSizes;
     let repackedBytes = 0;
     const writtenBlobs = new Map<string, BlobLocation>();
     const packTable = new Map<string, number>();
