@@ -142,21 +142,8 @@ interface ActivitySpan {
   ended?: number;
 }
 
-/**
- * The restore's timeline from its history, cut where its activities start and end, so the phases
- * add up to the workflow's own duration:
- *   pre-flight    workflow start → safety backup scheduled (plan, target locks, every chunk authenticated)
- *   safety backup the safetyBackup activity
- *   restore X     each restoreSource activity (queue wait included)
- *   verify X      each verifyRestoredSource activity
- *   confirm       the last verification's end → workflow closed (confirm, release, report)
- * Also returns the authenticate activity alone (inside pre-flight).
- */
-export async function restorePhases(
-  client: Client,
-  workflowId: string,
-  runId: string,
-): Promise<{ phases: Phase[]; authenticateMs?: number; totalMs: number }> {
+/** Every activity of a workflow run with its span (scheduled → closed, queue wait included), from the history. */
+async function history(client: Client, workflowId: string, runId: string) {
   const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
   const spans = new Map<string, ActivitySpan>();
   let start = 0;
@@ -185,7 +172,31 @@ export async function restorePhases(
       if (s) s.ended = at;
     }
   }
-  const all = [...spans.values()];
+  return { spans: [...spans.values()], start, end };
+}
+
+/** The activities of a workflow run, in order, as "type source" with their durations. */
+export async function activityTimes(client: Client, workflowId: string, runId: string): Promise<Phase[]> {
+  const { spans, end } = await history(client, workflowId, runId);
+  return spans.map((s) => ({ name: s.source ? `${s.type} ${s.source}` : s.type, ms: (s.ended ?? end) - s.scheduled }));
+}
+
+/**
+ * The restore's timeline from its history, cut where its activities start and end, so the phases
+ * add up to the workflow's own duration:
+ *   pre-flight    workflow start → safety backup scheduled (plan, target locks, every chunk authenticated)
+ *   safety backup the safetyBackup activity
+ *   restore X     each restoreSource activity (queue wait included)
+ *   verify X      each verifyRestoredSource activity
+ *   confirm       the last verification's end → workflow closed (confirm, release, report)
+ * Also returns the authenticate activity alone (inside pre-flight).
+ */
+export async function restorePhases(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<{ phases: Phase[]; authenticateMs?: number; totalMs: number }> {
+  const { spans: all, start, end } = await history(client, workflowId, runId);
   const one = (type: string) => all.find((s) => s.type === type);
   const dur = (s: ActivitySpan) => (s.ended ?? end) - s.scheduled;
   const phases: Phase[] = [];
@@ -202,4 +213,18 @@ export async function restorePhases(
   if (lastVerify) phases.push({ name: 'confirm, release, report', ms: end - (lastVerify.ended ?? end) });
   const auth = one('authenticateRestoreData');
   return { phases, authenticateMs: auth ? dur(auth) : undefined, totalMs: end - start };
+}
+
+/** Waits until a worker of process `pid` polls both the workflow and the activity side of `taskQueue`. */
+export async function waitForPollers(client: Client, namespace: string, taskQueue: string, pid: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  const polling = async (taskQueueType: number) =>
+    (
+      await client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType })
+    ).pollers?.some((p) => p.identity?.startsWith(`${pid}@`)) ?? false;
+  // 1 = workflow, 2 = activity (temporal.api.enums.v1.TaskQueueType).
+  while (!((await polling(1)) && (await polling(2)))) {
+    if (Date.now() > deadline) throw new Error(`the worker (pid ${pid}) does not poll ${taskQueue} after 120 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -52,28 +52,33 @@ import {
   writeRedisDataset,
   type RedisDataset,
 } from './rto-data';
-import { restorePhases, startWorkerProcess, type Phase } from './rto-measure';
+import { activityTimes, restorePhases, startWorkerProcess, waitForPollers, type Phase } from './rto-measure';
 
 interface Args {
   scale: number;
   runs: number;
   cpuProfDir?: string;
+  qdrant: 'both' | 'standin' | 'real';
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scale: 1, runs: 1 };
+  const a: Args = { scale: 1, runs: 1, qdrant: 'both' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--scale') a.scale = Number(argv[++i]);
     else if (k === '--runs') a.runs = Number(argv[++i]);
+    else if (k === '--qdrant') a.qdrant = argv[++i] as Args['qdrant'];
     else if (k === '--worker-cpu-prof') a.cpuProfDir = path.resolve(argv[++i] ?? '.');
     else if (k === '--help' || k === '-h') {
-      console.log('usage: npm run bench:rto -- [--scale F] [--runs N] [--worker-cpu-prof DIR]');
+      console.log(
+        'usage: npm run bench:rto -- [--scale F] [--runs N] [--qdrant both|standin|real] [--worker-cpu-prof DIR]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${k} (try --help)`);
   }
   if (!(a.scale >= 0.01 && a.scale <= 10)) throw new Error('--scale must be a number within 0.01..10 (1.0 = ~1 GB)');
   if (!Number.isInteger(a.runs) || a.runs < 1) throw new Error('--runs must be a positive integer');
+  if (!['both', 'standin', 'real'].includes(a.qdrant)) throw new Error('--qdrant must be both, standin or real');
   return a;
 }
 
@@ -184,7 +189,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    const qdrantBin = realQdrantBinary();
+    const qdrantBin = args.qdrant === 'standin' ? undefined : realQdrantBinary();
+    if (args.qdrant === 'real' && !qdrantBin)
+      throw new Error(
+        '--qdrant real: no real Qdrant on this machine (../shared/qdrant/bin, see test/servers/qdrant.ts)',
+      );
     const [temporal, redis, scratchSrv, standIn, real] = await Promise.all([
       startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db') }),
       startRedis(path.join(dir, 'redis')),
@@ -200,7 +209,7 @@ async function main(): Promise<void> {
       () => standIn.stop(),
     );
     if (real) stops.push(() => real.stop());
-    const qdrants: QdrantServer[] = [{ label: 'Qdrant stand-in', url: standIn.url }];
+    const qdrants: QdrantServer[] = args.qdrant === 'real' ? [] : [{ label: 'Qdrant stand-in', url: standIn.url }];
     if (real) qdrants.push({ label: `Qdrant ${real.version} (real)`, url: real.url });
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
@@ -252,22 +261,34 @@ async function main(): Promise<void> {
       process.env.LIFEBOAT_RTO_PASSWORD = password;
       const lb = createLifeboatClient(parseConfig(doc, configFile), { temporalClient: client });
       await lb.init();
-      const worker = startWorkerProcess(
-        configFile,
-        path.join(dir, `worker-${qi + 1}.log`),
-        { LIFEBOAT_RTO_PASSWORD: password, LIFEBOAT_LOG_LEVEL: 'WARN' },
-        args.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${args.cpuProfDir}`] : [],
-      );
+      const workerEnv = { LIFEBOAT_RTO_PASSWORD: password, LIFEBOAT_LOG_LEVEL: 'WARN' };
+      const workerLog = path.join(dir, `worker-${qi + 1}.log`);
+      let worker = startWorkerProcess(configFile, workerLog, workerEnv);
       const runs: RunFigures[] = [];
       try {
         t = performance.now();
-        const b = await (await lb.backup({ trigger: 'bench' })).result();
+        const bh = await lb.backup({ trigger: 'bench' });
+        const b = await bh.result();
         const backupPeak = worker.peak();
+        const backupActivities = (await activityTimes(client, bh.workflowId, bh.runId)).filter((x) => x.ms >= 50);
         console.log(
           `backup ${b.recoveryPointId} (backupWorkflow, worker start included): ${secs(performance.now() - t)}; ` +
             `${b.sources.map((s) => `${s.source} ${s.items.toLocaleString('en')} items`).join(', ')}; ` +
-            `repository ${mb(dirBytes(repoDir))}; worker peak RSS so far ${mb(backupPeak.workerBytes)}`,
+            `repository ${mb(dirBytes(repoDir))}; worker peak RSS so far ${mb(backupPeak.workerBytes)}\n` +
+            `  its activities: ${backupActivities.map((x) => `${x.name} ${secs(x.ms)}`).join(', ')}`,
         );
+        if (args.cpuProfDir) {
+          // Profile the restores only: a new worker under --cpu-prof, polling before the first restore starts.
+          await worker.stop();
+          worker = startWorkerProcess(configFile, workerLog, workerEnv, [
+            '--cpu-prof',
+            `--cpu-prof-dir=${args.cpuProfDir}`,
+          ]);
+          await waitForPollers(client, temporal.namespace, doc.temporal.taskQueue, worker.pid);
+          console.log(
+            `(worker restarted under node --cpu-prof, pid ${worker.pid}; the timings below include the profiler)`,
+          );
+        }
         for (let run = 1; run <= args.runs; run++) {
           const seed = qi * 1000 + run;
           const rd = await damageRedis(redis.url, data, seed);
