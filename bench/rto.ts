@@ -5,6 +5,7 @@
  *   npm run bench:rto                        # scale 1.0 (~1 GB), 1 run
  *   npm run bench:rto -- --scale 0.1         # ~100 MB, quick
  *   npm run bench:rto -- --runs 3            # 3 damage + restore runs per Qdrant server
+ *   npm run bench:rto -- --qdrant standin    # or real, or both (the default; real when ../shared has it)
  *   npm run bench:rto -- --worker-cpu-prof /tmp/prof   # the worker under node --cpu-prof
  *
  * Everything is the real thing: the Temporal dev server, the Lifeboat worker as its own process
@@ -35,6 +36,7 @@ import { startRedis, type RedisServer } from '../test/servers/redis';
 import { startQdrantStandIn } from '../test/servers/qdrant-standin';
 import { realQdrantBinary, startRealQdrant } from '../test/servers/qdrant';
 import { systemToolPath } from '../test/servers/tools';
+import { tail } from '../test/servers/process';
 import { parseConfig } from '../config';
 import { createLifeboatClient } from '../client/api';
 import type { RestoreResult } from '../workflows/types';
@@ -154,6 +156,7 @@ async function redisAnchors(
 interface QdrantServer {
   label: string;
   url: string;
+  logFile: string;
 }
 
 interface RunFigures {
@@ -209,8 +212,9 @@ async function main(): Promise<void> {
       () => standIn.stop(),
     );
     if (real) stops.push(() => real.stop());
-    const qdrants: QdrantServer[] = args.qdrant === 'real' ? [] : [{ label: 'Qdrant stand-in', url: standIn.url }];
-    if (real) qdrants.push({ label: `Qdrant ${real.version} (real)`, url: real.url });
+    const qdrants: QdrantServer[] =
+      args.qdrant === 'real' ? [] : [{ label: 'Qdrant stand-in', url: standIn.url, logFile: standIn.logFile }];
+    if (real) qdrants.push({ label: `Qdrant ${real.version} (real)`, url: real.url, logFile: real.logFile });
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace });
@@ -235,6 +239,7 @@ async function main(): Promise<void> {
 
     const password = 'bench-rto-password';
     const all: { label: string; runs: RunFigures[] }[] = [];
+    const failures: string[] = [];
     for (const [qi, qd] of qdrants.entries()) {
       console.log(`\n## round ${qi + 1}/${qdrants.length}: Redis + FAISS + ${qd.label}`);
       const collection = 'rto-docs';
@@ -331,6 +336,13 @@ async function main(): Promise<void> {
           console.log(`restore ${h.workflowId} (restoreWorkflow, safety backup + verification): ok, data checked`);
           printRun(fig, anchors.rdbBytes);
         }
+      } catch (e) {
+        // One round failing (a real bug the bench found) still lets the other rounds report.
+        failures.push(`${qd.label}: ${e instanceof Error ? e.message : String(e)}`);
+        console.log(`round FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        console.log(
+          `--- worker log (tail):\n${tail(worker.logFile, 30)}\n--- ${qd.label} log (tail):\n${tail(qd.logFile, 30)}`,
+        );
       } finally {
         await worker.stop();
         await lb.close();
@@ -339,7 +351,9 @@ async function main(): Promise<void> {
     }
 
     console.log('\n## summary');
-    for (const round of all) {
+    for (const f of failures) console.log(`FAILED round, ${f}`);
+    if (failures.length) process.exitCode = 1;
+    for (const round of all.filter((x) => x.runs.length)) {
       const tot = round.runs.map((r) => r.totalMs);
       const m = median(tot);
       const redisRatio = median(round.runs.map((r) => r.pipeMs / r.redisRestoreMs));
