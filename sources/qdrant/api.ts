@@ -10,6 +10,36 @@ import type { QdrantConnection } from './types';
 
 const DEFAULT_TIMEOUT_MS = 300_000;
 
+/**
+ * Calls that change nothing (or set the same state again) and may therefore
+ * be sent a second time when the connection dropped under them.
+ */
+const IDEMPOTENT = new Set([
+  'version check (GET /)',
+  'list aliases',
+  'list collections',
+  'collection info',
+  'collection exists',
+  'count points',
+  'scroll points',
+  'probe query',
+  'list snapshots',
+  'upsert points',
+]);
+
+/**
+ * A keep-alive connection the server closed as the request went out (Qdrant's
+ * actix closes idle ones after 5 s): undici's "other side closed"
+ * (UND_ERR_SOCKET) or a reset. Not a refused connection: that server is down.
+ */
+function droppedConnection(e: unknown): boolean {
+  for (let c: unknown = e, i = 0; c && i < 4; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: string }).code;
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  }
+  return /other side closed|socket hang up|ECONNRESET/i.test(String((e as Error)?.message));
+}
+
 /** Qdrant's own error text from an error body `{"status":{"error":"…"}}`. */
 function serverMessage(data: unknown, fallback: string): string {
   const err = (data as { status?: { error?: unknown } } | undefined)?.status?.error;
@@ -76,12 +106,20 @@ export class QdrantApi {
     return e;
   }
 
-  /** Runs one client call; on failure throws the translated error. */
+  /**
+   * Runs one client call; on failure throws the translated error. An
+   * idempotent call whose connection was dropped under it is sent again (up to
+   * twice): a 100 MB fingerprint scroll otherwise failed the whole backup now
+   * and then, as "unreachable", on a server that was up all along.
+   */
   async call<T>(operation: string, fn: (c: QdrantClient) => Promise<T>, collection?: string): Promise<T> {
-    try {
-      return await fn(this.client);
-    } catch (e) {
-      throw this.translate(e, operation, collection);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn(this.client);
+      } catch (e) {
+        if (attempt < 2 && IDEMPOTENT.has(operation) && droppedConnection(e)) continue;
+        throw this.translate(e, operation, collection);
+      }
     }
   }
 

@@ -58,6 +58,45 @@ forEachQdrantServer((Q) => {
   }
 
   describe('Qdrant adapter: bad input fails clearly and changes nothing', () => {
+    test('a keep-alive connection the server drops under a read is retried: the backup completes with every point', async () => {
+      const src = uniq('err-dropped');
+      await seedPlain(fx.client, src, 600, { dim: 8 });
+      // A proxy that cuts every third request's connection as it arrives, as a server closing idle keep-alives does.
+      const target = new URL(fx.url);
+      let requests = 0;
+      let dropped = 0;
+      const proxy = net.createServer((inbound) => {
+        const outbound = net.connect(Number(target.port), target.hostname);
+        inbound.on('data', (d) => {
+          if (d.includes('HTTP/1.1') && ++requests % 3 === 0) {
+            dropped++;
+            inbound.destroy();
+            outbound.destroy();
+            return;
+          }
+          outbound.write(d);
+        });
+        outbound.on('data', (d) => inbound.write(d));
+        const end = () => (inbound.destroy(), outbound.destroy());
+        inbound.on('error', end).on('close', end);
+        outbound.on('error', end).on('close', end);
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      try {
+        const url = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+        const b = await backupQdrantPoints({ url }, src, { pageSize: 50 });
+        let text = '';
+        for await (const piece of b.stream as Readable) text += (piece as Buffer).toString('utf8');
+        const info = await b.done;
+        assert.ok(dropped >= 3, `${dropped} connections dropped`);
+        assert.equal(info.fingerprint.counts[src], 600);
+        assert.deepEqual(info.fingerprint, await fingerprintQdrant(conn(), src));
+        assert.equal(text.trimEnd().split('\n').length, 602, 'header, 600 points, trailer');
+      } finally {
+        await new Promise<void>((r) => proxy.close(() => r()));
+      }
+    });
+
     test('an unreachable server is named in a non-retryable error', async () => {
       const dead = { url: deadUrl, timeoutMs: 5000 };
       for (const run of [

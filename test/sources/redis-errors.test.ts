@@ -140,6 +140,47 @@ forEachRedisServer((S) => {
     });
   });
 
+  test('clearing a scope: the whole db (FLUSHDB, or the sweep when an ACL forbids it) and a pattern leave exactly the rest', async () => {
+    const db = 13;
+    const { clearRedisScope } = await import('../../sources/redis');
+    const d13 = client(dst.url, db);
+    const other = client(dst.url, 14);
+    try {
+      const fill = async () => {
+        const p = d13.pipeline();
+        for (let i = 0; i < 2500; i++) p.set(i % 2 ? `keep:${i}` : `drop:${i}`, String(i));
+        await p.exec();
+        await other.set('other-db', 'stays');
+      };
+      // No pattern: the whole db goes; another db is untouched.
+      await fill();
+      assert.equal(await clearRedisScope({ url: dst.url }, [db]), 2500);
+      assert.equal(await d13.dbsize(), 0);
+      assert.equal(await other.get('other-db'), 'stays');
+      // A user who may not FLUSHDB (common in production): the sweep does the same.
+      await fill();
+      await d.call('ACL', 'SETUSER', 'noflush', 'on', '>noflush-pw', '~*', '+@all', '-flushdb', '-flushall');
+      try {
+        const n = await clearRedisScope({ url: dst.url, username: 'noflush', password: 'noflush-pw' }, [db]);
+        assert.equal(n, 2500);
+        assert.equal(await d13.dbsize(), 0);
+      } finally {
+        await d.call('ACL', 'DELUSER', 'noflush');
+      }
+      // A pattern: only matching keys go (never FLUSHDB).
+      await fill();
+      assert.equal(await clearRedisScope({ url: dst.url, pattern: 'drop:*' }, [db]), 1250);
+      const left = (await d13.keys('*')).sort();
+      assert.deepEqual(left, [...Array(1250).keys()].map((i) => `keep:${2 * i + 1}`).sort());
+      assert.equal(await other.get('other-db'), 'stays');
+    } finally {
+      await d13.flushdb();
+      await other.flushdb();
+      d13.disconnect();
+      other.disconnect();
+    }
+  });
+
   test('unreachable server: non-retryable error naming host:port, from backup, restore and fingerprint', async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
