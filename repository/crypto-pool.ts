@@ -41,6 +41,7 @@ export type PoolRequest =
       data: Uint8Array;
       name: string;
       blobs: [string, number, number][];
+      checkIds: boolean;
     };
 
 export type PoolReply =
@@ -205,10 +206,11 @@ export async function poolOpenPack(
   name: string,
   blob: Buffer,
   blobs: [string, number, number][],
+  checkIds: boolean,
 ): Promise<Buffer> {
   const data = movable(blob);
   const r = unwrap(
-    await get().call({ op: 'openPack', ...keyFields(keys), data, name, blobs }, [data.buffer as ArrayBuffer]),
+    await get().call({ op: 'openPack', ...keyFields(keys), data, name, blobs, checkIds }, [data.buffer as ArrayBuffer]),
   ) as { plain: Uint8Array };
   return asBuffer(r.plain);
 }

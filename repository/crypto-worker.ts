@@ -37,7 +37,7 @@ async function handle(req: PoolRequest): Promise<{ reply: PoolReply; transfer: A
   }
   const plain =
     req.op === 'openPack'
-      ? await openPackBlobs(keys, req.name, asBuffer(req.data), req.blobs)
+      ? await openPackBlobs(keys, req.name, asBuffer(req.data), req.blobs, req.checkIds)
       : await openChunk(keys, req.name, req.id, asBuffer(req.data));
   const m = owned(plain);
   return { reply: { seq: req.seq, plain: m.buf }, transfer: m.transfer };

@@ -98,8 +98,9 @@ export class KnownBlobs {
     this.length[n] = length;
   }
 
-  get(idHex: string): BlobLocation | undefined {
-    const n = this.serial.get(Buffer.from(idHex, 'hex').toString('latin1'));
+  /** By the id's 32 bytes as a latin1 string. */
+  get(key: string): BlobLocation | undefined {
+    const n = this.serial.get(key);
     if (n === undefined) return undefined;
     return { pack: this.packIds[this.pack[n]], ordinal: this.ordinal[n], length: this.length[n] };
   }
@@ -136,11 +137,14 @@ export interface OpenedPack {
   index: PackIndexDoc;
 }
 
-/** Fetches, authenticates, decrypts and checks pack `packId` against its index (on a crypto worker). */
-export async function openPack(ctx: RepoContext, packId: string): Promise<OpenedPack> {
+/**
+ * Fetches, authenticates and decrypts pack `packId` and checks it against its
+ * index (on a crypto worker); `checkIds` re-hashes every blob (verify).
+ */
+export async function openPack(ctx: RepoContext, packId: string, checkIds = false): Promise<OpenedPack> {
   const index = await loadPackIndex(ctx, packId);
   const name = packObject(packId);
-  const plain = await poolOpenPack(ctx.keys, name, await ctx.backend.get(name), index.blobs);
+  const plain = await poolOpenPack(ctx.keys, name, await ctx.backend.get(name), index.blobs, checkIds);
   if (plain.length !== index.size)
     throw new CorruptObjectError(name, `holds ${plain.length} bytes where its index says ${index.size}`);
   return { plain, index };

@@ -225,7 +225,7 @@ export async function verifyRepository(
       const name = packObject(id);
       try {
         // Opening checks every blob against the pack index; then every run an artifact reads must lie in it.
-        const { plain, index } = await openPack(ctx, id);
+        const { plain, index } = await openPack(ctx, id, true);
         bytesRead += plain.length;
         for (const [first, count, bytes] of pk.runs) {
           const last = index.blobs[first + count - 1];

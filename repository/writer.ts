@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Chunker } from './chunker';
 import type { RepoContext } from './context';
 import { movable, poolChunkId, poolOpenChunk, poolSealChunk } from './crypto-pool';
-import { chunkId, sealJson } from './envelope';
+import { sealJson } from './envelope';
 import { isPackRun } from './artifact-index';
 import { KnownBlobs, PackBuilder, loadKnownBlobs, openPack, type BlobLocation } from './packs';
 import { OperationAbortedError } from './errors';
@@ -203,10 +203,11 @@ export async function writeArtifact(
       } else entries.push([pi, loc.ordinal, 1, loc.length]);
     };
     const handleBlob = async (piece: Uint8Array) => {
-      const id = chunkId(ctx.keys.idKey, piece);
-      let loc = writtenBlobs.get(id);
+      // The id's bytes as a latin1 string key: no hex string per record unless the blob is new.
+      const key = createHmac('sha256', ctx.keys.idKey).update(piece).digest().toString('latin1');
+      let loc = writtenBlobs.get(key);
       if (!loc) {
-        const old = knownBlobs.get(id);
+        const old = knownBlobs.get(key);
         // Same step as the dedup decision (no await in between): a prune adopted later cannot condemn it unseen.
         if (old && !lock.excluded.has(packObject(old.pack)) && !lock.excluded.has(packIndexObject(old.pack))) {
           lock.used.add(packObject(old.pack));
@@ -215,8 +216,8 @@ export async function writeArtifact(
         }
       }
       if (!loc) {
-        loc = await packs.add(id, piece);
-        writtenBlobs.set(id, loc);
+        loc = await packs.add(Buffer.from(key, 'latin1').toString('hex'), piece);
+        writtenBlobs.set(key, loc);
         newChunks++;
         newBytes += piece.length;
       }
@@ -272,10 +273,11 @@ export async function writeArtifact(
         }
         for (let b = e[1]; b < e[1] + e[2]; b++) {
           const [id, off, len] = p.index.blobs[b];
-          let loc = writtenBlobs.get(id);
+          const key = Buffer.from(id, 'hex').toString('latin1');
+          let loc = writtenBlobs.get(key);
           if (!loc) {
             loc = await packs.add(id, p.plain.subarray(off, off + len));
-            writtenBlobs.set(id, loc);
+            writtenBlobs.set(key, loc);
             copied += len;
           }
           place(loc);
