@@ -266,11 +266,17 @@ export function createActivities(
           if (existing) return { recoveryPointId: existing.id };
           // The way back must not rest on an unchecked chunk: reused chunks are authenticated (and repaired).
           const ctx = { ...(await ctxFor(hb)), authenticateReused: true };
-          const artifacts: ArtifactHandle[] = [];
-          for (const t of input.sources) {
-            const s = sourceNamed(t.source);
-            artifacts.push(...(await storeFor(s).safetyBackup(t.target, ctx)).artifacts);
-          }
+          // The stores are captured side by side: much of each capture waits on its server, and the
+          // restore's downtime starts only after this. Every capture is waited for before a failure is
+          // reported, so a retry never runs beside a capture still writing.
+          const settled = await Promise.allSettled(
+            input.sources.map((t) => storeFor(sourceNamed(t.source)).safetyBackup(t.target, ctx)),
+          );
+          const failed = settled.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+          const artifacts: ArtifactHandle[] = settled.flatMap((r) =>
+            r.status === 'fulfilled' ? r.value.artifacts : [],
+          );
           const rp = await ctx.repo.commitRecoveryPoint({
             artifacts,
             tags: [POINT_TAGS.safety],
