@@ -8,7 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -211,6 +211,17 @@ test('SIGKILL of the worker mid-prune: the workflow completes, nothing reference
     const keep = await backup(client);
     await seed(0, 'four');
     const four = await backup(client);
+    // Packs keep a Redis backup to a handful of objects: a point of 1,500 loose chunks (pieces of
+    // 80 KiB, each its own chunk) gives the prune enough deletes to be killed in the middle of them.
+    const filler = await repo.writeArtifact(
+      (async function* () {
+        for (let i = 0; i < 1500; i++) yield randomBytes(80 * 1024);
+      })(),
+      { source: 'filler', kind: 'file', name: 'filler' },
+      { chunking: 'records' },
+    );
+    const { written: _written, ...fillerRef } = filler;
+    await repo.commitRecoveryPoint({ artifacts: [fillerRef] });
     for (const p of await repo.listRecoveryPoints()) if (p.id !== keep) await repo.forget(p.id);
     await ageEverything();
     const before = await files();
