@@ -17,13 +17,12 @@
  * restore sends (MSET batches + SET … PXAT + RESTORE), so the second ratio
  * isolates client overhead.
  */
-import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startRedis, type RedisServer } from '../test/servers/redis';
-import { systemToolPath } from '../test/servers/tools';
+import { redisCli } from './redis-cli';
 import { backupRedis, restoreRedis, fingerprintRedis, type RedisBackupInfo } from '../sources/redis';
 import { RecordDecoder } from '../sources/redis/format/reader';
 import { CommandBuilder } from '../sources/redis/wire/command-builder';
@@ -101,26 +100,6 @@ async function writeDataset(file: string, keys: number, ttlShare: number): Promi
   }
   for (const seg of b.take().segments) out.write(seg);
   await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
-}
-
-/** Runs redis-cli with stdin from a file; resolves with the wall time in ms. */
-function redisCli(args: string[], stdinFile?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const fd = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
-    const t0 = performance.now();
-    const child = spawn(systemToolPath('redis-cli'), args, { stdio: [fd, 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (typeof fd === 'number') closeSync(fd);
-      const ms = performance.now() - t0;
-      if (code !== 0 || /errors: [1-9]/.test(out))
-        reject(new Error(`redis-cli ${args.join(' ')} failed (${code}): ${out.slice(-500)}`));
-      else resolve(ms);
-    });
-  });
 }
 
 /** From our backup file, the commands a restore amounts to: per key, or in our restore's own mix. */

@@ -24,8 +24,7 @@
  * seconds / Lifeboat seconds). The Qdrant part runs on the stand-in (test/servers/qdrant-standin.ts)
  * and, when ../shared/qdrant has it, again on the real Qdrant. The goal is printed, never asserted.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -35,7 +34,7 @@ import { startTemporalDevServer } from '../test/servers/temporal';
 import { startRedis, type RedisServer } from '../test/servers/redis';
 import { startQdrantStandIn } from '../test/servers/qdrant-standin';
 import { realQdrantBinary, startRealQdrant } from '../test/servers/qdrant';
-import { systemToolPath } from '../test/servers/tools';
+import { redisCli } from './redis-cli';
 import { tail } from '../test/servers/process';
 import { parseConfig } from '../config';
 import { createLifeboatClient } from '../client/api';
@@ -97,26 +96,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-
-/** Runs redis-cli with stdin from a file; resolves with the wall time in ms. */
-function redisCli(args: string[], stdinFile?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const fd = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
-    const t0 = performance.now();
-    const child = spawn(systemToolPath('redis-cli'), args, { stdio: [fd, 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (typeof fd === 'number') closeSync(fd);
-      const ms = performance.now() - t0;
-      if (code !== 0 || /errors: [1-9]/.test(out))
-        reject(new Error(`redis-cli ${args.join(' ')} failed (${code}): ${out.slice(-500)}`));
-      else resolve(ms);
-    });
-  });
-}
 
 async function redisInfo(url: string, field: string): Promise<string | undefined> {
   const r = new Redis(url);
